@@ -1,0 +1,183 @@
+package pipeline
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+type catalog map[string]Spec
+
+func (c catalog) Spec(uses string) (Spec, bool) { s, ok := c[uses]; return s, ok }
+
+var testCatalog = catalog{
+	"gen": {Version: "1", Params: []Param{{Name: "n", Default: 3}, {Name: "scale", Default: 1.0},
+		{Name: "mode", Default: "a"}, {Name: "fast", Default: false}, {Name: "sizes", Default: []int{4, 2}}},
+		Outputs: []string{"gen.npy"}},
+	"double": {Version: "1", Inputs: []string{"gen.npy"}, Outputs: []string{"double.npy"}},
+	"sum":    {Version: "1", Inputs: []string{"double.npy"}, Outputs: []string{"sum.txt", "model/"}},
+}
+
+const good = `artifacts: out
+stages:
+  gen:
+    params: {n: 5, scale: 2, sizes: [8, 4]}
+    outs: [gen/gen.npy]
+  double:
+    deps: [gen]
+    outs: [double/double.npy]
+  sum:
+    deps: [double]
+    outs: [sum/sum.txt, sum/model/]
+`
+
+func TestParseGood(t *testing.T) {
+	p, err := Parse("dir/pipeline.yaml", []byte(good), testCatalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Root != filepath.Join("dir", "out") {
+		t.Errorf("root %q", p.Root)
+	}
+	var names []string
+	for _, s := range p.Stages {
+		names = append(names, s.Name)
+	}
+	if got := strings.Join(names, ","); got != "gen,double,sum" {
+		t.Errorf("order %s", got)
+	}
+	g := p.Stage("gen")
+	if g.Params.Int("n") != 5 || g.Params.Float("scale") != 2 || g.Params.String("mode") != "a" ||
+		g.Params.Bool("fast") || g.Params.Ints("sizes")[0] != 8 {
+		t.Errorf("params %v", g.Params)
+	}
+	if o := p.Stage("sum").Outs[1]; !o.Dir || o.Name() != "model/" || o.Path != "sum/model" {
+		t.Errorf("dir out %+v", o)
+	}
+	if got := len(p.Downstream("double")); got != 2 {
+		t.Errorf("downstream of double: %d stages", got)
+	}
+	if got := len(p.Upstream("double")); got != 2 {
+		t.Errorf("upstream of double: %d stages", got)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		line       int
+		want       string
+	}{
+		{"invalid yaml", "stages: [\n", 1, "invalid YAML"},
+		{"empty", "", 0, "empty file"},
+		{"not a mapping", "- a\n", 1, "want a mapping"},
+		{"unknown top key", "stagez: {}\n", 1, `unknown key "stagez"`},
+		{"no stages", "artifacts: x\n", 1, "no stages"},
+		{"unknown stage key", "stages:\n  gen:\n    outs: [g/gen.npy]\n    cmd: x\n", 4, `unknown key "cmd"`},
+		{"duplicate stage", "stages:\n  gen:\n    outs: [a/gen.npy]\n  gen:\n    outs: [b/gen.npy]\n", 4, `duplicate stage "gen" (first at line 2)`},
+		{"unknown implementation", "stages:\n  gen2:\n    outs: [gen.npy]\n", 2, `no stage implementation called "gen2"`},
+		{"unknown param", "stages:\n  gen:\n    params: {m: 1}\n    outs: [gen.npy]\n", 3, `unknown param "m" (known: fast, mode, n, scale, sizes)`},
+		{"wrong type int", "stages:\n  gen:\n    params:\n      n: abc\n    outs: [gen.npy]\n", 4, `param n: want int, got string "abc"`},
+		{"wrong type float", "stages:\n  gen:\n    params:\n      scale: [1]\n    outs: [gen.npy]\n", 4, "param scale: want float, got a list"},
+		{"wrong type bool", "stages:\n  gen:\n    params:\n      fast: 1\n    outs: [gen.npy]\n", 4, "param fast: want bool, got int 1"},
+		{"wrong list item", "stages:\n  gen:\n    params:\n      sizes: [1, x]\n    outs: [gen.npy]\n", 4, `got string "x" in the list`},
+		{"unknown dep", "stages:\n  gen:\n    deps: [nope]\n    outs: [gen.npy]\n", 2, `unknown dep "nope"`},
+		{"self dep", "stages:\n  gen:\n    deps: [gen]\n    outs: [gen.npy]\n", 2, "depends on itself"},
+		{"cycle", "stages:\n  gen:\n    deps: [sum]\n    outs: [gen.npy]\n  double:\n    deps: [gen]\n    outs: [double.npy]\n  sum:\n    deps: [double]\n    outs: [sum.txt, model/]\n", 2, "dependency cycle: gen → double → sum → gen"},
+		{"same out twice", "stages:\n  gen:\n    outs: [x/gen.npy]\n  other:\n    uses: gen\n    outs: [x/gen.npy]\n", 6, "stages gen and other both write x/gen.npy"},
+		{"out inside dir out", "stages:\n  gen:\n    outs: [m/model/gen.npy]\n  double:\n    deps: [gen]\n    outs: [double.npy]\n  sum:\n    deps: [double]\n    outs: [sum.txt, m/model/]\n", 9, "stages gen and sum both write m/model/"},
+		{"escaping out", "stages:\n  gen:\n    outs: [../gen.npy]\n", 3, "escapes the artifacts root"},
+		{"escaping out after clean", "stages:\n  gen:\n    outs: [a/../../gen.npy]\n", 3, "escapes the artifacts root"},
+		{"absolute out", "stages:\n  gen:\n    outs: [/tmp/gen.npy]\n", 3, "absolute path"},
+		{"internal out", "stages:\n  gen:\n    outs: [.siamese/gen.npy]\n", 3, "keeps for itself"},
+		{"out not written", "stages:\n  gen:\n    outs: [gen.npy, extra.npy]\n", 3, `does not write "extra.npy"`},
+		{"missing out", "stages:\n  gen:\n    params: {}\n", 2, `outs must name "gen.npy" exactly once`},
+		{"input from no dep", "stages:\n  gen:\n    outs: [gen.npy]\n  double:\n    outs: [double.npy]\n", 4, `reads "gen.npy", but none of its deps`},
+		{"bad gate", "stages:\n  gen:\n    outs: [gen.npy]\ngate:\n  - metric: auc\n", 5, "needs a metric and min or max_drop"},
+		{"bad stage name", "stages:\n  Gen:\n    outs: [gen.npy]\n", 2, "stage name \"Gen\""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("p.yaml", []byte(tt.yaml), testCatalog)
+			var perr *Error
+			if !errors.As(err, &perr) {
+				t.Fatalf("want *Error, got %v", err)
+			}
+			if perr.Line != tt.line || !strings.Contains(perr.Msg, tt.want) {
+				t.Errorf("got %q (line %d), want line %d with %q", err, perr.Line, tt.line, tt.want)
+			}
+			if !strings.HasPrefix(err.Error(), "p.yaml:") {
+				t.Errorf("error %q does not name the file", err)
+			}
+		})
+	}
+}
+
+func TestSet(t *testing.T) {
+	tests := []struct {
+		assign, want string
+		check        func(p *Pipeline) bool
+	}{
+		{"gen.n=7", "", func(p *Pipeline) bool { return p.Stage("gen").Params.Int("n") == 7 }},
+		{"gen.scale=0.5", "", func(p *Pipeline) bool { return p.Stage("gen").Params.Float("scale") == 0.5 }},
+		{"gen.mode=b", "", func(p *Pipeline) bool { return p.Stage("gen").Params.String("mode") == "b" }},
+		{"gen.sizes=[1,2,3]", "", func(p *Pipeline) bool { return len(p.Stage("gen").Params.Ints("sizes")) == 3 }},
+		{"gen.n=x", "want int", nil},
+		{"gen.q=1", `no param "q"`, nil},
+		{"nope.n=1", `no stage "nope"`, nil},
+		{"gen=1", "want stage.param=value", nil},
+	}
+	for _, tt := range tests {
+		p, err := Parse("p.yaml", []byte(good), testCatalog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = p.Set(tt.assign)
+		if tt.want == "" {
+			if err != nil || !tt.check(p) {
+				t.Errorf("Set(%q): %v", tt.assign, err)
+			}
+		} else if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Set(%q) = %v, want %q", tt.assign, err, tt.want)
+		}
+	}
+}
+
+func TestLoadSymlinkOut(t *testing.T) {
+	dir := t.TempDir()
+	root := filepath.Join(dir, "out")
+	outside := t.TempDir()
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(root, "gen")); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "pipeline.yaml")
+	if err := os.WriteFile(file, []byte(good), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(file, testCatalog, "")
+	if err == nil || !strings.Contains(err.Error(), "through a symlink") || !strings.Contains(err.Error(), ":5:") {
+		t.Fatalf("want a symlink error at line 5, got %v", err)
+	}
+	// The same file with another root is fine.
+	if _, err := Load(file, testCatalog, filepath.Join(dir, "other")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(good))
+	f.Add([]byte("stages:\n  gen:\n    deps: [gen]\n"))
+	f.Add([]byte("gate:\n  - {metric: x, min: 1}\nstages: {gen: null}\n"))
+	f.Add([]byte("a: &x [*x]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := Parse("f.yaml", data, testCatalog)
+		if err == nil && len(p.Stages) == 0 {
+			t.Fatal("a pipeline without stages parsed")
+		}
+	})
+}

@@ -1,0 +1,96 @@
+package pipeline
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+)
+
+// Spec is what a stage implementation declares about itself.
+type Spec struct {
+	// Version names the revision of the stage's code. Change it whenever
+	// the code would write different outputs for the same inputs.
+	Version string
+	// Params lists the params the stage accepts, with their defaults.
+	Params []Param
+	// Inputs are the base names of the files (or directories, ending in
+	// "/") the stage reads; each must be an out of exactly one direct dep.
+	Inputs []string
+	// Outputs are the base names of the files (or directories, ending in
+	// "/") the stage writes; pipeline.yaml places each under the root.
+	Outputs []string
+}
+
+// Param declares one param. Its type is the type of Default, one of int,
+// float64, string, bool or []int.
+type Param struct {
+	Name    string
+	Default any
+	Doc     string
+}
+
+// Catalog finds the Spec of a stage implementation by name.
+type Catalog interface {
+	Spec(uses string) (Spec, bool)
+}
+
+func (s Spec) param(name string) (Param, bool) {
+	for _, p := range s.Params {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Param{}, false
+}
+
+func (s Spec) paramNames() []string {
+	names := make([]string, len(s.Params))
+	for i, p := range s.Params {
+		names[i] = p.Name
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Out is a path under the artifacts root that a stage writes.
+type Out struct {
+	// Path is slash-separated, cleaned and relative to the root.
+	Path string
+	// Dir is set when the out is a directory (written "dir/" in the file).
+	Dir bool
+}
+
+// Name is the out's base name as stages refer to it: "images.npy", "model/".
+func (o Out) Name() string {
+	if o.Dir {
+		return path.Base(o.Path) + "/"
+	}
+	return path.Base(o.Path)
+}
+
+func (o Out) String() string {
+	if o.Dir {
+		return o.Path + "/"
+	}
+	return o.Path
+}
+
+// contains reports whether o is p or a directory above p.
+func (o Out) contains(p Out) bool {
+	return o.Path == p.Path || (o.Dir && strings.HasPrefix(p.Path, o.Path+"/"))
+}
+
+// Error is a mistake in a pipeline file, at a line of it.
+type Error struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
