@@ -1,0 +1,44 @@
+package runner
+
+import (
+	"os"
+	"path/filepath"
+)
+
+// Clean removes every stage's outputs and the runner's records,
+// checkpoints and temporary files. The lock file stays.
+func (r *Runner) Clean() error {
+	l, err := acquireLock(r.Root())
+	if err != nil {
+		return err
+	}
+	defer l.release()
+	for _, s := range r.Pipeline.Stages {
+		for _, o := range s.Outs {
+			if err := os.RemoveAll(filepath.Join(r.Root(), filepath.FromSlash(o.Path))); err != nil {
+				return err
+			}
+		}
+	}
+	for _, d := range []string{"stages", "state", "tmp"} {
+		if err := os.RemoveAll(filepath.Join(r.Root(), internalDir, d)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Records returns the record of every stage that has one, by stage name.
+func (r *Runner) Records() (map[string]*Record, error) {
+	out := map[string]*Record{}
+	for _, s := range r.Pipeline.Stages {
+		rec, err := readRecord(r.Root(), s.Name)
+		if err != nil {
+			return nil, err
+		}
+		if rec != nil {
+			out[s.Name] = rec
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,225 @@
+// Package runner runs the stages of a pipeline in dependency order,
+// independent stages at the same time. A stage is skipped while its record
+// says its outputs were made from the same params, code and inputs and the
+// outputs are unchanged. Outputs are written to a temporary directory and
+// moved into place only when the stage succeeds, and one run at a time
+// holds the artifacts root.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/siamese-pipeline/siamese/pipeline"
+)
+
+const internalDir = pipeline.Internal
+
+// Runner runs one pipeline over its artifacts root.
+type Runner struct {
+	Pipeline *pipeline.Pipeline
+	Stages   Registry
+	Log      *slog.Logger
+	// Program names the program's version in stage records.
+	Program string
+}
+
+// Options select what a run does.
+type Options struct {
+	Jobs   int    // stages run at once; 0 means 1
+	Force  bool   // run every selected stage, cached or not
+	DryRun bool   // decide, report and run nothing
+	Only   string // run just this stage, from its deps' outputs on disk
+	From   string // run this stage and everything downstream of it
+}
+
+// Outcome is what became of a stage in a run.
+type Outcome string
+
+const (
+	Ran       Outcome = "ran"
+	Cached    Outcome = "cached"
+	Failed    Outcome = "failed"
+	Cancelled Outcome = "cancelled"
+	WouldRun  Outcome = "would run"
+	Skipped   Outcome = "not selected"
+)
+
+// Result is one stage's part in a run.
+type Result struct {
+	Stage   string
+	Outcome Outcome
+	Reason  string // why it ran or would run
+	Start   time.Time
+	End     time.Time
+	Err     error
+}
+
+// Report is what a run did, stage by stage in dependency order.
+type Report struct {
+	Start, End time.Time
+	Results    []Result
+}
+
+// StageError says which stage failed and why.
+type StageError struct {
+	Stage string
+	Err   error
+}
+
+func (e *StageError) Error() string { return fmt.Sprintf("stage %s failed: %v", e.Stage, e.Err) }
+func (e *StageError) Unwrap() error { return e.Err }
+
+// Root is the artifacts root.
+func (r *Runner) Root() string { return r.Pipeline.Root }
+
+func (r *Runner) log() *slog.Logger {
+	if r.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return r.Log
+}
+
+// Run runs the pipeline. The report lists every stage, also on error.
+func (r *Runner) Run(ctx context.Context, opt Options) (*Report, error) {
+	rep := &Report{Start: time.Now()}
+	defer func() { rep.End = time.Now() }()
+	if !opt.DryRun {
+		l, err := acquireLock(r.Root())
+		if err != nil {
+			return rep, err
+		}
+		defer l.release()
+		_ = os.RemoveAll(filepath.Join(r.Root(), internalDir, "tmp")) // left by killed runs
+	}
+	decisions, err := r.plan(opt)
+	if err != nil {
+		return rep, err
+	}
+	results := make([]Result, len(decisions))
+	for i, d := range decisions {
+		results[i] = Result{Stage: d.stage.Name, Outcome: Skipped, Reason: d.reason}
+		switch {
+		case d.run && opt.DryRun:
+			results[i].Outcome = WouldRun
+		case d.run:
+			results[i].Outcome = Cancelled
+		case d.rec != nil:
+			results[i].Outcome = Cached
+		}
+	}
+	rep.Results = results
+	if opt.DryRun {
+		return rep, nil
+	}
+	return rep, r.execute(ctx, decisions, results, opt.Jobs)
+}
+
+// plan decides what runs, stage by stage.
+func (r *Runner) plan(opt Options) ([]decision, error) {
+	p := r.Pipeline
+	pl := &planner{root: r.Root(), p: p, selected: map[string]bool{}, forced: map[string]bool{},
+		runs: map[string]bool{}, outs: map[string]File{}}
+	switch {
+	case opt.Only != "" && opt.From != "":
+		return nil, &pipeline.Error{File: p.File, Msg: "use --only or --from, not both"}
+	case opt.Only != "" || opt.From != "":
+		name := opt.Only + opt.From
+		if p.Stage(name) == nil {
+			return nil, &pipeline.Error{File: p.File, Msg: fmt.Sprintf("no stage %q", name)}
+		}
+		sel := []*pipeline.Stage{p.Stage(name)}
+		if opt.From != "" {
+			sel = p.Downstream(name)
+		}
+		for _, s := range sel {
+			pl.selected[s.Name], pl.forced[s.Name] = true, true
+		}
+	default:
+		for _, s := range p.Stages {
+			pl.selected[s.Name], pl.forced[s.Name] = true, opt.Force
+		}
+	}
+	var out []decision
+	for _, s := range p.Stages {
+		d, err := pl.decide(s)
+		if err != nil {
+			return nil, err
+		}
+		if d.run {
+			if err := pl.checkInputs(s); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// execute runs the stages the plan chose, each once its deps are done.
+func (r *Runner) execute(ctx context.Context, decisions []decision, results []Result, jobs int) error {
+	if jobs < 1 {
+		jobs = 1
+	}
+	slots := make(chan struct{}, jobs)
+	done := map[string]chan struct{}{}
+	for _, d := range decisions {
+		done[d.stage.Name] = make(chan struct{})
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	for i, d := range decisions {
+		if !d.run {
+			close(done[d.stage.Name])
+			continue
+		}
+		g.Go(func() error {
+			defer close(done[d.stage.Name])
+			for _, dep := range d.stage.Deps {
+				select {
+				case <-done[dep]:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			defer func() { <-slots }()
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			res := &results[i]
+			res.Start = time.Now()
+			r.log().Info("stage running", "stage", d.stage.Name, "reason", d.reason)
+			err := r.runStage(ctx, d.stage)
+			res.End = time.Now()
+			if err != nil {
+				res.Outcome, res.Err = Failed, err
+				if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+					res.Outcome = Cancelled
+				}
+				r.log().Error("stage failed", "stage", d.stage.Name, "err", err)
+				return &StageError{Stage: d.stage.Name, Err: err}
+			}
+			res.Outcome = Ran
+			r.log().Info("stage done", "stage", d.stage.Name, "seconds", res.End.Sub(res.Start).Seconds())
+			return nil
+		})
+	}
+	err := g.Wait()
+	for i := range results {
+		if results[i].Outcome == Cached {
+			r.log().Debug("stage cached", "stage", results[i].Stage)
+		}
+	}
+	return err
+}
