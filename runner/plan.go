@@ -72,13 +72,13 @@ func (pl *planner) decide(s *pipeline.Stage) (decision, error) {
 	if pl.forced[s.Name] {
 		return run("forced")
 	}
+	if rec == nil {
+		return run("never run")
+	}
 	for _, dep := range s.Deps {
 		if pl.runs[dep] {
 			return run("upstream stage " + dep + " runs")
 		}
-	}
-	if rec == nil {
-		return run("never run")
 	}
 	deps, err := pl.depFiles(s)
 	if err != nil {
