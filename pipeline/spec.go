@@ -20,6 +20,9 @@ type Spec struct {
 	// Outputs are the base names of the files (or directories, ending in
 	// "/") the stage writes; pipeline.yaml places each under the root.
 	Outputs []string
+	// Metrics, if set, names the output that holds the stage's metrics: a
+	// JSON object whose numeric top-level fields the runner reports.
+	Metrics string
 }
 
 // Param declares one param. Its type is the type of Default, one of int,
