@@ -1,0 +1,173 @@
+package metrics
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// circle returns 2-D unit vectors at the given angles (degrees).
+func circle(deg ...float64) []float32 {
+	out := make([]float32, 0, 2*len(deg))
+	for _, d := range deg {
+		r := d * math.Pi / 180
+		out = append(out, float32(math.Cos(r)), float32(math.Sin(r)))
+	}
+	return out
+}
+
+// Hand-computed example (angles in degrees; cosine order = angular order):
+//
+//	item  angle class R  2 nearest others      AP@R
+//	0     0     A     2  10(A) 25(B)           (1/1)/2     = 0.5
+//	1     10    A     2  0(A)  25(B)           (1/1)/2     = 0.5
+//	2     25    B     2  10(A) 42(A)           0
+//	3     42    A     2  25(B) 10(A)           (1/2)/2     = 0.25
+//	4     90    B     2  42(A) 150(B)          (1/2)/2     = 0.25
+//	5     150   B     2  90(B) 42(A)           (1/1)/2     = 0.5
+//	6     270   C     0  skipped (alone in its class)
+//
+// MAP@R = 2/6. Nearest neighbours: 0→1 ✓, 1→0 ✓, 2→1 ✗, 3→2 ✗, 4→3 ✗,
+// 5→4 ✓, 6→0 ✗, so P@1 = 3/7.
+var (
+	handEmb    = circle(0, 10, 25, 42, 90, 150, 270)
+	handLabels = []int{0, 0, 1, 0, 1, 1, 2}
+)
+
+func TestMAPAtRHand(t *testing.T) {
+	if got := MAPAtR(handEmb, handLabels, 2); !near(got, 2.0/6, 1e-12) {
+		t.Errorf("MAPAtR = %v, want %v", got, 2.0/6)
+	}
+	if got := PrecisionAt1(handEmb, handLabels, 2); !near(got, 3.0/7, 1e-12) {
+		t.Errorf("PrecisionAt1 = %v, want %v", got, 3.0/7)
+	}
+}
+
+func TestMAPAtRCases(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		emb    []float32
+		labels []int
+		dim    int
+		want   float64
+	}{
+		{"separated", circle(0, 5, 10, 180, 185, 190), []int{1, 1, 1, 2, 2, 2}, 2, 1},
+		// A items: 0° → 10(B) 20(A): 1/4; 20° → 10(B) 32(A): 1/4; 32° → 20(A) 10(B): 1/2.
+		{"mixed", circle(0, 10, 20, 32), []int{0, 1, 0, 0}, 2, (0.25 + 0.25 + 0.5) / 3},
+		{"all singletons", circle(0, 90), []int{0, 1}, 2, 0},
+		// Identical embeddings: ties ranked by index. Item 0: 1(B),2(A),3(A) → R=2: (1/2)/2.
+		// Item 2: 0(A),1(B) → 0.5; item 3: 0(A),1(B) → 0.5; item 1 alone.
+		{"identical", []float32{1, 1, 1, 1}, []int{0, 1, 0, 0}, 1, (0.25 + 0.5 + 0.5) / 3},
+		{"empty", nil, nil, 4, 0},
+	} {
+		if got := MAPAtR(c.emb, c.labels, c.dim); !near(got, c.want, 1e-12) {
+			t.Errorf("%s: MAPAtR = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestPrecisionAt1Cases(t *testing.T) {
+	if got := PrecisionAt1(circle(0, 5, 180, 185), []int{1, 1, 2, 2}, 2); got != 1 {
+		t.Errorf("separated: %v", got)
+	}
+	if got := PrecisionAt1(circle(0), []int{1}, 2); got != 0 {
+		t.Errorf("single item: %v", got)
+	}
+}
+
+func TestKNNHand(t *testing.T) {
+	ref := circle(0, 10, 20, 90, 100, 180)
+	refLabels := []int{0, 0, 1, 1, 1, 2}
+	query := circle(6, 95, 170, 14)
+	for _, c := range []struct {
+		k    int
+		want []int
+	}{
+		{1, []int{0, 1, 2, 0}},
+		{2, []int{0, 1, 2, 0}},  // vote ties 1–1 → nearest neighbour's label (10°→0, 180°→2)
+		{3, []int{0, 1, 1, 0}},  // 6°: 10,0,20 → 0 wins 2–1; 170°: 180,100,90 → 1 wins 2–1
+		{6, []int{1, 1, 1, 1}},  // global majority
+		{50, []int{1, 1, 1, 1}}, // k clamped to len(ref)
+	} {
+		pred := knnPredict(ref, refLabels, query, 2, c.k)
+		for i := range pred {
+			if pred[i] != c.want[i] {
+				t.Errorf("k=%d query %d: got %d want %d", c.k, i, pred[i], c.want[i])
+			}
+		}
+	}
+	acc := KNNAccuracy(ref, refLabels, query, []int{0, 1, 1, 0}, 2, 3)
+	if acc != 1 {
+		t.Errorf("KNNAccuracy = %v, want 1", acc)
+	}
+	if got := KNNAccuracy(ref, refLabels, nil, nil, 2, 3); got != 0 {
+		t.Errorf("empty query: %v", got)
+	}
+}
+
+func TestKNNPanicsOnBadShape(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("no panic on mismatched lengths")
+		}
+	}()
+	KNNAccuracy([]float32{1, 2, 3}, []int{0, 1}, []float32{1, 2}, []int{0}, 2, 1)
+}
+
+// TestSelectTop checks the quickselect used by MAPAtR against a full sort.
+func TestSelectTop(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for trial := 0; trial < 200; trial++ {
+		n := 1 + r.IntN(60)
+		a := make([]neighbour, n)
+		for i := range a {
+			a[i] = neighbour{float32(r.IntN(5)), int32(i)} // many equal sims
+		}
+		r.Shuffle(n, func(i, j int) { a[i], a[j] = a[j], a[i] })
+		k := 1 + r.IntN(n)
+		b := append([]neighbour(nil), a...)
+		selectTop(a, k)
+		sortN(b)
+		sortN(a[:k])
+		for i := 0; i < k; i++ {
+			if a[i] != b[i] {
+				t.Fatalf("n=%d k=%d: selectTop mismatch at %d", n, k, i)
+			}
+		}
+	}
+}
+
+func sortN(a []neighbour) {
+	for i := 1; i < len(a); i++ {
+		for j := i; j > 0 && better(a[j], a[j-1]); j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
+}
+
+// TestTopK checks the heap selection against a full sort, including skip.
+func TestTopK(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for trial := 0; trial < 200; trial++ {
+		n := 2 + r.IntN(60)
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = float32(r.IntN(6))
+		}
+		skip := r.IntN(n)
+		k := 1 + r.IntN(n-1)
+		var all []neighbour
+		for i, v := range s {
+			if i != skip {
+				all = append(all, neighbour{v, int32(i)})
+			}
+		}
+		sortN(all)
+		got := topK(s, k, skip, make([]neighbour, 0, k))
+		for i := 0; i < k; i++ {
+			if got[i] != all[i] {
+				t.Fatalf("n=%d k=%d skip=%d: got %v want %v", n, k, skip, got, all[:k])
+			}
+		}
+	}
+}
