@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 )
 
-// Clean removes every stage's outputs and the runner's records,
+// Clean removes every stage's outputs and logs, and the runner's records,
 // checkpoints and temporary files. The lock file stays.
 func (r *Runner) Clean() error {
 	l, err := acquireLock(r.Root())
@@ -14,13 +14,16 @@ func (r *Runner) Clean() error {
 	}
 	defer l.release()
 	for _, s := range r.Pipeline.Stages {
+		if err := os.RemoveAll(r.LogPath(s)); err != nil {
+			return err
+		}
 		for _, o := range s.Outs {
 			if err := os.RemoveAll(filepath.Join(r.Root(), filepath.FromSlash(o.Path))); err != nil {
 				return err
 			}
 		}
 	}
-	for _, d := range []string{"stages", "state", "tmp"} {
+	for _, d := range []string{"stages", "state", "tmp", "logs"} {
 		if err := os.RemoveAll(filepath.Join(r.Root(), internalDir, d)); err != nil {
 			return err
 		}

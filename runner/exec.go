@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/siamese-pipeline/siamese/pipeline"
@@ -13,7 +17,7 @@ import (
 
 // runStage runs one stage into a temporary directory and, on success,
 // moves its outputs into place and writes its record.
-func (r *Runner) runStage(ctx context.Context, s *pipeline.Stage) error {
+func (r *Runner) runStage(ctx context.Context, s *pipeline.Stage, reason string) error {
 	root := r.Root()
 	impl := r.Stages[s.Uses]
 	if impl == nil {
@@ -31,6 +35,9 @@ func (r *Runner) runStage(ctx context.Context, s *pipeline.Stage) error {
 	fp := fingerprint(s, deps)
 	tmpRoot := filepath.Join(root, internalDir, "tmp")
 	if err := os.MkdirAll(tmpRoot, 0o755); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(r.LogPath(s)), 0o755); err != nil {
 		return err
 	}
 	tmp, err := os.MkdirTemp(tmpRoot, s.Name+"-")
@@ -56,12 +63,23 @@ func (r *Runner) runStage(ctx context.Context, s *pipeline.Stage) error {
 		outputs[o.Name()] = p
 	}
 	stateDir := filepath.Join(root, internalDir, "state", s.Name+"-"+fp[len("sha256:"):][:16])
-	env := &Env{Stage: s.Name, Params: s.Params, Log: r.log().With("stage", s.Name),
-		inputs: inputs, outputs: outputs, stateDir: stateDir}
+	logFile, err := os.Create(r.LogPath(s))
+	if err != nil {
+		return fmt.Errorf("stage log: %w", err)
+	}
+	defer logFile.Close()
+	newHandler := r.LogHandler
+	if newHandler == nil {
+		newHandler = func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) }
+	}
+	log := slog.New(slog.NewMultiHandler(r.log().Handler(), newHandler(logFile))).With("stage", s.Name)
+	log.Info("stage running", "reason", reason)
+	env := &Env{Stage: s.Name, Params: s.Params, Log: log, inputs: inputs, outputs: outputs, stateDir: stateDir}
 
 	rec := &Record{Stage: s.Name, Uses: s.Uses, Version: s.Spec.Version, Fingerprint: fp,
 		Params: s.Params, Deps: deps, Program: r.Program, Start: time.Now()}
 	if err := impl.Run(ctx, env); err != nil {
+		log.Error("stage failed", "err", err)
 		return err
 	}
 	if err := ctx.Err(); err != nil {
@@ -99,7 +117,27 @@ func (r *Runner) runStage(ctx context.Context, s *pipeline.Stage) error {
 		return fmt.Errorf("write record: %w", err)
 	}
 	r.clearState(s.Name)
+	log.Info("stage done", "seconds", rec.Seconds)
 	return nil
+}
+
+// LogPath is where a stage's log of its last run is kept: beside its
+// first output, or under the runner's directory if that name is taken.
+func (r *Runner) LogPath(s *pipeline.Stage) string {
+	name := s.Name + ".log"
+	if len(s.Outs) > 0 {
+		rel := path.Join(path.Dir(s.Outs[0].Path), name)
+		taken := false
+		for _, t := range append([]*pipeline.Stage{s}, r.Pipeline.Stages...) {
+			for _, o := range t.Outs {
+				taken = taken || o.Path == rel || strings.HasPrefix(rel, o.Path+"/")
+			}
+		}
+		if !taken {
+			return filepath.Join(r.Root(), filepath.FromSlash(rel))
+		}
+	}
+	return filepath.Join(r.Root(), internalDir, "logs", name)
 }
 
 // knownOuts fills pl with the recorded outputs of s's deps that are

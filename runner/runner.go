@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -29,6 +30,9 @@ type Runner struct {
 	Log      *slog.Logger
 	// Program names the program's version in stage records.
 	Program string
+	// LogHandler makes the handler of each stage's own log file; nil
+	// means slog's text format.
+	LogHandler func(io.Writer) slog.Handler
 }
 
 // Options select what a run does.
@@ -199,19 +203,16 @@ func (r *Runner) execute(ctx context.Context, decisions []decision, results []Re
 			}
 			res := &results[i]
 			res.Start = time.Now()
-			r.log().Info("stage running", "stage", d.stage.Name, "reason", d.reason)
-			err := r.runStage(ctx, d.stage)
+			err := r.runStage(ctx, d.stage, d.reason)
 			res.End = time.Now()
 			if err != nil {
 				res.Outcome, res.Err = Failed, err
 				if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 					res.Outcome = Cancelled
 				}
-				r.log().Error("stage failed", "stage", d.stage.Name, "err", err)
 				return &StageError{Stage: d.stage.Name, Err: err}
 			}
 			res.Outcome = Ran
-			r.log().Info("stage done", "stage", d.stage.Name, "seconds", res.End.Sub(res.Start).Seconds())
 			return nil
 		})
 	}

@@ -418,6 +418,26 @@ func TestKillHelper(t *testing.T) {
 	(&Runner{Pipeline: p, Stages: reg}).Run(ctx, Options{})
 }
 
+func TestStageLogFiles(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.run(Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, rel := range []string{"gen/gen.log", "sum/sum.log"} {
+		data, err := os.ReadFile(f.path(rel))
+		if err != nil || !strings.Contains(string(data), "stage running") || !strings.Contains(string(data), "stage done") {
+			t.Errorf("%s: %q, %v", rel, data, err)
+		}
+	}
+	// A log whose name an out takes goes under the runner's directory.
+	p := f.runner().Pipeline
+	s := *p.Stage("gen")
+	s.Outs = []pipeline.Out{{Path: "gen/gen.log"}}
+	if got := f.runner().LogPath(&s); got != filepath.Join(f.root, internalDir, "logs", "gen.log") {
+		t.Errorf("log path %s", got)
+	}
+}
+
 func TestClean(t *testing.T) {
 	f := newFixture(t)
 	if _, err := f.run(Options{}); err != nil {
