@@ -1,0 +1,67 @@
+// Package gate checks a run's metrics against the quality thresholds of
+// pipeline.yaml: absolute floors, and how far a metric may fall below its
+// value in the last good run.
+package gate
+
+import (
+	"fmt"
+
+	"github.com/siamese-pipeline/siamese/pipeline"
+)
+
+// Result is the verdict of one threshold.
+type Result struct {
+	Metric  string
+	Rule    string
+	Value   float64
+	Pass    bool
+	Message string
+}
+
+// Check applies each threshold to metrics. last holds the metrics of the
+// last good run, or is nil when there is none.
+func Check(thresholds []pipeline.Threshold, metrics, last map[string]float64) []Result {
+	var out []Result
+	for _, t := range thresholds {
+		v, ok := metrics[t.Metric]
+		if t.Min != nil {
+			r := Result{Metric: t.Metric, Rule: fmt.Sprintf("≥ %g", *t.Min), Value: v}
+			switch {
+			case !ok:
+				r.Message = fmt.Sprintf("%s was not reported", t.Metric)
+			case v >= *t.Min:
+				r.Pass, r.Message = true, fmt.Sprintf("%s = %.4f ≥ %g", t.Metric, v, *t.Min)
+			default:
+				r.Message = fmt.Sprintf("%s = %.4f is below the minimum %g", t.Metric, v, *t.Min)
+			}
+			out = append(out, r)
+		}
+		if t.MaxDrop != nil {
+			r := Result{Metric: t.Metric, Rule: fmt.Sprintf("at most %g below the last good run", *t.MaxDrop), Value: v}
+			prev, had := last[t.Metric]
+			switch {
+			case !ok:
+				r.Message = fmt.Sprintf("%s was not reported", t.Metric)
+			case !had:
+				r.Pass, r.Message = true, "no earlier good run to compare with"
+			case prev-v <= *t.MaxDrop:
+				r.Pass, r.Message = true, fmt.Sprintf("%s = %.4f, last good run %.4f", t.Metric, v, prev)
+			default:
+				r.Message = fmt.Sprintf("%s = %.4f fell %.4f below the last good run's %.4f (allowed %g)",
+					t.Metric, v, prev-v, prev, *t.MaxDrop)
+			}
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Passed reports whether every result passed.
+func Passed(results []Result) bool {
+	for _, r := range results {
+		if !r.Pass {
+			return false
+		}
+	}
+	return true
+}
