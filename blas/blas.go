@@ -1,0 +1,40 @@
+// Package blas selects the BLAS implementation used by gorgonia, gorgonia's
+// tensor package and this project's model package.
+//
+// Without the openblas build tag the pure-Go gonum implementation is used.
+// Built with `-tags openblas` (and cgo enabled) the package links against
+// OpenBLAS through gonum's netlib binding, installs it with gorgonia.Use at
+// init and pins OpenBLAS's thread count to runtime.GOMAXPROCS (or to
+// OPENBLAS_NUM_THREADS when that is set explicitly).
+//
+//	go test ./model/                 # gonum
+//	go test -tags openblas ./model/  # OpenBLAS (needs cgo and libopenblas-dev)
+//
+// Import it (blank or for Name) before building gorgonia graphs; package
+// model does.
+package blas
+
+import (
+	gblas "gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+	G "gorgonia.org/gorgonia"
+)
+
+var (
+	impl    G.BLAS = gonum.Implementation{}
+	name           = "gonum"
+	threads        = func() int { return 0 }
+)
+
+// Name reports the active implementation: "openblas" or "gonum".
+func Name() string { return name }
+
+// Float32 returns the active implementation's single-precision routines.
+func Float32() gblas.Float32 { return impl }
+
+// Impl returns the active implementation, as installed in gorgonia.
+func Impl() G.BLAS { return impl }
+
+// Threads reports the number of threads the BLAS library was told to use;
+// 0 for the gonum implementation, which parallelises over GOMAXPROCS goroutines.
+func Threads() int { return threads() }

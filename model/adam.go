@@ -1,0 +1,153 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// Adam is Keras's Adam, written as a gorgonia Solver so that its state can
+// be saved and restored. Each Step does, per parameter, in float32:
+//
+//	t += 1
+//	m = β1·m + (1−β1)·g
+//	v = β2·v + (1−β2)·g²
+//	α = lr·sqrt(1−β2^t)/(1−β1^t)      (computed in float64)
+//	w -= α·m/(sqrt(v)+ε)
+//
+// (gorgonia's own Adam puts ε inside the bias correction and hides m, v.)
+// Parameters are identified by their position in the slice passed to Step,
+// which must be the same every call.
+type Adam struct {
+	LR, Beta1, Beta2, Epsilon float64
+	State                     AdamState
+	// Workers splits the update across goroutines; 0 means GOMAXPROCS.
+	// The result does not depend on it.
+	Workers int
+}
+
+// AdamState is the optimiser's state: the step count and the first and
+// second moments, one slice per parameter in Step's order.
+type AdamState struct {
+	T    int
+	M, V [][]float32
+}
+
+// Clone returns a deep copy.
+func (s AdamState) Clone() AdamState {
+	c := AdamState{T: s.T, M: make([][]float32, len(s.M)), V: make([][]float32, len(s.V))}
+	for i := range s.M {
+		c.M[i] = append([]float32(nil), s.M[i]...)
+	}
+	for i := range s.V {
+		c.V[i] = append([]float32(nil), s.V[i]...)
+	}
+	return c
+}
+
+// NewAdam returns an Adam with cfg's hyper-parameters and empty state.
+func NewAdam(cfg Config) *Adam {
+	return &Adam{LR: cfg.LR, Beta1: cfg.Beta1, Beta2: cfg.Beta2, Epsilon: cfg.Epsilon}
+}
+
+var _ G.Solver = (*Adam)(nil)
+
+// adamChunk is the work unit of a parallel update.
+const adamChunk = 1 << 14
+
+type adamJob struct {
+	w, g, m, v []float32
+}
+
+// Step applies one update to every parameter (a float32 tensor) from its gradient.
+func (a *Adam) Step(model []G.ValueGrad) error {
+	if len(a.State.M) == 0 && a.State.T == 0 {
+		a.State.M = make([][]float32, len(model))
+		a.State.V = make([][]float32, len(model))
+	}
+	if len(a.State.M) != len(model) || len(a.State.V) != len(model) {
+		return fmt.Errorf("model: Adam state has %d parameters, Step got %d", len(a.State.M), len(model))
+	}
+	jobs := make([]adamJob, 0, 64)
+	for i, vg := range model {
+		w, err := f32s(vg.Value())
+		if err != nil {
+			return fmt.Errorf("model: Adam parameter %d: %w", i, err)
+		}
+		gv, err := vg.Grad()
+		if err != nil {
+			return fmt.Errorf("model: Adam gradient %d: %w", i, err)
+		}
+		g, err := f32s(gv)
+		if err != nil {
+			return fmt.Errorf("model: Adam gradient %d: %w", i, err)
+		}
+		if a.State.M[i] == nil && a.State.T == 0 {
+			a.State.M[i] = make([]float32, len(w))
+			a.State.V[i] = make([]float32, len(w))
+		}
+		m, v := a.State.M[i], a.State.V[i]
+		if len(g) != len(w) || len(m) != len(w) || len(v) != len(w) {
+			return fmt.Errorf("model: Adam parameter %d: sizes w=%d g=%d m=%d v=%d", i, len(w), len(g), len(m), len(v))
+		}
+		for lo := 0; lo < len(w); lo += adamChunk {
+			hi := min(len(w), lo+adamChunk)
+			jobs = append(jobs, adamJob{w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi]})
+		}
+	}
+	a.State.T++
+	t := float64(a.State.T)
+	alpha := float32(a.LR * math.Sqrt(1-math.Pow(a.Beta2, t)) / (1 - math.Pow(a.Beta1, t)))
+	c := &adamConsts{b1: float32(a.Beta1), c1: float32(1 - a.Beta1), b2: float32(a.Beta2), c2: float32(1 - a.Beta2),
+		alpha: alpha, eps: float32(a.Epsilon)}
+	run := func(j adamJob) { adamKernel(j.w, j.g, j.m, j.v, c) }
+	workers := a.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, len(jobs))
+	if workers <= 1 {
+		for _, j := range jobs {
+			run(j)
+		}
+		return nil
+	}
+	var wg sync.WaitGroup
+	for wk := 1; wk < workers; wk++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := wk; i < len(jobs); i += workers {
+				run(jobs[i])
+			}
+		}()
+	}
+	for i := 0; i < len(jobs); i += workers {
+		run(jobs[i])
+	}
+	wg.Wait()
+	return nil
+}
+
+// adamConsts are the float32 constants of one Adam step; the layout is
+// read by the assembly kernel.
+type adamConsts struct {
+	b1, c1, b2, c2, alpha, eps float32
+}
+
+// adamScalar is the reference update. The explicit float32 conversions
+// forbid fused multiply-adds, so it matches the vector kernel bit for bit.
+func adamScalar(w, g, m, v []float32, c *adamConsts) {
+	n := len(w)
+	g, m, v = g[:n], m[:n], v[:n]
+	for k := range w {
+		gk := g[k]
+		mk := float32(c.b1*m[k]) + float32(c.c1*gk)
+		vk := float32(c.b2*v[k]) + float32(float32(c.c2*gk)*gk)
+		m[k], v[k] = mk, vk
+		w[k] -= float32(c.alpha*mk) / (float32(math.Sqrt(float64(vk))) + c.eps)
+	}
+}

@@ -1,0 +1,110 @@
+package model
+
+import (
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+)
+
+// CheckpointFile is the file Train keeps in TrainOptions.CheckpointDir.
+const CheckpointFile = "checkpoint.gob"
+
+const checkpointVersion = 1
+
+// dataKey identifies the data a checkpoint was made with.
+type dataKey struct {
+	TrainN, ValN, Dim int
+	TrainHash         uint64
+	ValHash           uint64
+}
+
+func hashFloats(x []float32) uint64 {
+	h := uint64(14695981039346656037) ^ uint64(len(x))
+	for _, v := range x {
+		h = (h ^ uint64(math.Float32bits(v))) * 1099511628211
+	}
+	return h
+}
+
+func keyOf(train, val Triplets) dataKey {
+	return dataKey{TrainN: train.N, ValN: val.N, Dim: train.Dim,
+		TrainHash: hashFloats(train.Data), ValHash: hashFloats(val.Data)}
+}
+
+// checkpoint is everything needed to continue training after an epoch.
+type checkpoint struct {
+	Version   int
+	Config    Config
+	Data      dataKey
+	Epoch     int // epochs completed
+	Weights   *Weights
+	Adam      AdamState
+	Best      *Weights
+	BestLoss  float64 // monitored loss of Best
+	BestEpoch int
+	Wait      int
+	Stopped   bool
+	History   []EpochStats
+}
+
+func (c *checkpoint) matches(cfg Config, key dataKey) bool {
+	return c.Version == checkpointVersion && reflect.DeepEqual(c.Config, cfg) && c.Data == key &&
+		c.Weights != nil && c.Best != nil && c.Weights.Check() == nil && c.Best.Check() == nil
+}
+
+// loadCheckpoint returns the checkpoint in dir, nil if there is none.
+func loadCheckpoint(dir string) (*checkpoint, error) {
+	f, err := os.Open(filepath.Join(dir, CheckpointFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var c checkpoint
+	if err := gob.NewDecoder(f).Decode(&c); err != nil {
+		return nil, fmt.Errorf("model: reading checkpoint %s: %w", f.Name(), err)
+	}
+	return &c, nil
+}
+
+// saveCheckpoint writes c to dir atomically: a temporary file in the same
+// directory, synced, then renamed over the old checkpoint.
+func saveCheckpoint(dir string, c *checkpoint) (err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".checkpoint-*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = gob.NewEncoder(f).Encode(c); err != nil {
+		return fmt.Errorf("model: writing checkpoint: %w", err)
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(f.Name(), filepath.Join(dir, CheckpointFile)); err != nil {
+		return err
+	}
+	if d, derr := os.Open(dir); derr == nil { // make the rename durable; best effort
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}

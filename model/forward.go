@@ -1,0 +1,174 @@
+package model
+
+import (
+	"fmt"
+	"math"
+
+	gblas "gonum.org/v1/gonum/blas"
+
+	"github.com/siamese-pipeline/siamese/blas"
+)
+
+// normEps clamps squared norms before the square root, as Keras's
+// l2_normalize does: x / sqrt(max(sum(x²), 1e-12)).
+const normEps = 1e-12
+
+// denseForward computes out = act(x·W + b) for rows rows of x (rows×in).
+// It is shared by the graph's dense op and by Embed so both agree bit for bit.
+func denseForward(impl gblas.Float32, x []float32, rows, in, out int, w, b []float32, relu bool, y []float32) {
+	y = y[:rows*out]
+	for r := 0; r < rows; r++ {
+		copy(y[r*out:(r+1)*out], b)
+	}
+	impl.Sgemm(gblas.NoTrans, gblas.NoTrans, rows, out, in, 1, x, in, w, out, 1, y, out)
+	if relu {
+		reluInPlace(y)
+	}
+}
+
+// reluInPlace sets every element with the sign bit set (negatives, −0) to
+// +0, without branches: signs are unpredictable.
+func reluInPlace(y []float32) {
+	for i, v := range y {
+		b := math.Float32bits(v)
+		y[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
+	}
+}
+
+// reluGrad writes dz = g where y > 0 and 0 elsewhere, for y a relu output
+// (so +0 or positive), without branches.
+func reluGrad(y, g, dz []float32) {
+	g, dz = g[:len(y)], dz[:len(y)]
+	for i, v := range y {
+		b := math.Float32bits(v)
+		mask := uint32(-int32(b) >> 31) // all ones iff 0 < b < 2³¹
+		dz[i] = math.Float32frombits(math.Float32bits(g[i]) & mask)
+	}
+}
+
+// embedChunk bounds the rows Embed pushes through the network at once.
+const embedChunk = 512
+
+// Embed runs the network forward on n rows of x (n×Input, row-major) and
+// returns the n×embedding outputs. It uses the selected BLAS directly, without
+// gorgonia; calls may run concurrently. It panics if w is malformed or x is
+// shorter than n rows.
+func Embed(w *Weights, x []float32, n int) []float32 {
+	if err := w.Check(); err != nil {
+		panic(err)
+	}
+	in, outDim := w.InputDim(), w.OutputDim()
+	if len(x) < n*in {
+		panic(fmt.Sprintf("model: Embed: len(x)=%d < n*Input=%d", len(x), n*in))
+	}
+	impl := blas.Float32()
+	out := make([]float32, n*outDim)
+	chunk := min(n, embedChunk)
+	maxW := 0
+	for _, l := range w.Layers {
+		maxW = max(maxW, l.Out)
+	}
+	bufA := make([]float32, chunk*maxW)
+	bufB := make([]float32, chunk*maxW)
+	last := len(w.Layers) - 1
+	for r0 := 0; r0 < n; r0 += chunk {
+		rows := min(chunk, n-r0)
+		src := x[r0*in : (r0+rows)*in]
+		for i, l := range w.Layers {
+			dst := bufA
+			if i == last {
+				dst = out[r0*outDim : (r0+rows)*outDim]
+			}
+			denseForward(impl, src, rows, l.In, l.Out, l.W, l.B, i != last, dst)
+			src = dst[:rows*l.Out]
+			bufA, bufB = bufB, bufA
+		}
+	}
+	return out
+}
+
+// Loss is the mean triplet loss of t under w, forward only (NaN for no
+// triplets). It panics if t's Data does not match N and Dim.
+func Loss(w *Weights, t Triplets, margin float32) float64 {
+	if err := t.Check(); err != nil {
+		panic(err)
+	}
+	if t.N == 0 {
+		return math.NaN()
+	}
+	const chunkTriplets = 1024
+	d := w.OutputDim()
+	var sum float64
+	for i := 0; i < t.N; i += chunkTriplets {
+		part := t.Slice(i, min(t.N, i+chunkTriplets))
+		e := Embed(w, part.Data, 3*part.N)
+		sum += tripletLoss(e, d, part.N, margin, 0, nil)
+	}
+	return sum / float64(t.N)
+}
+
+// tripletLoss returns the summed hinge loss of the first n triplets of e
+// (rows anchor, positive, negative; each row d floats):
+//
+//	max(0, cosd(a,p) − cosd(a,n) + margin), cosd(x,y) = 1 − x̂·ŷ.
+//
+// If de is not nil it also writes scale·∂(sum)/∂e into de for those 3n rows
+// (rows beyond are left alone). Sums run in float64.
+func tripletLoss(e []float32, d, n int, margin float32, scale float64, de []float32) float64 {
+	var total float64
+	m := float64(margin)
+	for i := 0; i < n; i++ {
+		a := e[(3*i)*d : (3*i+1)*d]
+		p := e[(3*i+1)*d : (3*i+2)*d]
+		q := e[(3*i+2)*d : (3*i+3)*d]
+		var sa, sp, sq, ap, aq float64
+		for k := 0; k < d; k++ {
+			av, pv, qv := float64(a[k]), float64(p[k]), float64(q[k])
+			sa += av * av
+			sp += pv * pv
+			sq += qv * qv
+			ap += av * pv
+			aq += av * qv
+		}
+		ra := math.Sqrt(math.Max(sa, normEps))
+		rp := math.Sqrt(math.Max(sp, normEps))
+		rq := math.Sqrt(math.Max(sq, normEps))
+		cosP := ap / (ra * rp)
+		cosQ := aq / (ra * rq)
+		l := cosQ - cosP + m // (1−cosP) − (1−cosQ) + margin
+		if l > 0 {
+			total += l
+		}
+		if de == nil {
+			continue
+		}
+		da := de[(3*i)*d : (3*i+1)*d]
+		dp := de[(3*i+1)*d : (3*i+2)*d]
+		dq := de[(3*i+2)*d : (3*i+3)*d]
+		if !(l > 0) {
+			clear(da)
+			clear(dp)
+			clear(dq)
+			continue
+		}
+		// ∂l/∂â = q̂ − p̂, ∂l/∂p̂ = −â, ∂l/∂q̂ = â; through u = x/r:
+		// ∂x = (∂u − u(u·∂u))/r, without the projection where r was clamped.
+		pa, pp, pq := cosQ-cosP, -cosP, cosQ
+		if sa <= normEps {
+			pa = 0
+		}
+		if sp <= normEps {
+			pp = 0
+		}
+		if sq <= normEps {
+			pq = 0
+		}
+		for k := 0; k < d; k++ {
+			ua, up, uq := float64(a[k])/ra, float64(p[k])/rp, float64(q[k])/rq
+			da[k] = float32(scale * (uq - up - ua*pa) / ra)
+			dp[k] = float32(scale * (-ua - up*pp) / rp)
+			dq[k] = float32(scale * (ua - uq*pq) / rq)
+		}
+	}
+	return total
+}

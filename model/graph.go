@@ -1,0 +1,107 @@
+package model
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// net is the training graph for batches of exactly b triplet slots:
+//
+//	x (3b×Input) → dense+relu … → dense (3b×D) → tripletLoss → cost
+//
+// The three towers share weights, so anchors, positives and negatives are
+// stacked into one matrix and go through one forward and one backward pass.
+// Parameter nodes are bound to tensors backed by w's own slices, so the
+// solver updates w in place; the input tensor is bound once and batches are
+// copied into its backing slice.
+type net struct {
+	g      *G.ExprGraph
+	x      *G.Node
+	xData  []float32
+	params G.Nodes // W0, b0, W1, b1, …
+	grads  G.Nodes // matching gradient nodes
+	embed  *G.Node
+	cost   *G.Node
+	st     *batchState
+	vm     G.VM
+	vgs    []G.ValueGrad
+	b, dim int
+}
+
+// paramGrad pairs a parameter node with its gradient node for the solver.
+type paramGrad struct{ p, g *G.Node }
+
+func (pg paramGrad) Value() G.Value { return pg.p.Value() }
+func (pg paramGrad) Grad() (G.Value, error) {
+	if v := pg.g.Value(); v != nil {
+		return v, nil
+	}
+	return nil, fmt.Errorf("model: no gradient computed for %v", pg.p)
+}
+
+func newNet(w *Weights, b int, margin float32) (n *net, err error) {
+	if err := w.Check(); err != nil {
+		return nil, err
+	}
+	defer func() { // gorgonia panics on some graph errors
+		if r := recover(); r != nil {
+			n, err = nil, fmt.Errorf("model: building graph: %v", r)
+		}
+	}()
+	rows := 3 * b
+	g := G.NewGraph()
+	n = &net{g: g, st: &batchState{}, b: b, dim: w.InputDim()}
+	n.xData = make([]float32, rows*n.dim)
+	n.x = G.NewMatrix(g, G.Float32, G.WithShape(rows, n.dim), G.WithName("x"),
+		G.WithValue(tensor.New(tensor.WithShape(rows, n.dim), tensor.WithBacking(n.xData))))
+	h := n.x
+	last := len(w.Layers) - 1
+	for i := range w.Layers {
+		l := &w.Layers[i]
+		wn := G.NewMatrix(g, G.Float32, G.WithShape(l.In, l.Out), G.WithName(fmt.Sprintf("W%d", i)),
+			G.WithValue(tensor.New(tensor.WithShape(l.In, l.Out), tensor.WithBacking(l.W))))
+		bn := G.NewVector(g, G.Float32, G.WithShape(l.Out), G.WithName(fmt.Sprintf("b%d", i)),
+			G.WithValue(tensor.New(tensor.WithShape(l.Out), tensor.WithBacking(l.B))))
+		n.params = append(n.params, wn, bn)
+		op := newDenseOp(rows, l.In, l.Out, i != last, i > 0)
+		if h, err = G.ApplyOp(op, h, wn, bn); err != nil {
+			return nil, fmt.Errorf("model: layer %d: %w", i, err)
+		}
+	}
+	n.embed = h
+	if n.cost, err = G.ApplyOp(newTripletLossOp(b, w.OutputDim(), margin, n.st), h); err != nil {
+		return nil, err
+	}
+	if n.grads, err = G.Grad(n.cost, n.params...); err != nil {
+		return nil, fmt.Errorf("model: gradient: %w", err)
+	}
+	for i := range n.params {
+		n.vgs = append(n.vgs, paramGrad{n.params[i], n.grads[i]})
+	}
+	n.vm = G.NewTapeMachine(g)
+	return n, nil
+}
+
+// load copies triplets idx of t into the input slots, zero-fills unused
+// slots, and marks how many are active.
+func (n *net) load(t Triplets, idx []int) {
+	stride := 3 * t.Dim
+	for s, i := range idx {
+		copy(n.xData[s*stride:(s+1)*stride], t.Data[i*stride:(i+1)*stride])
+	}
+	clear(n.xData[len(idx)*stride:])
+	n.st.active = len(idx)
+}
+
+// run executes forward and backward for the loaded batch and returns its mean loss.
+func (n *net) run() (float64, error) {
+	defer n.vm.Reset()
+	if err := n.vm.RunAll(); err != nil {
+		return 0, err
+	}
+	return n.st.loss, nil
+}
+
+func (n *net) close() { n.vm.Close() }

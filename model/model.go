@@ -1,0 +1,223 @@
+// Package model is the training core of the Siamese pipeline: a shared MLP
+// embedding trained with a cosine triplet loss and Keras-style Adam, built on
+// gorgonia with a few fused custom ops, plus a graph-free forward pass
+// (Embed, Loss) for evaluation.
+//
+// Training graph. The three towers share weights, so a batch of B triplets
+// is one (3B × Input) matrix, rows anchor, positive, negative per triplet, in
+// the (N, 3, Dim) layout of Triplets. Each layer is one fused dense op
+// (x·W + b, relu but for the last); the loss is one fused op with a
+// hand-written gradient. The graph is built once per Train for B slots;
+// batches are copied into the bound input tensor, and a partial last batch
+// fills the first slots and masks the rest out of the loss (its mean is over
+// the real triplets only), so the gradient is that of the partial batch. The
+// first layer's input gradient is never computed. Ops own their output
+// buffers, so a step allocates next to nothing.
+//
+// Optimiser. Adam is ours (a gorgonia Solver) with Keras's update and
+// exposed state; its inner loop is an AVX2 kernel on amd64, bit-identical to
+// the scalar Go reference.
+//
+// Determinism. Initial weights come from a PCG seeded by Config.Seed, the
+// order of epoch e from a PCG seeded by (Seed, e), so a run resumed from a
+// checkpoint repeats an uninterrupted one bit for bit, given the same BLAS
+// implementation and thread count (OpenBLAS's results may depend on it).
+//
+// BLAS. Matrix products go through package blas: gonum's pure-Go routines by
+// default, OpenBLAS with -tags openblas.
+//
+// All math is float32; losses are accumulated and reported in float64.
+package model
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// Config describes the network, the loss and the optimiser.
+type Config struct {
+	Input  int     // input dimension, 784
+	Hidden []int   // layer sizes, [512, 256, 128]; the last is the embedding size
+	Margin float32 // triplet margin, 0.4
+
+	LR, Beta1, Beta2, Epsilon float64 // Adam: 3e-5, 0.9, 0.999, 1e-7
+
+	Batch, Epochs, Patience int // 32, 10, 2
+	Seed                    uint64
+}
+
+// DefaultConfig returns the notebook's configuration.
+func DefaultConfig() Config {
+	return Config{
+		Input:    784,
+		Hidden:   []int{512, 256, 128},
+		Margin:   0.4,
+		LR:       3e-5,
+		Beta1:    0.9,
+		Beta2:    0.999,
+		Epsilon:  1e-7,
+		Batch:    32,
+		Epochs:   10,
+		Patience: 2,
+		Seed:     1,
+	}
+}
+
+// Validate reports a configuration that cannot be trained.
+func (c Config) Validate() error {
+	switch {
+	case c.Input <= 0:
+		return fmt.Errorf("model: Input must be positive, got %d", c.Input)
+	case len(c.Hidden) == 0:
+		return errors.New("model: Hidden must name at least one layer")
+	case c.Batch <= 0:
+		return fmt.Errorf("model: Batch must be positive, got %d", c.Batch)
+	case c.Epochs < 0 || c.Patience < 0:
+		return fmt.Errorf("model: Epochs and Patience must not be negative")
+	case !(c.LR > 0) || c.Beta1 < 0 || c.Beta1 >= 1 || c.Beta2 < 0 || c.Beta2 >= 1 || !(c.Epsilon >= 0):
+		return fmt.Errorf("model: bad Adam parameters lr=%g beta1=%g beta2=%g eps=%g", c.LR, c.Beta1, c.Beta2, c.Epsilon)
+	}
+	for i, h := range c.Hidden {
+		if h <= 0 {
+			return fmt.Errorf("model: Hidden[%d] must be positive, got %d", i, h)
+		}
+	}
+	return nil
+}
+
+// EmbeddingDim is the size of the last layer.
+func (c Config) EmbeddingDim() int { return c.Hidden[len(c.Hidden)-1] }
+
+// Layer is one dense layer: y = x·W + B, W stored In×Out row-major.
+type Layer struct {
+	In, Out int
+	W       []float32
+	B       []float32
+}
+
+// Weights are the embedding network's parameters, input layer first.
+type Weights struct {
+	Layers []Layer
+}
+
+// Clone returns a deep copy.
+func (w *Weights) Clone() *Weights {
+	c := &Weights{Layers: make([]Layer, len(w.Layers))}
+	for i, l := range w.Layers {
+		c.Layers[i] = Layer{In: l.In, Out: l.Out,
+			W: append([]float32(nil), l.W...), B: append([]float32(nil), l.B...)}
+	}
+	return c
+}
+
+// CopyFrom overwrites w's values with src's; the shapes must match.
+func (w *Weights) CopyFrom(src *Weights) error {
+	if err := w.sameShape(src); err != nil {
+		return err
+	}
+	for i := range w.Layers {
+		copy(w.Layers[i].W, src.Layers[i].W)
+		copy(w.Layers[i].B, src.Layers[i].B)
+	}
+	return nil
+}
+
+func (w *Weights) sameShape(o *Weights) error {
+	if len(w.Layers) != len(o.Layers) {
+		return fmt.Errorf("model: %d layers vs %d", len(w.Layers), len(o.Layers))
+	}
+	for i := range w.Layers {
+		a, b := w.Layers[i], o.Layers[i]
+		if a.In != b.In || a.Out != b.Out || len(a.W) != len(b.W) || len(a.B) != len(b.B) {
+			return fmt.Errorf("model: layer %d shape %dx%d vs %dx%d", i, a.In, a.Out, b.In, b.Out)
+		}
+	}
+	return nil
+}
+
+// Check reports weights whose slices do not match their declared shapes or
+// whose layers do not chain.
+func (w *Weights) Check() error {
+	if len(w.Layers) == 0 {
+		return errors.New("model: no layers")
+	}
+	for i, l := range w.Layers {
+		if l.In <= 0 || l.Out <= 0 || len(l.W) != l.In*l.Out || len(l.B) != l.Out {
+			return fmt.Errorf("model: layer %d: In=%d Out=%d len(W)=%d len(B)=%d", i, l.In, l.Out, len(l.W), len(l.B))
+		}
+		if i > 0 && w.Layers[i-1].Out != l.In {
+			return fmt.Errorf("model: layer %d input %d does not match layer %d output %d", i, l.In, i-1, w.Layers[i-1].Out)
+		}
+	}
+	return nil
+}
+
+// Equal reports whether two weight sets are bit-for-bit identical.
+func (w *Weights) Equal(o *Weights) bool {
+	if w.sameShape(o) != nil {
+		return false
+	}
+	for i := range w.Layers {
+		for j, v := range w.Layers[i].W {
+			if math.Float32bits(v) != math.Float32bits(o.Layers[i].W[j]) {
+				return false
+			}
+		}
+		for j, v := range w.Layers[i].B {
+			if math.Float32bits(v) != math.Float32bits(o.Layers[i].B[j]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// InputDim and OutputDim are the network's input and embedding sizes.
+func (w *Weights) InputDim() int  { return w.Layers[0].In }
+func (w *Weights) OutputDim() int { return w.Layers[len(w.Layers)-1].Out }
+
+// stream constants separate the PCG streams drawn from one seed.
+const (
+	initStream    = 0x9e3779b97f4a7c15
+	shuffleStream = 0x5851f42d4c957f2d
+)
+
+// InitWeights draws glorot-uniform weights (limit sqrt(6/(fan_in+fan_out)))
+// and zero biases from a PCG source seeded by cfg.Seed.
+func InitWeights(cfg Config) *Weights {
+	r := rand.New(rand.NewPCG(cfg.Seed, initStream))
+	w := &Weights{}
+	in := cfg.Input
+	for _, out := range cfg.Hidden {
+		limit := math.Sqrt(6 / float64(in+out))
+		l := Layer{In: in, Out: out, W: make([]float32, in*out), B: make([]float32, out)}
+		for i := range l.W {
+			l.W[i] = float32((2*r.Float64() - 1) * limit)
+		}
+		w.Layers = append(w.Layers, l)
+		in = out
+	}
+	return w
+}
+
+// Triplets holds N triplets of Dim floats each: rows anchor, positive,
+// negative, stored row-major as (N, 3, Dim).
+type Triplets struct {
+	N, Dim int
+	Data   []float32
+}
+
+// Check reports a Triplets whose Data does not match N and Dim.
+func (t Triplets) Check() error {
+	if t.N < 0 || t.Dim <= 0 || len(t.Data) != t.N*3*t.Dim {
+		return fmt.Errorf("model: triplets N=%d Dim=%d but len(Data)=%d", t.N, t.Dim, len(t.Data))
+	}
+	return nil
+}
+
+// Slice returns triplets [i, j) sharing t's data.
+func (t Triplets) Slice(i, j int) Triplets {
+	return Triplets{N: j - i, Dim: t.Dim, Data: t.Data[i*3*t.Dim : j*3*t.Dim]}
+}
