@@ -1,0 +1,75 @@
+// Package triplets is the stage that draws (anchor, positive, negative)
+// triplets per class, as the notebook does, and gathers their images.
+package triplets
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/siamese-pipeline/siamese/artifacts"
+	"github.com/siamese-pipeline/siamese/pipeline"
+	"github.com/siamese-pipeline/siamese/runner"
+)
+
+// Inputs and outputs. The misspelling "fasion" is the notebook's.
+const (
+	InImages   = "images.npy"
+	InLabels   = "labels.npy"
+	OutArray   = "triplets_fasion_MNIST_array.npy"
+	OutIndex   = "triplets.arrow"
+	RNGNumpy   = "numpy"
+	RNGPerClas = "per-class"
+)
+
+type stage struct{}
+
+// New returns the triplets stage.
+func New() runner.Stage { return stage{} }
+
+func (stage) Spec() pipeline.Spec {
+	return pipeline.Spec{
+		Version: "1",
+		Params: []pipeline.Param{
+			{Name: "per_class", Default: 3000, Doc: "triplets drawn per class"},
+			{Name: "seed", Default: 42, Doc: "random seed, 0..2^32-1 (np.random.seed)"},
+			{Name: "rng", Default: RNGNumpy, Doc: `"numpy": one stream drawn exactly as the notebook's loop after np.random.seed(seed); "per-class": an independent stream per class, drawn in parallel`},
+		},
+		Inputs:  []string{InImages, InLabels},
+		Outputs: []string{OutArray, OutIndex},
+	}
+}
+
+func (stage) Run(ctx context.Context, env *runner.Env) error {
+	perClass, seed, rng := env.Params.Int("per_class"), env.Params.Int("seed"), env.Params.String("rng")
+	if perClass <= 0 {
+		return fmt.Errorf("per_class is %d, want > 0", perClass)
+	}
+	if seed < 0 || seed > math.MaxUint32 {
+		return fmt.Errorf("seed %d is outside 0..%d", seed, uint32(math.MaxUint32))
+	}
+	images, shape, err := artifacts.ReadNPY[uint8](env.In(InImages))
+	if err != nil {
+		return err
+	}
+	labels, lshape, err := artifacts.ReadNPY[uint8](env.In(InLabels))
+	if err != nil {
+		return err
+	}
+	if len(shape) != 3 || len(lshape) != 1 || shape[0] != lshape[0] {
+		return fmt.Errorf("images %v and labels %v: want shapes (n, rows, cols) and (n,)", shape, lshape)
+	}
+	classes, err := classIndices(labels)
+	if err != nil {
+		return fmt.Errorf("%s: %w", env.In(InLabels), err)
+	}
+	t, err := draw(ctx, classes, perClass, uint32(seed), rng)
+	if err != nil {
+		return err
+	}
+	env.Log.Info("drew triplets", "classes", len(classes), "per_class", perClass, "rng", rng, "seed", seed)
+	if err := t.gather(ctx, images, shape[1]*shape[2], env.Out(OutArray), shape[1], shape[2]); err != nil {
+		return err
+	}
+	return t.writeIndex(env.Out(OutIndex), labels)
+}
