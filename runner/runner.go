@@ -42,6 +42,10 @@ type Options struct {
 	DryRun bool   // decide, report and run nothing
 	Only   string // run just this stage, from its deps' outputs on disk
 	From   string // run this stage and everything downstream of it
+	// Finish, if set, is called once the stages have run (not on a dry
+	// run), while the run still holds the lock, with the report and the
+	// run's error; what it returns is joined to the run's error.
+	Finish func(rep *Report, err error) error
 }
 
 // Outcome is what became of a stage in a run.
@@ -123,7 +127,12 @@ func (r *Runner) Run(ctx context.Context, opt Options) (*Report, error) {
 	if opt.DryRun {
 		return rep, nil
 	}
-	return rep, r.execute(ctx, decisions, results, opt.Jobs)
+	err = r.execute(ctx, decisions, results, opt.Jobs)
+	if opt.Finish != nil {
+		rep.End = time.Now()
+		err = errors.Join(err, opt.Finish(rep, err))
+	}
+	return rep, err
 }
 
 // plan decides what runs, stage by stage.

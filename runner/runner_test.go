@@ -455,3 +455,25 @@ func TestClean(t *testing.T) {
 		t.Errorf("after clean: %s", got)
 	}
 }
+
+func TestFinishHook(t *testing.T) {
+	f := newFixture(t)
+	f.stages["side"].fn = func(ctx context.Context, env *Env) error { return errors.New("side broke") }
+	var seen *Report
+	var seenErr error
+	hookErr := errors.New("hook")
+	rep, err := f.runner().Run(context.Background(), Options{Finish: func(rep *Report, err error) error {
+		// The hook runs while the run holds the lock.
+		if _, lerr := acquireLock(f.root); lerr == nil {
+			t.Error("the lock was free during Finish")
+		}
+		seen, seenErr = rep, err
+		return hookErr
+	}})
+	if seen != rep || seenErr == nil || !errors.Is(err, hookErr) || !strings.Contains(err.Error(), "side broke") {
+		t.Fatalf("hook saw %v, run returned %v", seenErr, err)
+	}
+	if rep.End.IsZero() {
+		t.Error("the report has no end time in the hook")
+	}
+}
