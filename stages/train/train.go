@@ -1,0 +1,123 @@
+// Package train is the pipeline stage that trains the embedding network
+// on the split's triplets and saves its weights as plain .npy files.
+package train
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/siamese-pipeline/siamese/artifacts"
+	"github.com/siamese-pipeline/siamese/blas"
+	"github.com/siamese-pipeline/siamese/model"
+	"github.com/siamese-pipeline/siamese/pipeline"
+	"github.com/siamese-pipeline/siamese/plots"
+	"github.com/siamese-pipeline/siamese/runner"
+)
+
+type stage struct{}
+
+// New returns the train stage.
+func New() runner.Stage { return stage{} }
+
+func (stage) Spec() pipeline.Spec {
+	def := model.DefaultConfig()
+	return pipeline.Spec{
+		Version: "1",
+		Params: []pipeline.Param{
+			{Name: "hidden", Default: def.Hidden, Doc: "layer sizes; the last is the embedding size"},
+			{Name: "margin", Default: float64(def.Margin), Doc: "triplet loss margin"},
+			{Name: "lr", Default: def.LR, Doc: "Adam learning rate"},
+			{Name: "batch", Default: def.Batch, Doc: "batch size"},
+			{Name: "epochs", Default: def.Epochs, Doc: "most epochs to train"},
+			{Name: "patience", Default: def.Patience, Doc: "epochs without a better validation loss before stopping"},
+			{Name: "seed", Default: 42, Doc: "seed of the initial weights and the shuffles"},
+		},
+		Inputs:  []string{"X_train.npy", "X_test.npy"},
+		Outputs: []string{"model/", "history.arrow", "loss.png"},
+	}
+}
+
+func (stage) Run(ctx context.Context, env *runner.Env) error {
+	p := env.Params
+	cfg := model.DefaultConfig()
+	cfg.Hidden, cfg.Margin, cfg.LR = p.Ints("hidden"), float32(p.Float("margin")), p.Float("lr")
+	cfg.Batch, cfg.Epochs, cfg.Patience, cfg.Seed = p.Int("batch"), p.Int("epochs"), p.Int("patience"), uint64(p.Int("seed"))
+
+	train, err := readTriplets(env.In("X_train.npy"))
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	val, err := readTriplets(env.In("X_test.npy"))
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	cfg.Input = train.Dim
+	checkpoints, err := env.StateDir()
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	env.Log.Info("training", "train", train.N, "val", val.N, "blas", blas.Name(), "hidden", cfg.Hidden, "epochs", cfg.Epochs)
+	bar := newProgress(env.Log, cfg.Epochs)
+	res, err := model.Train(ctx, cfg, train, val, model.TrainOptions{
+		CheckpointDir: checkpoints,
+		OnBatch:       bar.batch,
+		OnEpoch:       bar.epoch,
+	})
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if res.Resumed {
+		env.Log.Info("resumed from a checkpoint")
+	}
+	env.Log.Info("trained", "epochs", len(res.History), "best_epoch", res.BestEpoch, "early_stop", res.Stopped)
+	if err := artifacts.WriteMLP(env.Out("model/"), dense(res.Best), map[string]any{
+		"loss": "cosine_triplet", "margin": cfg.Margin, "best_epoch": res.BestEpoch, "epochs_run": len(res.History),
+	}); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	return writeHistory(env.Out("history.arrow"), env.Out("loss.png"), res.History)
+}
+
+// readTriplets reads an (n, 3, dim) float array as float32 triplets.
+func readTriplets(path string) (model.Triplets, error) {
+	data, shape, err := artifacts.ReadNPYFloat32(path)
+	if err != nil {
+		return model.Triplets{}, err
+	}
+	if len(shape) != 3 || shape[1] != 3 {
+		return model.Triplets{}, fmt.Errorf("%s: shape %v, want (n, 3, dim)", path, shape)
+	}
+	return model.Triplets{N: shape[0], Dim: shape[2], Data: data}, nil
+}
+
+func writeHistory(arrowPath, pngPath string, h []model.EpochStats) error {
+	epochs := make([]int, len(h))
+	epoch64 := make([]int64, len(h))
+	loss, val, secs := make([]float64, len(h)), make([]float64, len(h)), make([]float64, len(h))
+	for i, e := range h {
+		epochs[i], epoch64[i], loss[i], val[i], secs[i] = e.Epoch, int64(e.Epoch), e.Loss, e.ValLoss, e.Seconds
+	}
+	cols := artifacts.NewColumns().Int64("epoch", epoch64).Float64("loss", loss).
+		Float64("val_loss", val).Float64("seconds", secs)
+	if err := artifacts.WriteArrow(arrowPath, cols); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if err := plots.LossCurves(pngPath, epochs, loss, val); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	return nil
+}
+
+// dense lists the network's layers for artifacts.WriteMLP: relu after
+// every layer but the last.
+func dense(w *model.Weights) []artifacts.Dense {
+	var out []artifacts.Dense
+	for i, l := range w.Layers {
+		act := "relu"
+		if i == len(w.Layers)-1 {
+			act = "linear"
+		}
+		out = append(out, artifacts.Dense{In: l.In, Out: l.Out, W: l.W, B: l.B, Activation: act})
+	}
+	return out
+}
