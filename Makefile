@@ -1,0 +1,40 @@
+# make run    set up, build and run the whole pipeline (artifacts/ holds the results)
+# make test   set up and run every test
+GO      ?= go
+BIN     := bin/siamese
+TAGS    ?= $(shell scripts/blas-tags.sh)
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: all build run test bench lint clean
+
+all: build
+
+build:
+	$(GO) build -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/siamese
+
+run:
+	scripts/setup.sh run
+	$(MAKE) build
+	$(BIN) run
+
+test:
+	scripts/setup.sh test
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+	@if [ -n "$(TAGS)" ]; then echo "go test -tags $(TAGS) (the fast BLAS path)"; \
+	  $(GO) test -count=1 -tags '$(TAGS)' ./blas/ ./model/; fi
+
+bench:
+	scripts/setup.sh bench
+	$(MAKE) build
+	/usr/bin/python3 bench/bench.py
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	CGO_ENABLED=0 $(GO) vet ./...
+
+clean:
+	-[ -x $(BIN) ] && $(BIN) clean
+	rm -rf bin

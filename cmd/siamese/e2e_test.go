@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/siamese-pipeline/siamese/pipeline"
+	"github.com/siamese-pipeline/siamese/stages"
+)
+
+// writeIDX writes a small-valued but full-size synthetic Fashion-MNIST in
+// the original IDX format: class c has a bright band at rows 2c..2c+5.
+func writeIDX(t *testing.T, dir string) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, part := range []struct {
+		prefix string
+		n      int
+	}{{"train", 60000}, {"t10k", 10000}} {
+		images := make([]byte, 16, 16+part.n*784)
+		binary.BigEndian.PutUint32(images[0:], 2051)
+		binary.BigEndian.PutUint32(images[4:], uint32(part.n))
+		binary.BigEndian.PutUint32(images[8:], 28)
+		binary.BigEndian.PutUint32(images[12:], 28)
+		labels := make([]byte, 8, 8+part.n)
+		binary.BigEndian.PutUint32(labels[0:], 2049)
+		binary.BigEndian.PutUint32(labels[4:], uint32(part.n))
+		img := make([]byte, 784)
+		for range part.n {
+			c := rng.IntN(10)
+			for p := range img {
+				img[p] = byte(rng.IntN(64))
+				if r := p / 28; r >= 2*c && r < 2*c+6 {
+					img[p] += 150
+				}
+			}
+			images = append(images, img...)
+			labels = append(labels, byte(c))
+		}
+		for name, data := range map[string][]byte{
+			part.prefix + "-images-idx3-ubyte": images, part.prefix + "-labels-idx1-ubyte": labels,
+		} {
+			if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestEndToEnd runs the repository's pipeline.yaml, small, through the
+// command line, and checks what a notebook user would open.
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the end-to-end run takes a while")
+	}
+	tmp := t.TempDir()
+	src, root := filepath.Join(tmp, "fashion"), filepath.Join(tmp, "artifacts")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeIDX(t, src)
+	file, err := filepath.Abs("../../pipeline.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	siamese := func(args ...string) (int, string) {
+		var out, errOut bytes.Buffer
+		a := newApp(&out, &errOut, stages.Registry())
+		args = append([]string{"-f", file, "--artifacts", root}, args...)
+		code := a.run(context.Background(), args)
+		return code, out.String() + errOut.String()
+	}
+	sets := []string{"--set", "ingest.source=" + src, "--set", "triplets.per_class=20", "--set", "train.epochs=2",
+		"--set", "evaluate.queries=1000", "--set", "evaluate.pca_points=300"}
+
+	if code, out := siamese(append([]string{"run"}, sets...)...); code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, out)
+	}
+	p, err := pipeline.Load(file, stages.Registry(), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var npys, arrows []string
+	for _, s := range p.Stages {
+		for _, o := range s.Outs {
+			full := filepath.Join(root, o.Path)
+			if _, err := os.Stat(full); err != nil {
+				t.Errorf("stage %s: %v", s.Name, err)
+			}
+			switch filepath.Ext(o.Path) {
+			case ".npy":
+				npys = append(npys, full)
+			case ".arrow":
+				arrows = append(arrows, full)
+			}
+		}
+	}
+	npys = append(npys, filepath.Join(root, "train/model/W0.npy"), filepath.Join(root, "train/model/b2.npy"))
+
+	code, out := siamese(append([]string{"run"}, sets...)...)
+	if code != 0 || strings.Count(out, "cached") != len(p.Stages) {
+		t.Errorf("second run did not skip every stage: exit %d\n%s", code, out)
+	}
+
+	var m map[string]any
+	data, err := os.ReadFile(filepath.Join(root, "evaluate/metrics.json"))
+	if err != nil || json.Unmarshal(data, &m) != nil {
+		t.Fatalf("metrics.json: %v", err)
+	}
+	for _, k := range []string{"binary_accuracy", "roc_auc", "knn_accuracy_k1", "map_at_r", "anomaly_auroc_mean_embedding"} {
+		if v, ok := m[k].(float64); !ok || v <= 0 || v > 1 {
+			t.Errorf("metric %s = %v", k, m[k])
+		}
+	}
+
+	t.Run("numpy loads every array", func(t *testing.T) {
+		python := pythonWith(t, "numpy")
+		want := map[string]string{
+			"images.npy": "uint8 (70000, 28, 28)", "labels.npy": "uint8 (70000,)",
+			"triplets_fasion_MNIST_array.npy": "uint8 (200, 3, 28, 28)", "triplets_fasion_MNIST_flatten.npy": "float64 (200, 3, 784)",
+			"X_train.npy": "float64 (190, 3, 784)", "X_test.npy": "float64 (10, 3, 784)",
+			"train_rows.npy": "int64 (190,)", "test_rows.npy": "int64 (10,)",
+			"W0.npy": "float32 (784, 512)", "b2.npy": "float32 (128,)",
+		}
+		script := "import sys, numpy as np\nfor f in sys.argv[1:]:\n    a = np.load(f)\n    print(f, a.dtype, a.shape)\n"
+		got, err := exec.Command(python, append([]string{"-c", script}, npys...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v\n%s", err, got)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(got)), "\n") {
+			f, desc, _ := strings.Cut(line, " ")
+			if w := want[filepath.Base(f)]; desc != w {
+				t.Errorf("%s: numpy sees %s, want %s", filepath.Base(f), desc, w)
+			}
+		}
+	})
+
+	t.Run("Node's apache-arrow reads every table", func(t *testing.T) {
+		reader, err := filepath.Abs("../../interop/read_arrow.mjs")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(filepath.Dir(reader), "node_modules", "apache-arrow")); err != nil {
+			t.Skip("interop/node_modules is missing: run npm ci --prefix interop")
+		}
+		for _, f := range arrows {
+			got, err := exec.Command("node", reader, f).Output()
+			var v struct{ NumRows int }
+			if err != nil || json.Unmarshal(got, &v) != nil || v.NumRows == 0 {
+				t.Errorf("%s: %v", filepath.Base(f), err)
+			}
+		}
+	})
+}
+
+// pythonWith returns Debian's python3 if it has the modules, or skips.
+func pythonWith(t *testing.T, modules ...string) string {
+	t.Helper()
+	const python = "/usr/bin/python3"
+	for _, m := range modules {
+		if err := exec.Command(python, "-c", "import "+m).Run(); err != nil {
+			t.Skipf("%s cannot import %s (apt-get install python3-%s)", python, m, m)
+		}
+	}
+	return python
+}

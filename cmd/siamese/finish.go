@@ -1,0 +1,169 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/siamese-pipeline/siamese/gate"
+	"github.com/siamese-pipeline/siamese/history"
+	"github.com/siamese-pipeline/siamese/pipeline"
+	"github.com/siamese-pipeline/siamese/report"
+	"github.com/siamese-pipeline/siamese/runner"
+)
+
+const exitGate = 3 // the quality gate failed
+
+// gateError says which quality thresholds a run failed.
+type gateError struct{ failed []gate.Result }
+
+func (e *gateError) Error() string {
+	msgs := make([]string, len(e.failed))
+	for i, r := range e.failed {
+		msgs[i] = r.Message
+	}
+	return "quality gate failed: " + strings.Join(msgs, "; ")
+}
+
+// finish records a run in the history, checks the quality gate and
+// writes the run's report. The runner calls it while holding the lock.
+func (a *app) finish(r *runner.Runner, rep *runner.Report, runErr error) error {
+	p, root := r.Pipeline, r.Root()
+	run := &history.Run{
+		ID: history.NewID(rep.Start), Start: rep.Start, End: rep.End, Program: r.Program,
+		Pipeline: fingerprint(p), Params: history.StageParams(p), Outcome: history.OK,
+	}
+	for _, res := range rep.Results {
+		st := history.Stage{Name: res.Stage, Outcome: string(res.Outcome), Reason: res.Reason}
+		if res.Err != nil {
+			st.Error = res.Err.Error()
+		}
+		if !res.Start.IsZero() && !res.End.IsZero() {
+			st.Seconds = res.End.Sub(res.Start).Seconds()
+		}
+		run.Stages = append(run.Stages, st)
+	}
+	if runErr != nil {
+		run.Outcome, run.Error = history.Failed, runErr.Error()
+	}
+	metrics, full, err := readMetrics(r)
+	if err != nil {
+		return err
+	}
+	run.Metrics = metrics
+
+	var gateErr error
+	if runErr == nil && len(p.Gate) > 0 {
+		var last map[string]float64
+		if prev, err := history.LastOK(root, ""); err != nil { // this run is not recorded yet
+			return err
+		} else if prev != nil {
+			last = prev.Metrics
+		}
+		results := gate.Check(p.Gate, metrics, last)
+		var failed []gate.Result
+		for _, g := range results {
+			run.Gate = append(run.Gate, history.Check{Metric: g.Metric, Rule: g.Rule, Value: g.Value, Pass: g.Pass, Message: g.Message})
+			if !g.Pass {
+				failed = append(failed, g)
+			}
+		}
+		if len(failed) > 0 {
+			run.Outcome = history.GateFailed
+			gateErr = &gateError{failed: failed}
+		}
+	}
+	var previous *history.Run
+	if runs, err := history.List(root); err == nil && len(runs) > 0 {
+		previous = runs[len(runs)-1]
+	}
+	if err := history.Append(root, run); err != nil {
+		return fmt.Errorf("run history: %w", err)
+	}
+	page := filepath.Join(root, history.Dir, run.ID, "report.html")
+	in := report.Input{Run: run, Previous: previous, Images: images(r), Metrics: full}
+	if err := report.Write(page, in); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := report.Write(filepath.Join(root, "report.html"), in); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	r.Log.Info("run recorded", "run", run.ID, "outcome", run.Outcome, "report", page)
+	return gateErr
+}
+
+// readMetrics reads the metrics files of the stages that declare one: the
+// numeric fields for the history and the gate, and everything for the report.
+func readMetrics(r *runner.Runner) (map[string]float64, map[string]any, error) {
+	nums, full := map[string]float64{}, map[string]any{}
+	for _, s := range r.Pipeline.Stages {
+		for _, o := range s.Outs {
+			if s.Spec.Metrics == "" || o.Name() != s.Spec.Metrics {
+				continue
+			}
+			data, err := os.ReadFile(filepath.Join(r.Root(), filepath.FromSlash(o.Path)))
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+			m, err := history.MetricsFromJSON(data)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", o.Path, err)
+			}
+			for k, v := range m {
+				nums[k] = v
+			}
+			var all map[string]any
+			if json.Unmarshal(data, &all) == nil {
+				for k, v := range all {
+					full[k] = v
+				}
+			}
+		}
+	}
+	return nums, full, nil
+}
+
+// images lists the pipeline's PNG outputs for the report.
+func images(r *runner.Runner) []report.Image {
+	var out []report.Image
+	for _, s := range r.Pipeline.Stages {
+		for _, o := range s.Outs {
+			if strings.HasSuffix(o.Path, ".png") {
+				out = append(out, report.Image{Title: s.Name + ": " + o.Name(),
+					Path: filepath.Join(r.Root(), filepath.FromSlash(o.Path))})
+			}
+		}
+	}
+	return out
+}
+
+// fingerprint hashes the pipeline's shape and settings: its stages, their
+// implementations and code versions, params, deps and outs.
+func fingerprint(p *pipeline.Pipeline) string {
+	type stage struct {
+		Name, Uses, Version string
+		Params              pipeline.Params
+		Deps                []string
+		Outs                []string
+	}
+	var v []stage
+	for _, s := range p.Stages {
+		st := stage{s.Name, s.Uses, s.Spec.Version, s.Params, s.Deps, nil}
+		for _, o := range s.Outs {
+			st.Outs = append(st.Outs, o.String())
+		}
+		v = append(v, st)
+	}
+	data, _ := json.Marshal(v)
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:8])
+}
