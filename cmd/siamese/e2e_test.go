@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/siamese-pipeline/siamese/artifacts"
 	"github.com/siamese-pipeline/siamese/pipeline"
 	"github.com/siamese-pipeline/siamese/stages"
 )
@@ -140,6 +142,61 @@ func TestEndToEnd(t *testing.T) {
 			if w := want[filepath.Base(f)]; desc != w {
 				t.Errorf("%s: numpy sees %s, want %s", filepath.Base(f), desc, w)
 			}
+		}
+	})
+
+	t.Run("numpy's forward pass reproduces our embeddings", func(t *testing.T) {
+		python := pythonWith(t, "numpy")
+		out := filepath.Join(tmp, "numpy_embeddings.npy")
+		script := `import json, sys, numpy as np
+root, out = sys.argv[1], sys.argv[2]
+spec = json.load(open(f"{root}/train/model/model.json"))
+x = np.load(f"{root}/split/X_test.npy").astype(np.float32).reshape(-1, spec["input"])
+for layer in spec["layers"]:
+    x = x @ np.load(f"{root}/train/model/{layer['weights']}") + np.load(f"{root}/train/model/{layer['bias']}")
+    if layer["activation"] == "relu":
+        x = np.maximum(x, 0)
+np.save(out, x)
+`
+		if got, err := exec.Command(python, "-c", script, root, out).CombinedOutput(); err != nil {
+			t.Fatalf("%v\n%s", err, got)
+		}
+		want, shape, err := artifacts.ReadNPY[float32](out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		table, err := artifacts.ReadArrow(filepath.Join(root, "evaluate/embeddings.arrow"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dim := shape[1]
+		worst := 0.0
+		for k, col := range []string{"anchor", "positive", "negative"} {
+			got, width, err := table.FixedFloat32(col)
+			if err != nil || width != dim || len(got)*3 != len(want) {
+				t.Fatalf("%s: width %d, %d values, %v", col, width, len(got), err)
+			}
+			for i := range len(got) / dim {
+				for j := range dim {
+					worst = max(worst, math.Abs(float64(got[i*dim+j]-want[(3*i+k)*dim+j])))
+				}
+			}
+		}
+		if worst > 1e-5 {
+			t.Errorf("numpy's embeddings differ from ours by up to %g", worst)
+		}
+	})
+
+	t.Run("the example script recomputes the metrics", func(t *testing.T) {
+		python := pythonWith(t, "numpy", "sklearn")
+		if got, err := exec.Command(python, "../../examples/load_artifacts.py", "--artifacts", root, "--check").CombinedOutput(); err != nil {
+			t.Fatalf("%v\n%s", err, got)
+		}
+		if _, err := os.Stat("../../interop/node_modules/apache-arrow"); err != nil {
+			t.Skip("interop/node_modules is missing: run npm ci --prefix interop")
+		}
+		if got, err := exec.Command("node", "../../examples/check_arrow.mjs", root).CombinedOutput(); err != nil {
+			t.Fatalf("%v\n%s", err, got)
 		}
 	})
 
