@@ -253,29 +253,16 @@ func find(runs []*Run, ref string) (*Run, error) {
 	return nil, fmt.Errorf("history: run prefix %q is ambiguous: %s", ref, strings.Join(ids, ", "))
 }
 
-// LastOK returns the last run with outcome OK before the run with ID before,
-// or the last OK run of all if before is "". If no recorded run has ID
-// before (the run being checked is not recorded yet), the runs whose IDs
-// sort before it count. It returns nil, nil if there is no such run.
-func LastOK(root string, before string) (*Run, error) {
+// LastPassed returns the last run that passed a quality gate: its outcome
+// is OK and its gate was checked. Runs made without a gate are no baseline.
+// It returns nil, nil if there is no such run.
+func LastPassed(root string) (*Run, error) {
 	runs, err := List(root)
 	if err != nil {
 		return nil, err
 	}
-	end := len(runs)
-	if before != "" {
-		end = slices.IndexFunc(runs, func(r *Run) bool { return r.ID == before })
-		if end < 0 {
-			end = 0
-			for i, r := range runs {
-				if r.ID < before {
-					end = i + 1
-				}
-			}
-		}
-	}
-	for i := end - 1; i >= 0; i-- {
-		if runs[i].Outcome == OK {
+	for i := len(runs) - 1; i >= 0; i-- {
+		if runs[i].Outcome == OK && len(runs[i].Gate) > 0 {
 			return runs[i], nil
 		}
 	}

@@ -226,33 +226,25 @@ func TestFind(t *testing.T) {
 	}
 }
 
-func TestLastOK(t *testing.T) {
+func TestLastPassed(t *testing.T) {
 	root := t.TempDir()
-	if r, err := LastOK(root, ""); r != nil || err != nil {
-		t.Errorf("LastOK of no runs = %v, %v", r, err)
+	if r, err := LastPassed(root); r != nil || err != nil {
+		t.Errorf("LastPassed of no runs = %v, %v", r, err)
 	}
 	runs := sampleRuns()
+	passed := []Check{{Metric: "roc_auc", Rule: "≥ 0.9", Value: 0.97, Pass: true}}
+	runs[0].Gate = passed // runs[1] is OK but ungated; runs[2] and later are not OK
 	appendAll(t, root, runs)
-	for _, tc := range []struct{ before, want string }{
-		{"", runs[1].ID},
-		{runs[3].ID, runs[1].ID},
-		{runs[2].ID, runs[1].ID},
-		{runs[1].ID, runs[0].ID},
-		{runs[0].ID, ""},
-		{"20261130T030000Z-0000", runs[1].ID}, // not recorded yet: by ID order
-		{"20261129T000000Z-0000", ""},
-	} {
-		r, err := LastOK(root, tc.before)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := ""
-		if r != nil {
-			got = r.ID
-		}
-		if got != tc.want {
-			t.Errorf("LastOK(%q) = %q, want %q", tc.before, got, tc.want)
-		}
+	if r, err := LastPassed(root); err != nil || r == nil || r.ID != runs[0].ID {
+		t.Fatalf("LastPassed = %v, %v; want %s", r, err, runs[0].ID)
+	}
+	later := sampleRuns()[1]
+	later.ID, later.Start, later.Gate = "20261201T000000Z-0001", later.Start.AddDate(0, 0, 2), passed
+	if err := Append(root, later); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := LastPassed(root); r == nil || r.ID != later.ID {
+		t.Errorf("LastPassed = %v, want %s", r, later.ID)
 	}
 }
 

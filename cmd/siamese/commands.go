@@ -13,8 +13,9 @@ import (
 
 func (a *app) runCmd() *cobra.Command {
 	var (
-		opt  runner.Options
-		sets []string
+		opt    runner.Options
+		sets   []string
+		noGate bool
 	)
 	c := &cobra.Command{
 		Use:   "run",
@@ -33,6 +34,9 @@ whose outputs are missing or were edited, and everything downstream of it.
 			if err != nil {
 				return err
 			}
+			if noGate {
+				r.Pipeline.Gate = nil
+			}
 			opt.Finish = func(rep *runner.Report, err error) error { return a.finish(r, rep, err) }
 			rep, err := r.Run(c.Context(), opt)
 			a.printReport(rep, opt.DryRun)
@@ -46,6 +50,7 @@ whose outputs are missing or were edited, and everything downstream of it.
 	f.BoolVarP(&opt.DryRun, "dry-run", "n", false, "print what would run and why; run nothing")
 	f.StringArrayVar(&sets, "set", nil, "override a param: stage.param=value (repeatable)")
 	f.IntVarP(&opt.Jobs, "jobs", "j", 2, "stages to run at once")
+	f.BoolVar(&noGate, "no-gate", false, "skip the quality gate of pipeline.yaml")
 	return c
 }
 

@@ -80,7 +80,7 @@ func TestEndToEnd(t *testing.T) {
 		code := a.run(context.Background(), args)
 		return code, out.String() + errOut.String()
 	}
-	sets := []string{"--set", "ingest.source=" + src, "--set", "triplets.per_class=20", "--set", "train.epochs=2",
+	sets := []string{"--no-gate", "--set", "ingest.source=" + src, "--set", "triplets.per_class=20", "--set", "train.epochs=2",
 		"--set", "evaluate.queries=1000", "--set", "evaluate.pca_points=300"}
 
 	if code, out := siamese(append([]string{"run"}, sets...)...); code != 0 {

@@ -61,7 +61,7 @@ func (a *app) finish(r *runner.Runner, rep *runner.Report, runErr error) error {
 	var gateErr error
 	if runErr == nil && len(p.Gate) > 0 {
 		var last map[string]float64
-		if prev, err := history.LastOK(root, ""); err != nil { // this run is not recorded yet
+		if prev, err := history.LastPassed(root); err != nil {
 			return err
 		} else if prev != nil {
 			last = prev.Metrics

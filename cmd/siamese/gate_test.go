@@ -50,6 +50,9 @@ func TestGateAndHistory(t *testing.T) {
 		{[]string{"run", "--set", "score.auc=0.7"}, 3, history.GateFailed, "auc = 0.7000 is below the minimum 0.8"},
 		{[]string{"run", "--set", "score.auc=0.88"}, 0, history.OK, ""},
 		{[]string{"run", "--set", "score.auc=0.82"}, 3, history.GateFailed, "fell 0.0600 below the last good run's 0.8800"},
+		{[]string{"run", "--set", "score.auc=0.5", "--no-gate"}, 0, history.OK, ""},
+		// An ungated run is no baseline: 0.88 still is.
+		{[]string{"run", "--set", "score.auc=0.82"}, 3, history.GateFailed, "below the last good run's 0.8800"},
 		{[]string{"run", "--set", "second.fail=true"}, 1, history.Failed, "asked to fail"},
 	}
 	for i, s := range steps {
@@ -70,7 +73,7 @@ func TestGateAndHistory(t *testing.T) {
 		t.Error(err)
 	}
 	runs, _ := history.List(root)
-	first, failed := runs[0], runs[4]
+	first, failed := runs[0], runs[6]
 	if first.Stages[0].Outcome != "ran" || runs[2].Stages[0].Outcome != "cached" || failed.Stages[1].Outcome != "failed" ||
 		!strings.Contains(failed.Stages[1].Error, "asked to fail") {
 		t.Errorf("stage outcomes: %+v / %+v", first.Stages, failed.Stages)
@@ -81,10 +84,10 @@ func TestGateAndHistory(t *testing.T) {
 		}
 	}
 	code, out, _ := siamese(t, dir, "runs")
-	if code != 0 || strings.Count(out, "gate failed") != 2 || !strings.Contains(out, "failed") {
+	if code != 0 || strings.Count(out, "gate failed") != 3 || !strings.Contains(out, "failed") {
 		t.Errorf("runs: exit %d\n%s", code, out)
 	}
-	code, out, _ = siamese(t, dir, "runs", "diff", runs[0].ID, "latest~2")
+	code, out, _ = siamese(t, dir, "runs", "diff", runs[0].ID, "latest~4")
 	if code != 0 || !strings.Contains(out, "score.auc") || !strings.Contains(out, "0.88 (-0.02)") {
 		t.Errorf("runs diff: exit %d\n%s", code, out)
 	}

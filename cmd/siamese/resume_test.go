@@ -17,7 +17,7 @@ import (
 // resumeArgs run the pipeline up to a training of several epochs long
 // enough to be killed in the middle of one.
 func resumeArgs(src, root string) []string {
-	return []string{"-f", "../../pipeline.yaml", "--artifacts", root, "run",
+	return []string{"-f", "../../pipeline.yaml", "--artifacts", root, "run", "--no-gate",
 		"--set", "ingest.source=" + src, "--set", "triplets.per_class=200", "--set", "train.epochs=4",
 		"--set", "train.patience=10", "--set", "evaluate.queries=200", "--set", "evaluate.pca_points=100"}
 }
