@@ -21,7 +21,8 @@ run:
 test:
 	scripts/setup.sh test
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	mkdir -p test-output
+	REPORT_SCREENSHOT=$(CURDIR)/test-output/report.png $(GO) test -count=1 ./...
 	@if [ -n "$(TAGS)" ]; then echo "go test -tags $(TAGS) (the fast BLAS path)"; \
 	  $(GO) test -count=1 -tags '$(TAGS)' ./blas/ ./model/; fi
 

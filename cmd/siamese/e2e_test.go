@@ -123,6 +123,36 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 
+	t.Run("a notebook's own triplets run from flatten", func(t *testing.T) {
+		// Stand in for the notebook's file: the same triplets, last first.
+		arr := filepath.Join(root, "triplets/triplets_fasion_MNIST_array.npy")
+		data, shape, err := artifacts.ReadNPY[uint8](arr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		per := len(data) / shape[0]
+		mine := make([]uint8, 0, len(data))
+		for i := shape[0] - 1; i >= 0; i-- {
+			mine = append(mine, data[i*per:(i+1)*per]...)
+		}
+		if err := artifacts.WriteNPY(arr, mine, shape...); err != nil {
+			t.Fatal(err)
+		}
+		if code, out := siamese(append([]string{"run", "--from", "flatten"}, sets...)...); code != 0 ||
+			strings.Contains(out, "triplets  ran") || !strings.Contains(out, "flatten   ran") {
+			t.Fatalf("run --from flatten: exit %d\n%s", code, out)
+		}
+		flat, _, err := artifacts.ReadNPY[float64](filepath.Join(root, "flatten/triplets_fasion_MNIST_flatten.npy"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range mine {
+			if flat[i] != float64(v)/255 {
+				t.Fatalf("flatten[%d] = %v, want %v/255", i, flat[i], v)
+			}
+		}
+	})
+
 	t.Run("numpy loads every array", func(t *testing.T) {
 		python := pythonWith(t, "numpy")
 		want := map[string]string{
