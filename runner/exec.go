@@ -18,51 +18,20 @@ import (
 // runStage runs one stage into a temporary directory and, on success,
 // moves its outputs into place and writes its record.
 func (r *Runner) runStage(ctx context.Context, s *pipeline.Stage, reason string) error {
-	root := r.Root()
 	impl := r.Stages[s.Uses]
 	if impl == nil {
 		return fmt.Errorf("no implementation %q", s.Uses)
 	}
-	// Inputs are final by now: the deps that ran have moved theirs into place.
-	pl := &planner{root: root, p: r.Pipeline, outs: map[string]File{}}
-	if err := r.knownOuts(pl, s); err != nil {
-		return err
-	}
-	deps, err := pl.depFiles(s)
+	deps, err := r.depFiles(s)
 	if err != nil {
-		return err
+		return fmt.Errorf("inputs: %w", err)
 	}
 	fp := fingerprint(s, deps)
-	tmpRoot := filepath.Join(root, internalDir, "tmp")
-	if err := os.MkdirAll(tmpRoot, 0o755); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(r.LogPath(s)), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.MkdirTemp(tmpRoot, s.Name+"-")
+	tmp, outputs, err := r.prepare(s)
 	if err != nil {
-		return err
+		return fmt.Errorf("prepare outputs: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-
-	inputs := map[string]string{}
-	for name, ref := range pl.inputs(s) {
-		inputs[name] = filepath.Join(root, filepath.FromSlash(ref.out.Path))
-	}
-	outputs := map[string]string{}
-	for _, o := range s.Outs {
-		p := filepath.Join(tmp, filepath.FromSlash(o.Path))
-		dir := filepath.Dir(p)
-		if o.Dir {
-			dir = p
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-		outputs[o.Name()] = p
-	}
-	stateDir := filepath.Join(root, internalDir, "state", s.Name+"-"+fp[len("sha256:"):][:16])
 	logFile, err := os.Create(r.LogPath(s))
 	if err != nil {
 		return fmt.Errorf("stage log: %w", err)
@@ -73,11 +42,16 @@ func (r *Runner) runStage(ctx context.Context, s *pipeline.Stage, reason string)
 		newHandler = func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) }
 	}
 	log := slog.New(slog.NewMultiHandler(r.log().Handler(), newHandler(logFile))).With("stage", s.Name)
-	log.Info("stage running", "reason", reason)
-	env := &Env{Stage: s.Name, Params: s.Params, Log: log, inputs: inputs, outputs: outputs, stateDir: stateDir}
 
+	inputs := map[string]string{}
+	for name, ref := range inputRefs(r.Pipeline, s) {
+		inputs[name] = filepath.Join(r.Root(), filepath.FromSlash(ref.out.Path))
+	}
+	env := &Env{Stage: s.Name, Params: s.Params, Log: log, inputs: inputs, outputs: outputs,
+		stateDir: filepath.Join(r.Root(), internalDir, "state", s.Name+"-"+fp[len("sha256:"):][:16])}
 	rec := &Record{Stage: s.Name, Uses: s.Uses, Version: s.Spec.Version, Fingerprint: fp,
 		Params: s.Params, Deps: deps, Program: r.Program, Start: time.Now()}
+	log.Info("stage running", "reason", reason)
 	if err := impl.Run(ctx, env); err != nil {
 		log.Error("stage failed", "err", err)
 		return err
@@ -85,27 +59,86 @@ func (r *Runner) runStage(ctx context.Context, s *pipeline.Stage, reason string)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if err := r.commit(s, outputs, rec); err != nil {
+		log.Error("stage failed", "err", err)
+		return err
+	}
+	r.clearState(s.Name)
+	log.Info("stage done", "seconds", rec.Seconds)
+	return nil
+}
+
+// depFiles describes a stage's inputs as they are now on disk: the deps
+// that ran in this run have moved theirs into place.
+func (r *Runner) depFiles(s *pipeline.Stage) ([]File, error) {
+	pl := &planner{root: r.Root(), p: r.Pipeline, outs: map[string]File{}, touched: map[string]*Record{}}
+	for _, dep := range s.Deps {
+		rec, err := readRecord(pl.root, dep)
+		if err != nil {
+			return nil, err
+		}
+		if rec != nil {
+			pl.verifyOuts(r.Pipeline.Stage(dep), rec) // reuses the hashes of unchanged files
+		}
+	}
+	return pl.depFiles(s)
+}
+
+// prepare makes a temporary directory for a stage's outputs, and the
+// directory of its log. It returns the temporary directory and the path
+// each output is to be written to.
+func (r *Runner) prepare(s *pipeline.Stage) (string, map[string]string, error) {
+	tmpRoot := filepath.Join(r.Root(), internalDir, "tmp")
+	if err := os.MkdirAll(tmpRoot, 0o755); err != nil {
+		return "", nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(r.LogPath(s)), 0o755); err != nil {
+		return "", nil, err
+	}
+	tmp, err := os.MkdirTemp(tmpRoot, s.Name+"-")
+	if err != nil {
+		return "", nil, err
+	}
+	outputs := map[string]string{}
+	for _, o := range s.Outs {
+		p := filepath.Join(tmp, filepath.FromSlash(o.Path))
+		dir := filepath.Dir(p)
+		if o.Dir {
+			dir = p
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			os.RemoveAll(tmp)
+			return "", nil, err
+		}
+		outputs[o.Name()] = p
+	}
+	return tmp, outputs, nil
+}
+
+// commit hashes a stage's new outputs, moves them into place and then
+// writes the stage's record.
+func (r *Runner) commit(s *pipeline.Stage, outputs map[string]string, rec *Record) error {
 	for _, o := range s.Outs {
 		f, err := describeFile(outputs[o.Name()], o.Path, nil)
 		if errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("stage wrote no %s", o)
 		}
 		if err != nil {
-			return err
+			return fmt.Errorf("hash %s: %w", o, err)
 		}
 		rec.Outs = append(rec.Outs, f)
 	}
 	// From here on a crash leaves no record, so the next run redoes the stage.
-	if err := removeRecord(root, s.Name); err != nil {
-		return err
+	if err := removeRecord(r.Root(), s.Name); err != nil {
+		return fmt.Errorf("remove old record: %w", err)
 	}
 	for _, o := range s.Outs {
-		final := filepath.Join(root, filepath.FromSlash(o.Path))
+		final := filepath.Join(r.Root(), filepath.FromSlash(o.Path))
 		if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
-			return err
+			return fmt.Errorf("move %s into place: %w", o, err)
 		}
 		if err := os.RemoveAll(final); err != nil {
-			return err
+			return fmt.Errorf("move %s into place: %w", o, err)
 		}
 		if err := os.Rename(outputs[o.Name()], final); err != nil {
 			return fmt.Errorf("move %s into place: %w", o, err)
@@ -113,11 +146,9 @@ func (r *Runner) runStage(ctx context.Context, s *pipeline.Stage, reason string)
 	}
 	rec.End = time.Now()
 	rec.Seconds = rec.End.Sub(rec.Start).Seconds()
-	if err := writeRecord(root, rec); err != nil {
+	if err := writeRecord(r.Root(), rec); err != nil {
 		return fmt.Errorf("write record: %w", err)
 	}
-	r.clearState(s.Name)
-	log.Info("stage done", "seconds", rec.Seconds)
 	return nil
 }
 
@@ -138,21 +169,6 @@ func (r *Runner) LogPath(s *pipeline.Stage) string {
 		}
 	}
 	return filepath.Join(r.Root(), internalDir, "logs", name)
-}
-
-// knownOuts fills pl with the recorded outputs of s's deps that are
-// still on disk unchanged, so that their hashes need not be recomputed.
-func (r *Runner) knownOuts(pl *planner, s *pipeline.Stage) error {
-	for _, dep := range s.Deps {
-		rec, err := readRecord(pl.root, dep)
-		if err != nil {
-			return err
-		}
-		if rec != nil {
-			pl.verifyOuts(r.Pipeline.Stage(dep), rec)
-		}
-	}
-	return nil
 }
 
 // clearState removes a stage's checkpoints once it has succeeded.

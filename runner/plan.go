@@ -27,18 +27,23 @@ type decision struct {
 type planner struct {
 	root     string
 	p        *pipeline.Pipeline
-	selected map[string]bool // stages this run may run
-	forced   map[string]bool // stages this run must run
-	runs     map[string]bool // stages planned to run
-	outs     map[string]File // verified outputs by path
+	selected map[string]bool    // stages this run may run
+	forced   map[string]bool    // stages this run must run
+	runs     map[string]bool    // stages planned to run
+	outs     map[string]File    // verified outputs by path
+	touched  map[string]*Record // records whose outputs' mtimes changed, not their contents
 }
 
 // inputs resolves a stage's inputs to their dep outputs.
-func (pl *planner) inputs(s *pipeline.Stage) map[string]inputRef {
+func (pl *planner) inputs(s *pipeline.Stage) map[string]inputRef { return inputRefs(pl.p, s) }
+
+// inputRefs maps each input a stage's Spec names to the dep out that
+// provides it (pipeline.Parse checked there is exactly one).
+func inputRefs(p *pipeline.Pipeline, s *pipeline.Stage) map[string]inputRef {
 	refs := map[string]inputRef{}
 	for _, name := range s.Spec.Inputs {
 		for _, d := range s.Deps {
-			for _, o := range pl.p.Stage(d).Outs {
+			for _, o := range p.Stage(d).Outs {
 				if o.Name() == name {
 					refs[name] = inputRef{dep: d, out: o}
 				}
@@ -113,8 +118,14 @@ func (pl *planner) verifyOuts(s *pipeline.Stage, rec *Record) (bool, string) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return false, "output " + o.String() + " is missing"
 		}
-		if err != nil || !sameContent(cur, *old) || (cur.Files == nil) != (old.Files == nil) {
+		if err != nil || !sameContent(cur, *old) {
 			return false, "output " + o.String() + " changed"
+		}
+		if !sameStat(cur, *old) {
+			// Touched, not changed: remember the new mtimes so that the
+			// next run need not read the file again.
+			*old = cur
+			pl.touched[s.Name] = rec
 		}
 		pl.outs[o.Path] = cur
 	}

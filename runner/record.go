@@ -37,6 +37,7 @@ type Record struct {
 // list what it holds.
 type File struct {
 	Path  string `json:"path"` // relative to the artifacts root (to the directory, inside Files)
+	Dir   bool   `json:"dir,omitempty"`
 	Size  int64  `json:"size"`
 	MTime int64  `json:"mtime_ns,omitempty"`
 	Hash  string `json:"hash"`
@@ -70,14 +71,14 @@ func describeFile(full, rel string, old *File) (File, error) {
 	}
 	if !info.IsDir() {
 		f := File{Path: rel, Size: info.Size(), MTime: info.ModTime().UnixNano()}
-		if old != nil && old.Files == nil && old.Size == f.Size && old.MTime == f.MTime && old.Hash != "" {
+		if old != nil && !old.Dir && old.Size == f.Size && old.MTime == f.MTime && old.Hash != "" {
 			f.Hash = old.Hash
 			return f, nil
 		}
 		f.Hash, err = hashFile(full)
 		return f, err
 	}
-	dir := File{Path: rel, Files: []File{}}
+	dir := File{Path: rel, Dir: true}
 	oldFiles := map[string]*File{}
 	if old != nil {
 		for i := range old.Files {
@@ -115,7 +116,21 @@ func describeFile(full, rel string, old *File) (File, error) {
 }
 
 // sameContent reports whether two descriptions hold the same bytes.
-func sameContent(a, b File) bool { return a.Hash == b.Hash && a.Size == b.Size }
+func sameContent(a, b File) bool { return a.Hash == b.Hash && a.Size == b.Size && a.Dir == b.Dir }
+
+// sameStat reports whether two descriptions have the same sizes and
+// mtimes, file by file.
+func sameStat(a, b File) bool {
+	if a.Size != b.Size || a.MTime != b.MTime || len(a.Files) != len(b.Files) {
+		return false
+	}
+	for i := range a.Files {
+		if !sameStat(a.Files[i], b.Files[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 func recordPath(root, stage string) string {
 	return filepath.Join(root, internalDir, "stages", stage+".json")
@@ -174,6 +189,9 @@ func writeFileAtomic(name string, data []byte) error {
 		return err
 	}
 	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
 		return err
 	}
 	return os.Rename(f.Name(), name)

@@ -139,7 +139,7 @@ func (r *Runner) Run(ctx context.Context, opt Options) (*Report, error) {
 func (r *Runner) plan(opt Options) ([]decision, error) {
 	p := r.Pipeline
 	pl := &planner{root: r.Root(), p: p, selected: map[string]bool{}, forced: map[string]bool{},
-		runs: map[string]bool{}, outs: map[string]File{}}
+		runs: map[string]bool{}, outs: map[string]File{}, touched: map[string]*Record{}}
 	switch {
 	case opt.Only != "" && opt.From != "":
 		return nil, &pipeline.Error{File: p.File, Msg: "use --only or --from, not both"}
@@ -173,8 +173,21 @@ func (r *Runner) plan(opt Options) ([]decision, error) {
 		}
 		out = append(out, d)
 	}
+	if !opt.DryRun {
+		for _, rec := range pl.touched {
+			if !pl.runs[rec.Stage] {
+				if err := writeRecord(r.Root(), rec); err != nil {
+					return nil, fmt.Errorf("stage %s: update record: %w", rec.Stage, err)
+				}
+			}
+		}
+	}
 	return out, nil
 }
+
+// testHookStageReturn runs after a stage's goroutine has told its
+// dependents it is done, and before it returns its error to the errgroup.
+var testHookStageReturn = func() {}
 
 // execute runs the stages the plan chose, each once its deps are done.
 func (r *Runner) execute(ctx context.Context, decisions []decision, results []Result, jobs int) error {
@@ -186,6 +199,10 @@ func (r *Runner) execute(ctx context.Context, decisions []decision, results []Re
 	for _, d := range decisions {
 		done[d.stage.Name] = make(chan struct{})
 	}
+	index := map[string]int{}
+	for i, d := range decisions {
+		index[d.stage.Name] = i
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	for i, d := range decisions {
 		if !d.run {
@@ -193,12 +210,18 @@ func (r *Runner) execute(ctx context.Context, decisions []decision, results []Re
 			continue
 		}
 		g.Go(func() error {
+			defer testHookStageReturn()
 			defer close(done[d.stage.Name])
 			for _, dep := range d.stage.Deps {
 				select {
 				case <-done[dep]:
 				case <-ctx.Done():
 					return ctx.Err()
+				}
+				// A dep that was to run and did not succeed leaves this stage
+				// cancelled; the dep's own error is the run's.
+				if dr := results[index[dep]]; decisions[index[dep]].run && dr.Outcome != Ran {
+					return nil
 				}
 			}
 			select {
@@ -225,11 +248,5 @@ func (r *Runner) execute(ctx context.Context, decisions []decision, results []Re
 			return nil
 		})
 	}
-	err := g.Wait()
-	for i := range results {
-		if results[i].Outcome == Cached {
-			r.log().Debug("stage cached", "stage", results[i].Stage)
-		}
-	}
-	return err
+	return g.Wait()
 }

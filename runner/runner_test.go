@@ -477,3 +477,73 @@ func TestFinishHook(t *testing.T) {
 		t.Error("the report has no end time in the hook")
 	}
 }
+
+func TestFailedDepStopsDownstream(t *testing.T) {
+	// Hold back the failure's cancellation after double's dependents
+	// learn it is done, as a busy scheduler may.
+	testHookStageReturn = func() { time.Sleep(50 * time.Millisecond) }
+	defer func() { testHookStageReturn = func() {} }()
+	f := newFixture(t)
+	f.stages["double"].fn = func(ctx context.Context, env *Env) error { return errors.New("boom") }
+	got, err := f.run(Options{Jobs: 4})
+	if err == nil || !strings.Contains(err.Error(), "stage double failed") {
+		t.Fatalf("got %v", err)
+	}
+	if n := f.stages["sum"].runs.Load(); n != 0 || !strings.Contains(got, "sum=cancelled") {
+		t.Fatalf("sum ran %d times after double failed: %s", n, got)
+	}
+}
+
+func TestFailedRerunKeepsTheLastGoodOutputs(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.run(Options{}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(f.path("double/double.txt"))
+	good := f.stages["double"].fn
+	f.stages["double"].fn = func(ctx context.Context, env *Env) error {
+		os.WriteFile(env.Out("double.txt"), []byte("garbage"), 0o644)
+		return errors.New("boom")
+	}
+	if _, err := f.run(Options{Force: true}); err == nil {
+		t.Fatal("the run succeeded")
+	}
+	if after, _ := os.ReadFile(f.path("double/double.txt")); !bytes.Equal(before, after) {
+		t.Errorf("a failed rerun replaced the output: %q", after)
+	}
+	f.stages["double"].fn = good
+	if got, err := f.run(Options{}); err != nil || got != "gen=cached double=cached side=cached sum=cached" {
+		t.Errorf("after the failed rerun: %s, %v", got, err)
+	}
+}
+
+func TestTouchedOutputIsHashedOnce(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.run(Options{}); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(f.path("gen/gen.txt"), later, later); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.run(Options{}); err != nil || strings.Contains(got, "ran") {
+		t.Fatalf("after touching: %s, %v", got, err)
+	}
+	rec, err := readRecord(f.root, "gen")
+	if err != nil || rec.Outs[0].MTime != later.UnixNano() {
+		t.Errorf("the record keeps the old mtime: %+v, %v", rec, err)
+	}
+}
+
+func TestEmptyDirectoryOutputIsCached(t *testing.T) {
+	f := newFixture(t)
+	f.stages["sum"].fn = func(ctx context.Context, env *Env) error {
+		return os.WriteFile(env.Out("sum.txt"), []byte("0\n"), 0o644) // model/ stays empty
+	}
+	if _, err := f.run(Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.run(Options{}); err != nil || got != "gen=cached double=cached side=cached sum=cached" {
+		t.Errorf("second run: %s, %v", got, err)
+	}
+}
