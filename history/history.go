@@ -253,20 +253,16 @@ func find(runs []*Run, ref string) (*Run, error) {
 	return nil, fmt.Errorf("history: run prefix %q is ambiguous: %s", ref, strings.Join(ids, ", "))
 }
 
-// LastPassed returns the last run that passed a quality gate: its outcome
-// is OK and its gate was checked. Runs made without a gate are no baseline.
-// It returns nil, nil if there is no such run.
-func LastPassed(root string) (*Run, error) {
-	runs, err := List(root)
-	if err != nil {
-		return nil, err
-	}
+// LastPassed returns the last of runs (oldest first, as List returns them)
+// that passed a quality gate: its outcome is OK and its gate was checked.
+// Runs made without a gate are no baseline. It returns nil if none did.
+func LastPassed(runs []*Run) *Run {
 	for i := len(runs) - 1; i >= 0; i-- {
 		if runs[i].Outcome == OK && len(runs[i].Gate) > 0 {
-			return runs[i], nil
+			return runs[i]
 		}
 	}
-	return nil, nil
+	return nil
 }
 
 // MetricsFromJSON returns the numeric top-level fields of a metrics.json

@@ -4,9 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,12 +20,14 @@ import (
 const exitGate = 3 // the quality gate failed
 
 // gateError says which quality thresholds a run failed.
-type gateError struct{ failed []gate.Result }
+type gateError struct{ results []gate.Result }
 
 func (e *gateError) Error() string {
-	msgs := make([]string, len(e.failed))
-	for i, r := range e.failed {
-		msgs[i] = r.Message
+	var msgs []string
+	for _, r := range e.results {
+		if !r.Pass {
+			msgs = append(msgs, r.Message)
+		}
 	}
 	return "quality gate failed: " + strings.Join(msgs, "; ")
 }
@@ -52,35 +53,36 @@ func (a *app) finish(r *runner.Runner, rep *runner.Report, runErr error) error {
 	if runErr != nil {
 		run.Outcome, run.Error = history.Failed, runErr.Error()
 	}
-	metrics, full, err := readMetrics(r)
+	metrics, full, current, err := readMetrics(r, rep)
 	if err != nil {
 		return err
+	}
+	runs, err := history.List(root)
+	if err != nil {
+		return fmt.Errorf("run history: %w", err)
 	}
 	run.Metrics = metrics
 
 	var gateErr error
-	if runErr == nil && len(p.Gate) > 0 {
+	if runErr == nil && len(p.Gate) > 0 && !current {
+		r.Log.Warn("quality gate not checked: the stages that report metrics were not part of this run")
+	}
+	if runErr == nil && len(p.Gate) > 0 && current {
 		var last map[string]float64
-		if prev, err := history.LastPassed(root); err != nil {
-			return err
-		} else if prev != nil {
+		if prev := history.LastPassed(runs); prev != nil {
 			last = prev.Metrics
 		}
 		results := gate.Check(p.Gate, metrics, last)
-		var failed []gate.Result
 		for _, g := range results {
 			run.Gate = append(run.Gate, history.Check{Metric: g.Metric, Rule: g.Rule, Value: g.Value, Pass: g.Pass, Message: g.Message})
-			if !g.Pass {
-				failed = append(failed, g)
-			}
 		}
-		if len(failed) > 0 {
+		if !gate.Passed(results) {
 			run.Outcome = history.GateFailed
-			gateErr = &gateError{failed: failed}
+			gateErr = &gateError{results: results}
 		}
 	}
 	var previous *history.Run
-	if runs, err := history.List(root); err == nil && len(runs) > 0 {
+	if len(runs) > 0 {
 		previous = runs[len(runs)-1]
 	}
 	if err := history.Append(root, run); err != nil {
@@ -98,38 +100,44 @@ func (a *app) finish(r *runner.Runner, rep *runner.Report, runErr error) error {
 	return gateErr
 }
 
-// readMetrics reads the metrics files of the stages that declare one: the
-// numeric fields for the history and the gate, and everything for the report.
-func readMetrics(r *runner.Runner) (map[string]float64, map[string]any, error) {
-	nums, full := map[string]float64{}, map[string]any{}
+// readMetrics reads the metrics files of the stages that declare one and
+// that ran or were found up to date in this run: the numeric fields for
+// the history and the gate, and everything for the report. current says
+// whether every such stage did.
+func readMetrics(r *runner.Runner, rep *runner.Report) (nums map[string]float64, full map[string]any, current bool, err error) {
+	nums, full, current = map[string]float64{}, map[string]any{}, true
+	outcome := map[string]runner.Outcome{}
+	for _, res := range rep.Results {
+		outcome[res.Stage] = res.Outcome
+	}
 	for _, s := range r.Pipeline.Stages {
+		if s.Spec.Metrics == "" {
+			continue
+		}
+		if o := outcome[s.Name]; o != runner.Ran && o != runner.Cached {
+			current = false
+			continue
+		}
 		for _, o := range s.Outs {
-			if s.Spec.Metrics == "" || o.Name() != s.Spec.Metrics {
+			if o.Name() != s.Spec.Metrics {
 				continue
 			}
 			data, err := os.ReadFile(filepath.Join(r.Root(), filepath.FromSlash(o.Path)))
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, false, err
 			}
 			m, err := history.MetricsFromJSON(data)
 			if err != nil {
-				return nil, nil, fmt.Errorf("%s: %w", o.Path, err)
+				return nil, nil, false, fmt.Errorf("%s: %w", o.Path, err)
 			}
-			for k, v := range m {
-				nums[k] = v
-			}
+			maps.Copy(nums, m)
 			var all map[string]any
 			if json.Unmarshal(data, &all) == nil {
-				for k, v := range all {
-					full[k] = v
-				}
+				maps.Copy(full, all)
 			}
 		}
 	}
-	return nums, full, nil
+	return nums, full, current, nil
 }
 
 // images lists the pipeline's PNG outputs for the report.

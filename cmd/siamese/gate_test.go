@@ -53,6 +53,8 @@ func TestGateAndHistory(t *testing.T) {
 		{[]string{"run", "--set", "score.auc=0.5", "--no-gate"}, 0, history.OK, ""},
 		// An ungated run is no baseline: 0.88 still is.
 		{[]string{"run", "--set", "score.auc=0.82"}, 3, history.GateFailed, "below the last good run's 0.8800"},
+		// --only first does not evaluate: nothing to gate, and no baseline.
+		{[]string{"run", "--only", "first"}, 0, history.OK, "quality gate not checked"},
 		{[]string{"run", "--set", "second.fail=true"}, 1, history.Failed, "asked to fail"},
 	}
 	for i, s := range steps {
@@ -73,7 +75,10 @@ func TestGateAndHistory(t *testing.T) {
 		t.Error(err)
 	}
 	runs, _ := history.List(root)
-	first, failed := runs[0], runs[6]
+	if onlyFirst := runs[6]; len(onlyFirst.Gate) != 0 || len(onlyFirst.Metrics) != 0 {
+		t.Errorf("a run that did not evaluate has metrics %v and gate %v", onlyFirst.Metrics, onlyFirst.Gate)
+	}
+	first, failed := runs[0], runs[7]
 	if first.Stages[0].Outcome != "ran" || runs[2].Stages[0].Outcome != "cached" || failed.Stages[1].Outcome != "failed" ||
 		!strings.Contains(failed.Stages[1].Error, "asked to fail") {
 		t.Errorf("stage outcomes: %+v / %+v", first.Stages, failed.Stages)
@@ -87,7 +92,7 @@ func TestGateAndHistory(t *testing.T) {
 	if code != 0 || strings.Count(out, "gate failed") != 3 || !strings.Contains(out, "failed") {
 		t.Errorf("runs: exit %d\n%s", code, out)
 	}
-	code, out, _ = siamese(t, dir, "runs", "diff", runs[0].ID, "latest~4")
+	code, out, _ = siamese(t, dir, "runs", "diff", runs[0].ID, "latest~5")
 	if code != 0 || !strings.Contains(out, "score.auc") || !strings.Contains(out, "0.88 (-0.02)") {
 		t.Errorf("runs diff: exit %d\n%s", code, out)
 	}

@@ -33,9 +33,11 @@ var version = ""
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := newApp(os.Stdout, os.Stderr, stages.Registry()).run(ctx, os.Args[1:])
-	stop()
-	os.Exit(code)
+	go func() {
+		<-ctx.Done()
+		stop() // a second interrupt kills the process at once
+	}()
+	os.Exit(newApp(os.Stdout, os.Stderr, stages.Registry()).run(ctx, os.Args[1:]))
 }
 
 // app is the command line, with its outputs and stages injectable for tests.
@@ -98,8 +100,13 @@ Exit codes: 0 success, 1 a stage failed (or another run holds the lock),
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(a.stderr, "siamese:", err)
-	return exitCode(err)
+	code := exitCode(err)
+	if a.logFormat == "json" {
+		slog.New(slog.NewJSONHandler(a.stderr, nil)).Error("siamese failed", "err", err.Error(), "exit", code)
+	} else {
+		fmt.Fprintln(a.stderr, "siamese:", err)
+	}
+	return code
 }
 
 func exitCode(err error) int {
@@ -111,9 +118,11 @@ func exitCode(err error) int {
 		serr    *runner.StageError
 	)
 	switch {
+	case errors.As(err, &serr): // whatever made the stage fail, stages ran
+		return exitFailed
 	case errors.As(err, &usage), errors.As(err, &perr), errors.As(err, &missing):
 		return exitUsage
-	case errors.As(err, &gerr) && !errors.As(err, &serr):
+	case errors.As(err, &gerr):
 		return exitGate
 	}
 	return exitFailed
@@ -127,7 +136,8 @@ func noArgs(c *cobra.Command, args []string) error {
 	return nil
 }
 
-func (a *app) logger() (*slog.Logger, error) {
+// logHandler makes a handler of the --log-format format writing to w.
+func (a *app) logHandler(w io.Writer) (slog.Handler, error) {
 	level := slog.LevelInfo
 	if a.verbose {
 		level = slog.LevelDebug
@@ -135,9 +145,9 @@ func (a *app) logger() (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: level}
 	switch a.logFormat {
 	case "text":
-		return slog.New(slog.NewTextHandler(a.stderr, opts)), nil
+		return slog.NewTextHandler(w, opts), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(a.stderr, opts)), nil
+		return slog.NewJSONHandler(w, opts), nil
 	}
 	return nil, usageError{fmt.Errorf("--log-format %q: want text or json", a.logFormat)}
 }
@@ -153,11 +163,12 @@ func (a *app) load(sets []string) (*runner.Runner, error) {
 			return nil, err
 		}
 	}
-	log, err := a.logger()
+	h, err := a.logHandler(a.stderr)
 	if err != nil {
 		return nil, err
 	}
-	return &runner.Runner{Pipeline: p, Stages: a.registry, Log: log, Program: programVersion()}, nil
+	return &runner.Runner{Pipeline: p, Stages: a.registry, Log: slog.New(h), Program: programVersion(),
+		LogHandler: func(w io.Writer) slog.Handler { h, _ := a.logHandler(w); return h }}, nil
 }
 
 func programVersion() string {

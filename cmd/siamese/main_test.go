@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -98,7 +99,7 @@ func TestCommands(t *testing.T) {
 
 func TestHelpOnEveryCommand(t *testing.T) {
 	dir := setup(t, testYAML)
-	for _, cmd := range []string{"", "run", "status", "dag", "clean", "version"} {
+	for _, cmd := range []string{"", "run", "status", "dag", "runs", "runs diff", "clean", "version"} {
 		args := strings.Fields(cmd + " --help")
 		code, out, _ := siamese(t, dir, args...)
 		if code != 0 || !strings.Contains(out, "Usage:") {
@@ -129,9 +130,21 @@ func TestJSONLogs(t *testing.T) {
 	if code != 0 {
 		t.Fatal(errOut)
 	}
-	for _, line := range strings.Split(strings.TrimSpace(errOut), "\n") {
-		if !strings.HasPrefix(line, "{") || !strings.HasSuffix(line, "}") {
-			t.Errorf("not a JSON line: %s", line)
+	_, _, failOut := siamese(t, dir, "--log-format", "json", "run", "--force", "--set", "second.fail=true")
+	stageLog, err := os.ReadFile(filepath.Join(dir, "artifacts", "second", "second.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"run": errOut, "failed run": failOut, "stage log": string(stageLog)} {
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		for _, line := range lines {
+			var v map[string]any
+			if err := json.Unmarshal([]byte(line), &v); err != nil || v["msg"] == nil {
+				t.Errorf("%s: not a JSON log line: %s", name, line)
+			}
+		}
+		if name == "failed run" && !strings.Contains(lines[len(lines)-1], `"exit":1`) {
+			t.Errorf("the failure is not logged as JSON: %s", lines[len(lines)-1])
 		}
 	}
 }
