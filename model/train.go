@@ -41,6 +41,9 @@ type Result struct {
 	BestEpoch int          // 1-based; 0 if no epoch ran
 	Resumed   bool         // whether training continued from a checkpoint
 	Stopped   bool         // whether early stopping ended training
+	// CheckpointError says why a checkpoint in CheckpointDir could not be
+	// read; training then started afresh and replaced it.
+	CheckpointError error
 }
 
 // permutation returns the order of the n training triplets in epoch (0-based):
@@ -85,11 +88,10 @@ func Train(ctx context.Context, cfg Config, train, val Triplets, opt TrainOption
 	ck := &checkpoint{Version: checkpointVersion, Config: cfg, Data: key, BestLoss: math.Inf(1)}
 	res := &Result{}
 	if opt.CheckpointDir != "" {
+		// A checkpoint that cannot be read is started afresh and replaced.
 		old, err := loadCheckpoint(opt.CheckpointDir)
-		if err != nil {
-			return nil, err
-		}
-		if old != nil && old.matches(cfg, key) {
+		res.CheckpointError = err
+		if err == nil && old != nil && old.matches(cfg, key) {
 			ck, res.Resumed = old, true
 		}
 	}

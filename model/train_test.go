@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -237,5 +238,32 @@ func TestTrainRejectsBadInput(t *testing.T) {
 		if _, err := Train(context.Background(), tc.cfg, tc.train, tc.val, TrainOptions{}); err == nil {
 			t.Errorf("%s: no error", tc.name)
 		}
+	}
+}
+
+func TestUnreadableCheckpointStartsAfresh(t *testing.T) {
+	cfg := smallConfig(16, 24, 12, 8)
+	cfg.Epochs, cfg.Batch, cfg.LR = 2, 8, 1e-3
+	train, val := randTriplets(1, 40, cfg.Input), randTriplets(2, 10, cfg.Input)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, CheckpointFile), []byte("not a checkpoint"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Train(context.Background(), cfg, train, val, TrainOptions{CheckpointDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.CheckpointError == nil || got.Resumed {
+		t.Errorf("CheckpointError %v, Resumed %v", got.CheckpointError, got.Resumed)
+	}
+	want, err := Train(context.Background(), cfg, train, val, TrainOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Best.Equal(want.Best) {
+		t.Error("training after an unreadable checkpoint differs from a fresh one")
+	}
+	if c, err := loadCheckpoint(dir); err != nil || c == nil {
+		t.Errorf("the unreadable checkpoint was not replaced: %v", err)
 	}
 }

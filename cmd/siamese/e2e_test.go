@@ -151,6 +151,12 @@ func TestEndToEnd(t *testing.T) {
 				t.Fatalf("flatten[%d] = %v, want %v/255", i, flat[i], v)
 			}
 		}
+		// evaluate sees that triplets.arrow no longer describes the
+		// triplets, and leaves out what needs their classes.
+		m, _ := os.ReadFile(filepath.Join(root, "evaluate/metrics.json"))
+		if !strings.Contains(string(m), "roc_auc") || strings.Contains(string(m), "knn_accuracy") {
+			t.Errorf("metrics.json after bringing our own triplets:\n%s", m)
+		}
 	})
 
 	t.Run("numpy loads every array", func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -29,13 +30,15 @@ func writeModel(t *testing.T, dir string, lastActivation string) {
 	}
 }
 
-func TestEvaluateStage(t *testing.T) {
-	d := stagetest.Write(t, 300, 20)
+// evaluate runs the stage on the fixture d and returns its outputs'
+// directory and metrics.
+func evaluate(t *testing.T, d stagetest.Data, xTest string) (string, Metrics) {
+	t.Helper()
 	modelDir := filepath.Join(t.TempDir(), "model")
 	os.MkdirAll(modelDir, 0o755)
 	writeModel(t, modelDir, "linear")
-	inputs := d.Inputs("images.npy", "labels.npy", "triplets.arrow", "X_test.npy", "train_rows.npy", "test_rows.npy")
-	inputs["model/"] = modelDir
+	inputs := d.Inputs("images.npy", "labels.npy", "triplets.arrow", "train_rows.npy", "test_rows.npy")
+	inputs["model/"], inputs["X_test.npy"] = modelDir, xTest
 	env, out := stagetest.Env(t, New(), inputs, map[string]any{"queries": 100, "pca_points": 50})
 	if err := New().Run(context.Background(), env); err != nil {
 		t.Fatal(err)
@@ -45,9 +48,20 @@ func TestEvaluateStage(t *testing.T) {
 	if err := json.Unmarshal(data, &m); err != nil {
 		t.Fatal(err)
 	}
+	for _, png := range []string{"roc.png", "similarity_hist.png", "embedding_pca.png"} {
+		if st, err := os.Stat(filepath.Join(out, png)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", png, err)
+		}
+	}
+	return out, m
+}
+
+func TestEvaluateStage(t *testing.T) {
+	d := stagetest.Write(t, 300, 20)
+	out, m := evaluate(t, d, d.Path("X_test.npy"))
 	nTest := d.Triplets - d.Train
-	if m.TestTriplets != nTest || m.Queries != 100 || m.Reference == 0 || len(m.PerClass) != 3 {
-		t.Errorf("metrics: %+v", m)
+	if m.TestTriplets != nTest || m.Retrieval == nil || m.Queries != 100 || m.Reference == 0 || len(m.PerClass) != 3 {
+		t.Fatalf("metrics: %+v", m)
 	}
 	for name, v := range map[string]float64{"accuracy": m.BinaryAccuracy, "roc_auc": m.ROCAUC, "knn": m.KNN1, "map_at_r": m.MAPAtR,
 		"anomaly": m.AnomalyMean} {
@@ -70,10 +84,45 @@ func TestEvaluateStage(t *testing.T) {
 	if _, width, err := emb.FixedFloat32("anchor"); err != nil || width != 4 {
 		t.Errorf("anchor column: width %d, %v", width, err)
 	}
-	for _, png := range []string{"roc.png", "similarity_hist.png", "embedding_pca.png"} {
-		if st, err := os.Stat(filepath.Join(out, png)); err != nil || st.Size() == 0 {
-			t.Errorf("%s: %v", png, err)
-		}
+	if class, _ := emb.Int64("class"); class[0] < 0 {
+		t.Errorf("classes unknown: %v", class)
+	}
+}
+
+func TestEvaluateWithoutUnusedImages(t *testing.T) {
+	d := stagetest.Write(t, 30, 40) // 96 training triplets use every image
+	out, m := evaluate(t, d, d.Path("X_test.npy"))
+	if m.Retrieval != nil {
+		t.Errorf("retrieval metrics without queries: %+v", m.Retrieval)
+	}
+	data, _ := os.ReadFile(filepath.Join(out, "metrics.json"))
+	if strings.Contains(string(data), "knn") || !strings.Contains(string(data), "roc_auc") {
+		t.Errorf("metrics.json: %s", data)
+	}
+}
+
+func TestEvaluateBroughtOwnTriplets(t *testing.T) {
+	d := stagetest.Write(t, 300, 20)
+	// Triplets that triplets.arrow does not describe: X_test, reversed.
+	x, shape, err := artifacts.ReadNPY[float64](d.Path("X_test.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Reverse(x)
+	own := filepath.Join(t.TempDir(), "X_test.npy")
+	if err := artifacts.WriteNPY(own, x, shape...); err != nil {
+		t.Fatal(err)
+	}
+	out, m := evaluate(t, d, own)
+	if m.Retrieval != nil || !(m.ROCAUC > 0) {
+		t.Errorf("metrics: %+v", m)
+	}
+	emb, err := artifacts.ReadArrow(filepath.Join(out, "embeddings.arrow"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if class, _ := emb.Int64("class"); class[0] != -1 {
+		t.Errorf("classes of unknown triplets: %v", class)
 	}
 }
 

@@ -4,100 +4,69 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/siamese-pipeline/siamese/artifacts"
 	"github.com/siamese-pipeline/siamese/metrics"
 	"github.com/siamese-pipeline/siamese/model"
 	"github.com/siamese-pipeline/siamese/plots"
 	"github.com/siamese-pipeline/siamese/runner"
 )
 
+// queries are the embedded images no training triplet used.
+type queries struct {
+	emb    []float32
+	labels []int
+}
+
 // scoreImages embeds the images the training triplets used (the
 // reference) and up to params.queries of those they did not (the
-// queries), and scores retrieval and per-class anomaly detection.
-func scoreImages(ctx context.Context, env *runner.Env, w *model.Weights, m *Metrics) error {
-	images, shape, err := artifacts.ReadNPY[uint8](env.In("images.npy"))
+// queries), and scores retrieval and per-class anomaly detection. It
+// returns nil, nil when there are no queries.
+func scoreImages(ctx context.Context, env *runner.Env, w *model.Weights, d *data) (*Retrieval, *queries, error) {
+	ref, query, err := splitImages(d, env.Params.Int("queries"))
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	labels, _, err := artifacts.ReadNPY[uint8](env.In("labels.npy"))
-	if err != nil {
-		return err
-	}
-	if len(shape) < 2 || shape[0] != len(labels) {
-		return fmt.Errorf("images.npy shape %v does not fit %d labels", shape, len(labels))
-	}
-	side := len(images) / max(len(labels), 1)
-	if side != w.InputDim() {
-		return fmt.Errorf("images have %d pixels, the network takes %d", side, w.InputDim())
-	}
-	ref, query, err := splitImages(env, len(labels), env.Params.Int("queries"))
-	if err != nil {
-		return err
-	}
-	m.Reference, m.Queries = len(ref), len(query)
 	if len(ref) == 0 || len(query) == 0 {
-		env.Log.Warn("no unused images to score retrieval on", "reference", len(ref), "queries", len(query))
-		return nil
+		env.Log.Warn("no image is left that training did not use: retrieval and anomaly metrics are left out")
+		return nil, nil, nil
 	}
-	pixels := func(rows []int) []float32 {
-		x := make([]float32, len(rows)*side)
+	embed := func(rows []int) ([]float32, []float32, []int) {
+		x, labels := make([]float32, len(rows)*d.pixels), make([]int, len(rows))
 		for i, r := range rows {
-			for j, v := range images[r*side : (r+1)*side] {
-				x[i*side+j] = float32(float64(v) / 255)
-			}
+			d.image(int64(r), x[i*d.pixels:(i+1)*d.pixels])
+			labels[i] = int(d.labels[r])
 		}
-		return x
+		return x, model.Embed(w, x, len(rows)), labels
 	}
-	labelsOf := func(rows []int) []int {
-		l := make([]int, len(rows))
-		for i, r := range rows {
-			l[i] = int(labels[r])
-		}
-		return l
+	refX, refEmb, refLab := embed(ref)
+	_, qEmb, qLab := embed(query)
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
 	}
 	dim := w.OutputDim()
-	refX := pixels(ref)
-	refEmb, refLab := model.Embed(w, refX, len(ref)), labelsOf(ref)
-	qEmb, qLab := model.Embed(w, pixels(query), len(query)), labelsOf(query)
+	r := &Retrieval{Reference: len(ref), Queries: len(query),
+		KNN1:        metrics.KNNAccuracy(refEmb, refLab, qEmb, qLab, dim, 1),
+		KNN5:        metrics.KNNAccuracy(refEmb, refLab, qEmb, qLab, dim, 5),
+		PrecisionAt: metrics.PrecisionAt1(qEmb, qLab, dim),
+		MAPAtR:      metrics.MAPAtR(qEmb, qLab, dim)}
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, nil, err
 	}
-	m.KNN1 = metrics.KNNAccuracy(refEmb, refLab, qEmb, qLab, dim, 1)
-	m.KNN5 = metrics.KNNAccuracy(refEmb, refLab, qEmb, qLab, dim, 5)
-	m.PrecisionAt = metrics.PrecisionAt1(qEmb, qLab, dim)
-	m.MAPAtR = metrics.MAPAtR(qEmb, qLab, dim)
-	if err := ctx.Err(); err != nil {
-		return err
+	if err := anomaly(w, refX, refEmb, refLab, qEmb, qLab, r); err != nil {
+		return nil, nil, err
 	}
-	if err := anomaly(w, refX, refEmb, refLab, qEmb, qLab, m); err != nil {
-		return err
-	}
-	return pca(env, qEmb, qLab, dim)
+	env.Log.Info("retrieval", "knn_k1", r.KNN1, "map_at_r", r.MAPAtR, "anomaly_auroc", r.AnomalyMean)
+	return r, &queries{emb: qEmb, labels: qLab}, nil
 }
 
 // splitImages returns the rows of images.npy that training triplets used,
 // and up to limit evenly spread rows of those they did not.
-func splitImages(env *runner.Env, n, limit int) (ref, query []int, err error) {
-	table, err := artifacts.ReadArrow(env.In("triplets.arrow"))
-	if err != nil {
-		return nil, nil, err
-	}
-	trainRows, _, err := artifacts.ReadNPY[int64](env.In("train_rows.npy"))
-	if err != nil {
-		return nil, nil, err
-	}
-	used := make([]bool, n)
-	for _, col := range []string{"anchor", "positive", "negative"} {
-		v, err := table.Int64(col)
-		if err != nil {
-			return nil, nil, err
+func splitImages(d *data, limit int) (ref, query []int, err error) {
+	used := make([]bool, len(d.labels))
+	for _, t := range d.trainRows {
+		if t < 0 || t >= int64(len(d.anchor)) {
+			return nil, nil, fmt.Errorf("training triplet %d is not in triplets.arrow", t)
 		}
-		for _, t := range trainRows {
-			if t < 0 || t >= int64(len(v)) || v[t] < 0 || v[t] >= int64(n) {
-				return nil, nil, fmt.Errorf("training triplet %d names no image of images.npy", t)
-			}
-			used[v[t]] = true
-		}
+		used[d.anchor[t]], used[d.positive[t]], used[d.negative[t]] = true, true, true
 	}
 	var unused []int
 	for i, u := range used {
@@ -125,7 +94,7 @@ func spread(v []int, limit int) []int {
 // anomaly scores each class against the rest by cosine distance to an
 // anchor: the class's mean reference embedding, and the embedding of its
 // mean reference image.
-func anomaly(w *model.Weights, refX, refEmb []float32, refLab []int, qEmb []float32, qLab []int, m *Metrics) error {
+func anomaly(w *model.Weights, refX, refEmb []float32, refLab []int, qEmb []float32, qLab []int, r *Retrieval) error {
 	dim, side := w.OutputDim(), w.InputDim()
 	classes := 0
 	for _, l := range refLab {
@@ -156,23 +125,26 @@ func anomaly(w *model.Weights, refX, refEmb []float32, refLab []int, qEmb []floa
 		if err != nil {
 			return fmt.Errorf("class %d: %w", c, err)
 		}
-		name := fmt.Sprintf("class %d", c)
-		if c < len(plots.FashionClasses) {
-			name = plots.FashionClasses[c]
-		}
-		m.PerClass = append(m.PerClass, Class{Class: c, Name: name, AnomalyMean: byMean, AnomalyImg: byImg})
+		r.PerClass = append(r.PerClass, Class{Class: c, Name: className(c), AnomalyMean: byMean, AnomalyImg: byImg})
 		sumMean += byMean
 		sumImg += byImg
 	}
-	if k := len(m.PerClass); k > 0 {
-		m.AnomalyMean, m.AnomalyImg = sumMean/float64(k), sumImg/float64(k)
+	if k := len(r.PerClass); k > 0 {
+		r.AnomalyMean, r.AnomalyImg = sumMean/float64(k), sumImg/float64(k)
 	}
 	return nil
 }
 
-// pca draws up to params.pca_points query embeddings in their first two
-// principal components, coloured by class.
-func pca(env *runner.Env, emb []float32, labels []int, dim int) error {
+func className(c int) string {
+	if c < len(plots.FashionClasses) {
+		return plots.FashionClasses[c]
+	}
+	return fmt.Sprintf("class %d", c)
+}
+
+// pca draws up to params.pca_points embeddings in their first two
+// principal components, coloured by class when the classes are known.
+func pca(env *runner.Env, emb []float32, labels []int, dim int, known bool) error {
 	idx := make([]int, len(labels))
 	for i := range idx {
 		idx[i] = i
@@ -187,5 +159,9 @@ func pca(env *runner.Env, emb []float32, labels []int, dim int) error {
 	if err != nil {
 		return err
 	}
-	return plots.Scatter2D(env.Out("embedding_pca.png"), xy, cls, plots.FashionClasses)
+	names := plots.FashionClasses
+	if !known {
+		names = []string{"test anchors (classes unknown)"}
+	}
+	return plots.Scatter2D(env.Out("embedding_pca.png"), xy, cls, names)
 }

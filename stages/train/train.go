@@ -69,6 +69,9 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 	if res.Resumed {
 		env.Log.Info("resumed from a checkpoint")
 	}
+	if res.CheckpointError != nil {
+		env.Log.Warn("started afresh: the checkpoint could not be read", "err", res.CheckpointError)
+	}
 	env.Log.Info("trained", "epochs", len(res.History), "best_epoch", res.BestEpoch, "early_stop", res.Stopped)
 	if err := artifacts.WriteMLP(env.Out("model/"), dense(res.Best), map[string]any{
 		"loss": "cosine_triplet", "margin": cfg.Margin, "best_epoch": res.BestEpoch, "epochs_run": len(res.History),

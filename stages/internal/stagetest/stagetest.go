@@ -54,7 +54,8 @@ func Write(t *testing.T, n, perClass int) Data {
 			id, class = append(id, int64(len(id))), append(class, int64(c))
 			a = append(a, int64(byClass[c][rng.IntN(len(byClass[c]))]))
 			p = append(p, int64(byClass[c][rng.IntN(len(byClass[c]))]))
-			q = append(q, int64(byClass[(c+1+rng.IntN(2))%3][rng.IntN(len(byClass[0]))]))
+			other := byClass[(c+1+rng.IntN(2))%3]
+			q = append(q, int64(other[rng.IntN(len(other))]))
 		}
 	}
 	flat := func(rows []int) []float64 {

@@ -1,0 +1,116 @@
+package evaluate
+
+import (
+	"fmt"
+
+	"github.com/siamese-pipeline/siamese/artifacts"
+	"github.com/siamese-pipeline/siamese/metrics"
+	"github.com/siamese-pipeline/siamese/model"
+	"github.com/siamese-pipeline/siamese/plots"
+	"github.com/siamese-pipeline/siamese/runner"
+)
+
+// testSet is the test triplets, embedded.
+type testSet struct {
+	n, dim  int
+	rows    []int64   // rows of triplets.arrow
+	emb     []float32 // 3n × dim: anchor, positive, negative of each triplet
+	classes []int     // the class of each triplet, when known
+	known   bool      // whether triplets.arrow describes these triplets
+}
+
+func (t *testSet) row(i, k int) []float32 { return t.emb[(3*i+k)*t.dim : (3*i+k+1)*t.dim] }
+
+// column gathers the anchors (k = 0), positives (1) or negatives (2).
+func (t *testSet) column(k int) []float32 {
+	out := make([]float32, 0, t.n*t.dim)
+	for i := range t.n {
+		out = append(out, t.row(i, k)...)
+	}
+	return out
+}
+
+func (t *testSet) anchors() []float32 { return t.column(0) }
+
+// embedTest embeds X_test and checks that its triplets are the ones
+// triplets.arrow describes at test_rows, so their classes are known.
+func embedTest(env *runner.Env, w *model.Weights, d *data) (*testSet, error) {
+	x, shape, err := artifacts.ReadNPYFloat32(env.In("X_test.npy"))
+	if err != nil {
+		return nil, err
+	}
+	if len(shape) != 3 || shape[1] != 3 || shape[2] != w.InputDim() {
+		return nil, fmt.Errorf("X_test shape %v, want (n, 3, %d)", shape, w.InputDim())
+	}
+	t := &testSet{n: shape[0], dim: w.OutputDim(), rows: d.testRows, classes: make([]int, shape[0]), known: true}
+	if len(t.rows) != t.n {
+		return nil, fmt.Errorf("test_rows has %d rows, X_test %d", len(t.rows), t.n)
+	}
+	in := 3 * w.InputDim()
+	for i, r := range t.rows {
+		if d.pixels != w.InputDim() || !d.describes(r, x[i*in:(i+1)*in]) {
+			t.known = false
+			break
+		}
+		t.classes[i] = int(d.class[r])
+	}
+	if !t.known {
+		clear(t.classes)
+	}
+	t.emb = model.Embed(w, x, 3*t.n)
+	return t, nil
+}
+
+// scoreTriplets scores (anchor, positive) pairs against (anchor, negative)
+// pairs by angular similarity, and writes the embeddings, the scores and
+// their plots.
+func scoreTriplets(env *runner.Env, t *testSet) (*Metrics, error) {
+	n := t.n
+	scores, labels := make([]float64, 2*n), make([]bool, 2*n)
+	for i := range n {
+		scores[i], labels[i] = metrics.AngularSimilarity(metrics.Cosine(t.row(i, 0), t.row(i, 1))), true
+		scores[n+i] = metrics.AngularSimilarity(metrics.Cosine(t.row(i, 0), t.row(i, 2)))
+	}
+	m := &Metrics{TestTriplets: n, BinaryAccuracy: metrics.BinaryAccuracy(scores, labels, 0.5)}
+	var err error
+	if m.ROCAUC, err = metrics.ROCAUC(scores, labels); err != nil {
+		return nil, err
+	}
+	if m.PRAUC, err = metrics.AveragePrecision(scores, labels); err != nil {
+		return nil, err
+	}
+	m.BestAccuracy, m.BestThreshold = metrics.BestThresholdAccuracy(scores, labels)
+
+	class := make([]int64, n) // -1: unknown
+	for i := range class {
+		class[i] = -1
+		if t.known {
+			class[i] = int64(t.classes[i])
+		}
+	}
+	embCols := artifacts.NewColumns().Int64("id", t.rows).Int64("class", class).FixedFloat32("anchor", t.column(0), t.dim).
+		FixedFloat32("positive", t.column(1), t.dim).FixedFloat32("negative", t.column(2), t.dim)
+	if err := artifacts.WriteArrow(env.Out("embeddings.arrow"), embCols); err != nil {
+		return nil, err
+	}
+	pair, id, kind, label, pairClass := make([]int64, 2*n), make([]int64, 2*n), make([]string, 2*n), make([]int64, 2*n), make([]int64, 2*n)
+	for i := range 2 * n {
+		pair[i], id[i], pairClass[i], kind[i] = int64(i), t.rows[i%n], class[i%n], "negative"
+		if labels[i] {
+			kind[i], label[i] = "positive", 1
+		}
+	}
+	scoreCols := artifacts.NewColumns().Int64("pair", pair).Int64("id", id).Int64("class", pairClass).
+		String("kind", kind).Float64("similarity", scores).Int64("label", label)
+	if err := artifacts.WriteArrow(env.Out("scores.arrow"), scoreCols); err != nil {
+		return nil, err
+	}
+	fpr, tpr, _, err := metrics.ROCCurve(scores, labels)
+	if err != nil {
+		return nil, err
+	}
+	if err := plots.ROC(env.Out("roc.png"), fpr, tpr, m.ROCAUC); err != nil {
+		return nil, err
+	}
+	return m, plots.SimilarityHist(env.Out("similarity_hist.png"), scores[:n], scores[n:])
+}
