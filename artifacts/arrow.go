@@ -10,6 +10,8 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/ipc"
 	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/siamese-pipeline/siamese/internal/atomicfile"
 )
 
 // arrowBatchRows is the number of rows per record batch WriteArrow writes
@@ -170,7 +172,7 @@ func WriteArrow(path string, c *Columns) (err error) {
 	}
 	schema := arrow.NewSchema(fields, meta)
 
-	f, err := createPending(path)
+	f, err := atomicfile.Create(path)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -179,7 +181,7 @@ func WriteArrow(path string, c *Columns) (err error) {
 			err = fmt.Errorf("write %s: arrow: %v", path, p)
 		}
 		if err != nil {
-			f.abort()
+			f.Abort()
 		}
 	}()
 	w, err := ipc.NewFileWriter(f, ipc.WithSchema(schema), ipc.WithAllocator(memory.DefaultAllocator))
@@ -210,7 +212,7 @@ func WriteArrow(path string, c *Columns) (err error) {
 	if err = w.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err = f.commit(); err != nil {
+	if err = f.Commit(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

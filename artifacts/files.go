@@ -3,49 +3,9 @@ package artifacts
 import (
 	"encoding/binary"
 	"math/bits"
-	"os"
-	"path/filepath"
 	"reflect"
 	"unsafe"
 )
-
-// pendingFile is a file being written under a temporary name beside its
-// final path; commit renames it into place, abort removes it.
-type pendingFile struct {
-	*os.File
-	path string
-}
-
-func createPending(path string) (*pendingFile, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return nil, err
-	}
-	return &pendingFile{File: f, path: path}, nil
-}
-
-// commit closes the temporary file and renames it to its final path.
-func (p *pendingFile) commit() error {
-	if err := p.File.Chmod(0o644); err != nil {
-		p.abort()
-		return err
-	}
-	if err := p.File.Close(); err != nil {
-		os.Remove(p.File.Name())
-		return err
-	}
-	if err := os.Rename(p.File.Name(), p.path); err != nil {
-		os.Remove(p.File.Name())
-		return err
-	}
-	return nil
-}
-
-// abort closes and removes the temporary file.
-func (p *pendingFile) abort() {
-	p.File.Close()
-	os.Remove(p.File.Name())
-}
 
 var hostLittleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 

@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"github.com/sbinet/npyio/npy"
+
+	"github.com/siamese-pipeline/siamese/internal/atomicfile"
 )
 
 // Elem is the set of element types .npy files hold here.
@@ -411,7 +413,7 @@ func WriteNPY[T Elem](path string, data []T, shape ...int) error {
 // appears under its name only when Close succeeds.
 type NPYWriter[T Elem] struct {
 	path    string
-	f       *pendingFile
+	f       *atomicfile.File
 	bw      *bufio.Writer
 	shape   []int
 	want, n int64
@@ -430,7 +432,7 @@ func CreateNPY[T Elem](path string, shape ...int) (*NPYWriter[T], error) {
 	if !ok {
 		return nil, fmt.Errorf("write %s: invalid shape %s", path, shapeRepr(shape))
 	}
-	f, err := createPending(path)
+	f, err := atomicfile.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
@@ -438,7 +440,7 @@ func CreateNPY[T Elem](path string, shape ...int) (*NPYWriter[T], error) {
 	h.Major, h.Descr.Type, h.Descr.Shape = 1, dt.descr(), shape
 	w := &NPYWriter[T]{path: path, f: f, bw: bufio.NewWriterSize(f, chunkBytes), shape: append([]int(nil), shape...), want: want}
 	if _, err := w.bw.Write(encodeNPYHeader(h)); err != nil {
-		f.abort()
+		f.Abort()
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	return w, nil
@@ -486,14 +488,14 @@ func (w *NPYWriter[T]) Close() error {
 		w.err = fmt.Errorf("write %s: closed after %d of the %d elements of shape %s", w.path, w.n, w.want, shapeRepr(w.shape))
 	}
 	if w.err != nil {
-		f.abort()
+		f.Abort()
 		return w.err
 	}
 	if err := w.bw.Flush(); err != nil {
-		f.abort()
+		f.Abort()
 		return fmt.Errorf("write %s: %w", w.path, err)
 	}
-	if err := f.commit(); err != nil {
+	if err := f.Commit(); err != nil {
 		return fmt.Errorf("write %s: %w", w.path, err)
 	}
 	return nil

@@ -21,6 +21,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/siamese-pipeline/siamese/internal/atomicfile"
 )
 
 // Dir is the directory under the artifacts root that holds the records.
@@ -117,7 +119,7 @@ func Append(root string, r *Run) error {
 	if _, err := os.Lstat(path); err == nil {
 		return fmt.Errorf("history: run %s is already recorded", r.ID)
 	}
-	if err := writeFileAtomic(path, append(data, '\n')); err != nil {
+	if err := atomicfile.WriteFile(path, append(data, '\n')); err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
 	runs, err := List(root)
@@ -128,31 +130,6 @@ func Append(root string, r *Run) error {
 		return fmt.Errorf("history: run %s recorded, but %w", r.ID, err)
 	}
 	return nil
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
 }
 
 // List returns all recorded runs, oldest first (by start time, then ID). A

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+
+	"github.com/siamese-pipeline/siamese/internal/atomicfile"
 )
 
 // CheckpointFile is the file Train keeps in TrainOptions.CheckpointDir.
@@ -80,26 +82,18 @@ func saveCheckpoint(dir string, c *checkpoint) (err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".checkpoint-*.tmp")
+	f, err := atomicfile.Create(filepath.Join(dir, CheckpointFile))
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
+	defer f.Abort()
 	if err = gob.NewEncoder(f).Encode(c); err != nil {
 		return fmt.Errorf("model: writing checkpoint: %w", err)
 	}
 	if err = f.Sync(); err != nil {
 		return err
 	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), filepath.Join(dir, CheckpointFile)); err != nil {
+	if err = f.Commit(); err != nil {
 		return err
 	}
 	if d, derr := os.Open(dir); derr == nil { // make the rename durable; best effort

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/siamese-pipeline/siamese/history"
+	"github.com/siamese-pipeline/siamese/internal/atomicfile"
 )
 
 // Image is a PNG file to show in the report.
@@ -53,25 +54,7 @@ func Write(path string, in Input) error {
 	if err := page.Execute(&buf, build(in)); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	_, err = f.Write(buf.Bytes())
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
+	if err := atomicfile.WriteFile(path, buf.Bytes()); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil

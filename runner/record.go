@@ -8,12 +8,13 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"sort"
 	"time"
 
 	"github.com/zeebo/xxh3"
+
+	"github.com/siamese-pipeline/siamese/internal/atomicfile"
 )
 
 // Record is what the runner keeps of a stage's last successful run, in
@@ -158,7 +159,7 @@ func writeRecord(root string, r *Record) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(recordPath(root, r.Stage), append(data, '\n'))
+	return atomicfile.WriteFile(recordPath(root, r.Stage), append(data, '\n'))
 }
 
 func removeRecord(root, stage string) error {
@@ -167,32 +168,4 @@ func removeRecord(root, stage string) error {
 		return nil
 	}
 	return err
-}
-
-// writeFileAtomic writes data to a temporary file beside name, syncs it and
-// renames it over name.
-func writeFileAtomic(name string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(name), "."+path.Base(name)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), name)
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/siamese-pipeline/siamese/internal/atomicfile"
 )
 
 // httpClient downloads; tests may replace it.
@@ -42,16 +44,11 @@ func download(ctx context.Context, url, dest, want string, log *slog.Logger) (er
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("download %s: %s", url, resp.Status)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".part-*")
+	tmp, err := atomicfile.Create(dest)
 	if err != nil {
 		return fmt.Errorf("download %s: %w", url, err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
+	defer tmp.Abort()
 	h := sha256.New()
 	w := io.MultiWriter(tmp, h)
 	if isTerminal(progressOut) {
@@ -71,13 +68,7 @@ func download(ctx context.Context, url, dest, want string, log *slog.Logger) (er
 	} else if want == "" {
 		log.Warn("no known SHA-256 to verify the download against", "url", url, "sha256", got)
 	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("download %s: %w", url, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("download %s: %w", url, err)
-	}
-	if err = os.Rename(tmp.Name(), dest); err != nil {
+	if err = tmp.Commit(); err != nil {
 		return fmt.Errorf("download %s: %w", url, err)
 	}
 	log.Info("downloaded", "file", dest, "bytes", n, "seconds", time.Since(start).Seconds())

@@ -1,0 +1,80 @@
+// Package atomicfile writes files that appear whole or not at all: each is
+// written under a temporary name beside its final path and renamed into
+// place only when complete, so a crash or a kill never leaves half a file
+// under the final name.
+package atomicfile
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+)
+
+// File is a file being written; Commit puts it in place, Abort drops it.
+type File struct {
+	*os.File
+	path string
+	done bool
+}
+
+// Create starts writing the file that Commit will put at path. The
+// directory of path must exist.
+func Create(path string) (*File, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	return &File{File: f, path: path}, nil
+}
+
+// Commit makes the file readable by all, closes it and renames it to its
+// final path. The temporary file is removed if any step fails. It does not
+// sync: call Sync first where the data must survive a power loss.
+func (f *File) Commit() error {
+	if f.done {
+		return errors.New("atomicfile: " + f.path + " already committed or aborted")
+	}
+	f.done = true
+	err := f.File.Chmod(0o644)
+	if cerr := f.File.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.File.Name(), f.path)
+	}
+	if err != nil {
+		os.Remove(f.File.Name())
+	}
+	return err
+}
+
+// Abort closes and removes the temporary file. It does nothing after
+// Commit, so it can be deferred.
+func (f *File) Abort() {
+	if f.done {
+		return
+	}
+	f.done = true
+	f.File.Close()
+	os.Remove(f.File.Name())
+}
+
+// WriteFile writes data to path atomically and durably (synced before
+// the rename), creating path's directory if needed.
+func WriteFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	return f.Commit()
+}

@@ -1,0 +1,70 @@
+package atomicfile
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestCommitAndAbort(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.txt")
+	tests := []struct {
+		name   string
+		commit bool
+		want   string // content at path afterwards; "" means absent
+	}{
+		{"abort leaves nothing", false, ""},
+		{"commit puts the file in place", true, "new"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := Create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteString("new")
+			if _, err := os.Stat(path); !os.IsNotExist(err) {
+				t.Fatal("the file is visible before Commit")
+			}
+			if tt.commit {
+				if err := f.Commit(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f.Abort() // a no-op after Commit
+			data, err := os.ReadFile(path)
+			if got := string(data); (err == nil) != (tt.want != "") || got != tt.want {
+				t.Errorf("content %q, %v", got, err)
+			}
+			if st, err := os.Stat(path); err == nil && st.Mode().Perm() != 0o644 {
+				t.Errorf("mode %v", st.Mode())
+			}
+			if f.Commit() == nil {
+				t.Error("a second Commit succeeded")
+			}
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				if e.Name() != "a.txt" {
+					t.Errorf("left behind: %s", e.Name())
+				}
+			}
+			os.Remove(path)
+		})
+	}
+}
+
+func TestWriteFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "b.json")
+	for _, content := range []string{"one", "two"} {
+		if err := WriteFile(path, []byte(content)); err != nil {
+			t.Fatal(err)
+		}
+		if data, _ := os.ReadFile(path); string(data) != content {
+			t.Errorf("got %q, want %q", data, content)
+		}
+	}
+	if err := WriteFile(filepath.Join(t.TempDir(), "missing\x00"), nil); err == nil {
+		t.Error("wrote an impossible name")
+	}
+}
