@@ -36,23 +36,6 @@ func ReadIDXLabels(path string) (labels []uint8, err error) {
 	return labels, err
 }
 
-// ReadIDXPair reads an image file and its label file and checks that they
-// hold the same number of items.
-func ReadIDXPair(imagesPath, labelsPath string) (images, labels []uint8, rows, cols int, err error) {
-	images, n, rows, cols, err := ReadIDXImages(imagesPath)
-	if err != nil {
-		return nil, nil, 0, 0, err
-	}
-	labels, err = ReadIDXLabels(labelsPath)
-	if err != nil {
-		return nil, nil, 0, 0, err
-	}
-	if len(labels) != n {
-		return nil, nil, 0, 0, fmt.Errorf("read %s, %s: %d images but %d labels", imagesPath, labelsPath, n, len(labels))
-	}
-	return images, labels, rows, cols, nil
-}
-
 func readIDXFile(path string, ndim int) ([]int, []byte, error) {
 	f, err := os.Open(path)
 	if err != nil {

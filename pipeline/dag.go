@@ -83,23 +83,3 @@ func (p *Pipeline) Downstream(name string) []*Stage {
 	}
 	return out
 }
-
-// Upstream returns name and every stage it depends on, directly or not, in
-// dependency order.
-func (p *Pipeline) Upstream(name string) []*Stage {
-	in := map[string]bool{name: true}
-	for i := len(p.Stages) - 1; i >= 0; i-- {
-		if s := p.Stages[i]; in[s.Name] {
-			for _, d := range s.Deps {
-				in[d] = true
-			}
-		}
-	}
-	var out []*Stage
-	for _, s := range p.Stages {
-		if in[s.Name] {
-			out = append(out, s)
-		}
-	}
-	return out
-}

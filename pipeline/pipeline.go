@@ -45,9 +45,17 @@ type Stage struct {
 	Outs   []Out
 	Spec   Spec
 	Line   int
+	// Inputs maps each input the Spec names to the dep out that holds it.
+	Inputs map[string]Input
 
 	paramLines map[string]int
 	outLines   []int
+}
+
+// Input is where a stage's input comes from: an out of one of its deps.
+type Input struct {
+	Dep string
+	Out Out
 }
 
 // Stage returns the stage called name, or nil.
@@ -330,12 +338,14 @@ func (p *Pipeline) link(order []*Stage, fail failFunc) error {
 				return fail(at(s.Line), "stage %s: unknown dep %q", s.Name, d)
 			}
 		}
+		s.Inputs = map[string]Input{}
 		for _, in := range s.Spec.Inputs {
 			var from []string
 			for _, d := range s.Deps {
 				for _, o := range p.byName[d].Outs {
 					if o.Name() == in {
 						from = append(from, d)
+						s.Inputs[in] = Input{Dep: d, Out: o}
 					}
 				}
 			}

@@ -59,9 +59,6 @@ func TestParseGood(t *testing.T) {
 	if got := len(p.Downstream("double")); got != 2 {
 		t.Errorf("downstream of double: %d stages", got)
 	}
-	if got := len(p.Upstream("double")); got != 2 {
-		t.Errorf("upstream of double: %d stages", got)
-	}
 }
 
 func TestParseErrors(t *testing.T) {

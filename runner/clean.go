@@ -30,18 +30,3 @@ func (r *Runner) Clean() error {
 	}
 	return nil
 }
-
-// Records returns the record of every stage that has one, by stage name.
-func (r *Runner) Records() (map[string]*Record, error) {
-	out := map[string]*Record{}
-	for _, s := range r.Pipeline.Stages {
-		rec, err := readRecord(r.Root(), s.Name)
-		if err != nil {
-			return nil, err
-		}
-		if rec != nil {
-			out[s.Name] = rec
-		}
-	}
-	return out, nil
-}

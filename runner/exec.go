@@ -44,8 +44,8 @@ func (r *Runner) runStage(ctx context.Context, s *pipeline.Stage, reason string)
 	log := slog.New(slog.NewMultiHandler(r.log().Handler(), newHandler(logFile))).With("stage", s.Name)
 
 	inputs := map[string]string{}
-	for name, ref := range inputRefs(r.Pipeline, s) {
-		inputs[name] = filepath.Join(r.Root(), filepath.FromSlash(ref.out.Path))
+	for name, ref := range s.Inputs {
+		inputs[name] = filepath.Join(r.Root(), filepath.FromSlash(ref.Out.Path))
 	}
 	env := &Env{Stage: s.Name, Params: s.Params, Log: log, inputs: inputs, outputs: outputs,
 		stateDir: filepath.Join(r.Root(), internalDir, "state", s.Name+"-"+fp[len("sha256:"):][:16])}

@@ -34,30 +34,6 @@ type planner struct {
 	touched  map[string]*Record // records whose outputs' mtimes changed, not their contents
 }
 
-// inputs resolves a stage's inputs to their dep outputs.
-func (pl *planner) inputs(s *pipeline.Stage) map[string]inputRef { return inputRefs(pl.p, s) }
-
-// inputRefs maps each input a stage's Spec names to the dep out that
-// provides it (pipeline.Parse checked there is exactly one).
-func inputRefs(p *pipeline.Pipeline, s *pipeline.Stage) map[string]inputRef {
-	refs := map[string]inputRef{}
-	for _, name := range s.Spec.Inputs {
-		for _, d := range s.Deps {
-			for _, o := range p.Stage(d).Outs {
-				if o.Name() == name {
-					refs[name] = inputRef{dep: d, out: o}
-				}
-			}
-		}
-	}
-	return refs
-}
-
-type inputRef struct {
-	dep string
-	out pipeline.Out
-}
-
 // decide plans one stage. Its deps must have been decided.
 func (pl *planner) decide(s *pipeline.Stage) (decision, error) {
 	d := decision{stage: s}
@@ -135,7 +111,7 @@ func (pl *planner) verifyOuts(s *pipeline.Stage, rec *Record) (bool, string) {
 // depFiles describes a stage's inputs, in the order its Spec lists them.
 func (pl *planner) depFiles(s *pipeline.Stage) ([]File, error) {
 	var files []File
-	refs := pl.inputs(s)
+	refs := s.Inputs
 	for _, name := range s.Spec.Inputs {
 		f, err := pl.depFile(s, refs[name])
 		if err != nil {
@@ -149,8 +125,8 @@ func (pl *planner) depFiles(s *pipeline.Stage) ([]File, error) {
 // checkInputs makes sure that the inputs a running stage takes from deps
 // that this run does not run are on disk.
 func (pl *planner) checkInputs(s *pipeline.Stage) error {
-	for _, ref := range pl.inputs(s) {
-		if !pl.runs[ref.dep] {
+	for _, ref := range s.Inputs {
+		if !pl.runs[ref.Dep] {
 			if _, err := pl.depFile(s, ref); err != nil {
 				return err
 			}
@@ -161,19 +137,19 @@ func (pl *planner) checkInputs(s *pipeline.Stage) error {
 
 // depFile describes one input: from the verified outputs of its dep or,
 // for a dep whose record is gone or stale, from the file on disk as it is.
-func (pl *planner) depFile(s *pipeline.Stage, ref inputRef) (File, error) {
-	f, ok := pl.outs[ref.out.Path]
+func (pl *planner) depFile(s *pipeline.Stage, ref pipeline.Input) (File, error) {
+	f, ok := pl.outs[ref.Out.Path]
 	if !ok {
-		full := filepath.Join(pl.root, filepath.FromSlash(ref.out.Path))
+		full := filepath.Join(pl.root, filepath.FromSlash(ref.Out.Path))
 		var err error
-		f, err = describeFile(full, ref.out.Path, nil)
+		f, err = describeFile(full, ref.Out.Path, nil)
 		if errors.Is(err, fs.ErrNotExist) {
-			return File{}, &MissingInputError{Stage: s.Name, Input: ref.out.String(), Dep: ref.dep}
+			return File{}, &MissingInputError{Stage: s.Name, Input: ref.Out.String(), Dep: ref.Dep}
 		}
 		if err != nil {
-			return File{}, fmt.Errorf("stage %s: input %s: %w", s.Name, ref.out, err)
+			return File{}, fmt.Errorf("stage %s: input %s: %w", s.Name, ref.Out, err)
 		}
-		pl.outs[ref.out.Path] = f
+		pl.outs[ref.Out.Path] = f
 	}
 	f.MTime = 0 // inputs are identified by content alone
 	return f, nil
