@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/siamese-pipeline/siamese/pipeline"
 	"github.com/siamese-pipeline/siamese/runner"
 )
 
@@ -126,11 +127,7 @@ func (a *app) dagCmd() *cobra.Command {
 				fmt.Fprintln(a.stdout, "digraph pipeline {")
 				fmt.Fprintln(a.stdout, "  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];")
 				for _, s := range r.Pipeline.Stages {
-					var outs []string
-					for _, o := range s.Outs {
-						outs = append(outs, o.String())
-					}
-					fmt.Fprintf(a.stdout, "  %q [label=%q];\n", s.Name, s.Name+"\n"+strings.Join(outs, "\n"))
+					fmt.Fprintf(a.stdout, "  %q [label=%q];\n", s.Name, s.Name+"\n"+strings.Join(outs(s), "\n"))
 					for _, d := range s.Deps {
 						fmt.Fprintf(a.stdout, "  %q -> %q;\n", d, s.Name)
 					}
@@ -141,21 +138,26 @@ func (a *app) dagCmd() *cobra.Command {
 			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "STAGE\tDEPS\tOUTS")
 			for _, s := range r.Pipeline.Stages {
-				var outs []string
-				for _, o := range s.Outs {
-					outs = append(outs, o.String())
-				}
 				deps := strings.Join(s.Deps, ", ")
 				if deps == "" {
 					deps = "-"
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\n", s.Name, deps, strings.Join(outs, ", "))
+				fmt.Fprintf(w, "%s\t%s\t%s\n", s.Name, deps, strings.Join(outs(s), ", "))
 			}
 			return w.Flush()
 		},
 	}
 	c.Flags().BoolVar(&dot, "dot", false, "print Graphviz dot instead of text")
 	return c
+}
+
+// outs lists a stage's outs as pipeline.yaml writes them.
+func outs(s *pipeline.Stage) []string {
+	var out []string
+	for _, o := range s.Outs {
+		out = append(out, o.String())
+	}
+	return out
 }
 
 func (a *app) cleanCmd() *cobra.Command {

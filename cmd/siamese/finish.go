@@ -165,11 +165,7 @@ func fingerprint(p *pipeline.Pipeline) string {
 	}
 	var v []stage
 	for _, s := range p.Stages {
-		st := stage{s.Name, s.Uses, s.Spec.Version, s.Params, s.Deps, nil}
-		for _, o := range s.Outs {
-			st.Outs = append(st.Outs, o.String())
-		}
-		v = append(v, st)
+		v = append(v, stage{s.Name, s.Uses, s.Spec.Version, s.Params, s.Deps, outs(s)})
 	}
 	data, _ := json.Marshal(v)
 	sum := sha256.Sum256(data)
