@@ -26,12 +26,6 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 )
 
-// FashionClasses are the Fashion-MNIST class names, indexed by label.
-var FashionClasses = []string{
-	"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-	"Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-}
-
 // Palette is the colour cycle used for series and classes (matplotlib's
 // "tab10").
 var Palette = []color.RGBA{
@@ -194,7 +188,7 @@ func SimilarityHist(path string, pos, neg []float64) error {
 
 // Scatter2D plots 2-D points (xy row-major n×2, e.g. metrics.PCA2) coloured
 // by class, with a legend outside the axes naming each class present:
-// names[class] when available (e.g. FashionClasses), otherwise "class N".
+// names[class] when available (e.g. the dataset's classes.txt), otherwise "class N".
 // len(xy) must be 2*len(classes).
 func Scatter2D(path string, xy []float64, classes []int, names []string) error {
 	if len(xy) != 2*len(classes) {

@@ -143,7 +143,7 @@ func TestImageGrid(t *testing.T) {
 	}
 	// 1×10 with a title per image; 28 px magnified ×4 = 112, 8 px padding.
 	p := filepath.Join(dir, "grid_samples.png")
-	if err := ImageGrid(p, imgs, 1, 10, 28, FashionClasses); err != nil {
+	if err := ImageGrid(p, imgs, 1, 10, 28, fashionClasses); err != nil {
 		t.Fatal(err)
 	}
 	checkPNG(t, p, 10*120+8, 120+22+8)
@@ -186,7 +186,7 @@ func TestScatter2D(t *testing.T) {
 		classes = append(classes, c)
 	}
 	p := filepath.Join(dir, "scatter.png")
-	if err := Scatter2D(p, xy, classes, FashionClasses); err != nil {
+	if err := Scatter2D(p, xy, classes, fashionClasses); err != nil {
 		t.Fatal(err)
 	}
 	checkPNG(t, p, 800, 600)
@@ -250,4 +250,10 @@ func TestEpochTicks(t *testing.T) {
 			}
 		}
 	}
+}
+
+// fashionClasses are the Fashion-MNIST class names, indexed by label.
+var fashionClasses = []string{
+	"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+	"Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 }

@@ -2,6 +2,8 @@ package evaluate
 
 import (
 	"fmt"
+	"os"
+	"strings"
 
 	"github.com/siamese-pipeline/siamese/artifacts"
 	"github.com/siamese-pipeline/siamese/runner"
@@ -10,9 +12,10 @@ import (
 // data is what evaluate reads besides the network: the images and the
 // triplets drawn from them.
 type data struct {
-	images []uint8 // n × pixels
-	labels []uint8
-	pixels int
+	images  []uint8 // n × pixels
+	labels  []uint8
+	classes []string // names, in label order
+	pixels  int
 	// Triplet rows of triplets.arrow: the images of each triplet, and its class.
 	anchor, positive, negative, class []int64
 	trainRows, testRows               []int64
@@ -32,6 +35,11 @@ func loadData(env *runner.Env) (*data, error) {
 		return nil, fmt.Errorf("images.npy shape %v does not fit %d labels", shape, len(d.labels))
 	}
 	d.pixels = len(d.images) / len(d.labels)
+	names, err := os.ReadFile(env.In("classes.txt"))
+	if err != nil {
+		return nil, err
+	}
+	d.classes = strings.Split(strings.TrimRight(string(names), "\n"), "\n")
 	table, err := artifacts.ReadArrow(env.In("triplets.arrow"))
 	if err != nil {
 		return nil, err
@@ -58,6 +66,23 @@ func loadData(env *runner.Env) (*data, error) {
 		return nil, err
 	}
 	return &d, nil
+}
+
+// className names class c: from classes.txt, or "class c".
+func (d *data) className(c int) string {
+	if c >= 0 && c < len(d.classes) && d.classes[c] != "" {
+		return d.classes[c]
+	}
+	return fmt.Sprintf("class %d", c)
+}
+
+// classNames are the legend of a plot coloured by class; when the classes
+// are not known, every point is "class" 0.
+func (d *data) classNames(known bool) []string {
+	if !known {
+		return []string{"test anchors (classes unknown)"}
+	}
+	return d.classes
 }
 
 // image returns image i's pixels scaled to [0, 1], as flatten scales them.

@@ -22,12 +22,13 @@ func New() runner.Stage { return stage{} }
 
 func (stage) Spec() pipeline.Spec {
 	return pipeline.Spec{
-		Version: "2",
+		Version: "3",
 		Params: []pipeline.Param{
 			{Name: "queries", Default: 10000, Doc: "most unused images to score retrieval and anomaly metrics on"},
 			{Name: "pca_points", Default: 3000, Doc: "embeddings shown in embedding_pca.png"},
 		},
-		Inputs: []string{"images.npy", "labels.npy", "triplets.arrow", "X_test.npy", "train_rows.npy", "test_rows.npy", "model/"},
+		Inputs: []string{"images.npy", "labels.npy", "classes.txt", "triplets.arrow", "X_test.npy", "train_rows.npy",
+			"test_rows.npy", "model/"},
 		Outputs: []string{"embeddings.arrow", "scores.arrow", "metrics.json", "roc.png", "similarity_hist.png",
 			"embedding_pca.png"},
 		Metrics: "metrics.json",
@@ -105,7 +106,7 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 		env.Log.Warn("the triplets are not those triplets.arrow describes (brought your own?): " +
 			"classes, retrieval and anomaly metrics are left out")
 	}
-	if err := pca(env, shown, shownLabels, w.OutputDim(), test.known); err != nil {
+	if err := pca(env, shown, shownLabels, w.OutputDim(), d.classNames(test.known)); err != nil {
 		return fmt.Errorf("evaluate: %w", err)
 	}
 	data, err := json.MarshalIndent(m, "", "  ")

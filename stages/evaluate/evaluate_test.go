@@ -37,7 +37,7 @@ func evaluate(t *testing.T, d stagetest.Data, xTest string) (string, Metrics) {
 	modelDir := filepath.Join(t.TempDir(), "model")
 	os.MkdirAll(modelDir, 0o755)
 	writeModel(t, modelDir, "linear")
-	inputs := d.Inputs("images.npy", "labels.npy", "triplets.arrow", "train_rows.npy", "test_rows.npy")
+	inputs := d.Inputs("images.npy", "labels.npy", "classes.txt", "triplets.arrow", "train_rows.npy", "test_rows.npy")
 	inputs["model/"], inputs["X_test.npy"] = modelDir, xTest
 	env, out := stagetest.Env(t, New(), inputs, map[string]any{"queries": 100, "pca_points": 50})
 	if err := New().Run(context.Background(), env); err != nil {
@@ -60,7 +60,8 @@ func TestEvaluateStage(t *testing.T) {
 	d := stagetest.Write(t, 300, 20)
 	out, m := evaluate(t, d, d.Path("X_test.npy"))
 	nTest := d.Triplets - d.Train
-	if m.TestTriplets != nTest || m.Retrieval == nil || m.Queries != 100 || m.Reference == 0 || len(m.PerClass) != 3 {
+	if m.TestTriplets != nTest || m.Retrieval == nil || m.Queries != 100 || m.Reference == 0 || len(m.PerClass) != 3 ||
+		m.PerClass[2].Name != "two" {
 		t.Fatalf("metrics: %+v", m)
 	}
 	for name, v := range map[string]float64{"accuracy": m.BinaryAccuracy, "roc_auc": m.ROCAUC, "knn": m.KNN1, "map_at_r": m.MAPAtR,
@@ -130,7 +131,7 @@ func TestEvaluateRefusesOtherActivations(t *testing.T) {
 	d := stagetest.Write(t, 60, 5)
 	modelDir := t.TempDir()
 	writeModel(t, modelDir, "relu")
-	inputs := d.Inputs("images.npy", "labels.npy", "triplets.arrow", "X_test.npy", "train_rows.npy", "test_rows.npy")
+	inputs := d.Inputs("images.npy", "labels.npy", "classes.txt", "triplets.arrow", "X_test.npy", "train_rows.npy", "test_rows.npy")
 	inputs["model/"] = modelDir
 	env, _ := stagetest.Env(t, New(), inputs, nil)
 	if err := New().Run(context.Background(), env); err == nil || !strings.Contains(err.Error(), `activation "relu", want "linear"`) {

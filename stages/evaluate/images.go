@@ -51,7 +51,7 @@ func scoreImages(ctx context.Context, env *runner.Env, w *model.Weights, d *data
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
-	if err := anomaly(w, refX, refEmb, refLab, qEmb, qLab, r); err != nil {
+	if err := anomaly(w, d, refX, refEmb, refLab, qEmb, qLab, r); err != nil {
 		return nil, nil, err
 	}
 	env.Log.Info("retrieval", "knn_k1", r.KNN1, "map_at_r", r.MAPAtR, "anomaly_auroc", r.AnomalyMean)
@@ -94,7 +94,7 @@ func spread(v []int, limit int) []int {
 // anomaly scores each class against the rest by cosine distance to an
 // anchor: the class's mean reference embedding, and the embedding of its
 // mean reference image.
-func anomaly(w *model.Weights, refX, refEmb []float32, refLab []int, qEmb []float32, qLab []int, r *Retrieval) error {
+func anomaly(w *model.Weights, d *data, refX, refEmb []float32, refLab []int, qEmb []float32, qLab []int, r *Retrieval) error {
 	dim, side := w.OutputDim(), w.InputDim()
 	classes := 0
 	for _, l := range refLab {
@@ -125,7 +125,7 @@ func anomaly(w *model.Weights, refX, refEmb []float32, refLab []int, qEmb []floa
 		if err != nil {
 			return fmt.Errorf("class %d: %w", c, err)
 		}
-		r.PerClass = append(r.PerClass, Class{Class: c, Name: className(c), AnomalyMean: byMean, AnomalyImg: byImg})
+		r.PerClass = append(r.PerClass, Class{Class: c, Name: d.className(c), AnomalyMean: byMean, AnomalyImg: byImg})
 		sumMean += byMean
 		sumImg += byImg
 	}
@@ -135,16 +135,9 @@ func anomaly(w *model.Weights, refX, refEmb []float32, refLab []int, qEmb []floa
 	return nil
 }
 
-func className(c int) string {
-	if c < len(plots.FashionClasses) {
-		return plots.FashionClasses[c]
-	}
-	return fmt.Sprintf("class %d", c)
-}
-
 // pca draws up to params.pca_points embeddings in their first two
-// principal components, coloured by class when the classes are known.
-func pca(env *runner.Env, emb []float32, labels []int, dim int, known bool) error {
+// principal components, coloured by class.
+func pca(env *runner.Env, emb []float32, labels []int, dim int, names []string) error {
 	idx := make([]int, len(labels))
 	for i := range idx {
 		idx[i] = i
@@ -158,10 +151,6 @@ func pca(env *runner.Env, emb []float32, labels []int, dim int, known bool) erro
 	xy, err := metrics.PCA2(sub, len(idx), dim)
 	if err != nil {
 		return err
-	}
-	names := plots.FashionClasses
-	if !known {
-		names = []string{"test anchors (classes unknown)"}
 	}
 	return plots.Scatter2D(env.Out("embedding_pca.png"), xy, cls, names)
 }

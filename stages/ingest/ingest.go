@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/siamese-pipeline/siamese/pipeline"
 	"github.com/siamese-pipeline/siamese/runner"
@@ -18,8 +19,9 @@ import (
 
 // Outputs.
 const (
-	OutImages = "images.npy"
-	OutLabels = "labels.npy"
+	OutImages  = "images.npy"
+	OutLabels  = "labels.npy"
+	OutClasses = "classes.txt" // the class names, one a line, in label order
 )
 
 type stage struct{}
@@ -29,14 +31,14 @@ func New() runner.Stage { return stage{} }
 
 func (stage) Spec() pipeline.Spec {
 	return pipeline.Spec{
-		Version: "1",
+		Version: "2",
 		Params: []pipeline.Param{
 			{Name: "source", Default: "", Doc: "directory holding the dataset files (the four IDX .gz files as Keras names them, or mnist.npz for mnist); empty: search the Debian dataset directory, the Keras cache, this pipeline's cache, then download"},
 			{Name: "dataset", Default: "fashion", Doc: `"fashion" (Fashion-MNIST) or "mnist"`},
 			{Name: "cache", Default: "", Doc: "download cache directory; empty: the user cache directory's siamese/"},
 			{Name: "mirror", Default: "", Doc: "base URL to download from; empty: the dataset's Keras mirror (" + kerasMirror + ")"},
 		},
-		Outputs: []string{OutImages, OutLabels},
+		Outputs: []string{OutImages, OutLabels, OutClasses},
 	}
 }
 
@@ -66,6 +68,9 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 		return err
 	}
 	if err := parts.write(env.Out(OutImages), env.Out(OutLabels)); err != nil {
+		return err
+	}
+	if err := os.WriteFile(env.Out(OutClasses), []byte(strings.Join(ds.classes, "\n")+"\n"), 0o644); err != nil {
 		return err
 	}
 	env.Log.Info("wrote dataset", "images", parts.train.n+parts.test.n, "train", parts.train.n, "test", parts.test.n)

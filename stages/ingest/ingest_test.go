@@ -175,6 +175,7 @@ func runIngest(t *testing.T, ctx context.Context, set map[string]any) result {
 	dir := t.TempDir()
 	env := runner.NewEnv("ingest", p, nil, map[string]string{
 		OutImages: filepath.Join(dir, OutImages), OutLabels: filepath.Join(dir, OutLabels),
+		OutClasses: filepath.Join(dir, OutClasses),
 	}, t.TempDir(), nil)
 	r := result{dir: dir, err: New().Run(ctx, env)}
 	if r.err == nil {
@@ -194,6 +195,11 @@ func runIngest(t *testing.T, ctx context.Context, set map[string]any) result {
 		}
 		if images[0] != labels[0] {
 			t.Fatalf("image fill %d, label %d", images[0], labels[0])
+		}
+		names, err := os.ReadFile(filepath.Join(dir, OutClasses))
+		ds := datasets[p.String("dataset")]
+		if err != nil || string(names) != strings.Join(ds.classes, "\n")+"\n" || len(ds.classes) != 10 {
+			t.Fatalf("classes.txt: %q, %v", names, err)
 		}
 		r.labels = labels
 	}

@@ -43,6 +43,7 @@ type dataset struct {
 	download []remoteFile
 
 	trainN, testN, rows, cols int
+	classes                   []string // names, in label order
 }
 
 // Search locations, variables so that tests can point them elsewhere.
@@ -71,6 +72,7 @@ var datasets = map[string]*dataset{
 			{"t10k-labels-idx1-ubyte.gz", "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05"},
 		},
 		trainN: 60000, testN: 10000, rows: 28, cols: 28,
+		classes: []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"},
 	},
 	"mnist": {
 		name:     "mnist",
@@ -88,6 +90,7 @@ var datasets = map[string]*dataset{
 		},
 		npz:    &remoteFile{"mnist.npz", "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"},
 		trainN: 60000, testN: 10000, rows: 28, cols: 28,
+		classes: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"},
 	},
 }
 

@@ -81,6 +81,7 @@ func Write(t *testing.T, n, perClass int) Data {
 	}
 	must(t, artifacts.WriteNPY(d.Path("images.npy"), images, n, Side, Side))
 	must(t, artifacts.WriteNPY(d.Path("labels.npy"), labels, n))
+	must(t, os.WriteFile(d.Path("classes.txt"), []byte("zero\none\ntwo\n"), 0o644))
 	must(t, artifacts.WriteArrow(d.Path("triplets.arrow"), artifacts.NewColumns().Int64("id", id).Int64("class", class).
 		Int64("anchor", a).Int64("positive", p).Int64("negative", q)))
 	must(t, artifacts.WriteNPY(d.Path("X_train.npy"), flat(train), len(train), 3, Side*Side))
