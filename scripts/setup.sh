@@ -29,7 +29,7 @@ if ((${#pkgs[@]})); then
     echo "setup: installing ${pkgs[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq || true
-    apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+    apt-get install -y -qq "${pkgs[@]}" >/dev/null
   else
     echo "setup: missing Debian packages (install them as root): ${pkgs[*]}" >&2
   fi
