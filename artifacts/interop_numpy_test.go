@@ -8,24 +8,20 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/siamese-pipeline/siamese/internal/pytest"
 )
 
 // The interpreter with numpy: the first python3 on PATH may lack it.
-const numpyPython = "/usr/bin/python3"
 
 func needNumpy(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat(numpyPython); err != nil {
-		t.Skipf("numpy interop: %s not found", numpyPython)
-	}
-	if out, err := exec.Command(numpyPython, "-c", "import numpy").CombinedOutput(); err != nil {
-		t.Skipf("numpy interop: %s cannot import numpy: %v: %s", numpyPython, err, out)
-	}
+	pytest.Need(t, "numpy")
 }
 
 func runPython(t *testing.T, script string, args ...string) []byte {
 	t.Helper()
-	cmd := exec.Command(numpyPython, append([]string{"-c", script}, args...)...)
+	cmd := exec.Command(pytest.Python, append([]string{"-c", script}, args...)...)
 	out, err := cmd.Output()
 	if err != nil {
 		stderr := ""

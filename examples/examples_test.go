@@ -16,20 +16,16 @@ import (
 	"testing"
 
 	"github.com/siamese-pipeline/siamese/artifacts"
+	"github.com/siamese-pipeline/siamese/internal/pytest"
 	"github.com/siamese-pipeline/siamese/metrics"
 	"github.com/siamese-pipeline/siamese/model"
 )
 
-const python = "/usr/bin/python3"
+const python = pytest.Python
 
 func needPython(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat(python); err != nil {
-		t.Skipf("%s not found", python)
-	}
-	if out, err := exec.Command(python, "-c", "import numpy, sklearn").CombinedOutput(); err != nil {
-		t.Skipf("%s lacks numpy or scikit-learn (Debian: python3-numpy python3-sklearn): %s", python, lastLine(out))
-	}
+	pytest.Need(t, "numpy", "sklearn")
 }
 
 func lastLine(b []byte) string {

@@ -8,22 +8,17 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"testing"
-)
 
-// python is the interpreter used for parity checks; it must have numpy and
-// scikit-learn (the python3 first on PATH may not).
-const python = "/usr/bin/python3"
+	"github.com/siamese-pipeline/siamese/internal/pytest"
+)
 
 // runPython runs script with input JSON-encoded on stdin and decodes the
 // JSON it prints into out. It skips the test if python, numpy or sklearn is
 // missing.
 func runPython(t *testing.T, script string, input, out any) {
 	t.Helper()
-	if _, err := os.Stat(python); err != nil {
-		t.Skipf("sklearn parity check skipped: %s not found", python)
-	}
+	python := pytest.Need(t, "numpy", "sklearn")
 	in, err := json.Marshal(input)
 	if err != nil {
 		t.Fatal(err)
@@ -36,9 +31,6 @@ func runPython(t *testing.T, script string, input, out any) {
 	cmd.Stderr = &stderr
 	res, err := cmd.Output()
 	if err != nil {
-		if strings.Contains(stderr.String(), "ModuleNotFoundError") || strings.Contains(stderr.String(), "ImportError") {
-			t.Skipf("sklearn parity check skipped: %s lacks numpy/scikit-learn:\n%s", python, stderr.String())
-		}
 		t.Fatalf("python failed: %v\n%s", err, stderr.String())
 	}
 	if err := json.Unmarshal(res, out); err != nil {

@@ -10,11 +10,9 @@ import (
 	"reflect"
 	"sync"
 	"testing"
-)
 
-// pythonBin is Debian's interpreter with numpy and sklearn; the python3
-// first on PATH may lack them.
-const pythonBin = "/usr/bin/python3"
+	"github.com/siamese-pipeline/siamese/internal/pytest"
+)
 
 // paritySeeds are the seeds every stream test covers.
 var paritySeeds = []uint32{0, 42, 12345, math.MaxUint32}
@@ -159,12 +157,7 @@ var (
 func numpyParity(t *testing.T) *parityData {
 	t.Helper()
 	parityOnce.Do(func() {
-		if _, err := os.Stat(pythonBin); err != nil {
-			paritySkip = pythonBin + " not found; numpy parity tests skipped"
-			return
-		}
-		if err := exec.Command(pythonBin, "-c", "import numpy, sklearn").Run(); err != nil {
-			paritySkip = pythonBin + " lacks numpy or sklearn; numpy parity tests skipped"
+		if paritySkip = pytest.Missing("numpy", "sklearn"); paritySkip != "" {
 			return
 		}
 		dir := t.TempDir()
@@ -183,7 +176,7 @@ func numpyParity(t *testing.T) *parityData {
 			t.Fatal(err)
 		}
 		var stdout, stderr bytes.Buffer
-		cmd := exec.Command(pythonBin, script, cfgPath)
+		cmd := exec.Command(pytest.Python, script, cfgPath)
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		if err := cmd.Run(); err != nil {
 			t.Fatalf("parity script failed: %v\n%s", err, stderr.String())

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/siamese-pipeline/siamese/artifacts"
+	"github.com/siamese-pipeline/siamese/internal/pytest"
 	"github.com/siamese-pipeline/siamese/pipeline"
 	"github.com/siamese-pipeline/siamese/stages"
 )
@@ -160,7 +161,7 @@ func TestEndToEnd(t *testing.T) {
 	})
 
 	t.Run("numpy loads every array", func(t *testing.T) {
-		python := pythonWith(t, "numpy")
+		python := pytest.Need(t, "numpy")
 		want := map[string]string{
 			"images.npy": "uint8 (70000, 28, 28)", "labels.npy": "uint8 (70000,)",
 			"triplets_fasion_MNIST_array.npy": "uint8 (200, 3, 28, 28)", "triplets_fasion_MNIST_flatten.npy": "float64 (200, 3, 784)",
@@ -182,7 +183,7 @@ func TestEndToEnd(t *testing.T) {
 	})
 
 	t.Run("numpy's forward pass reproduces our embeddings", func(t *testing.T) {
-		python := pythonWith(t, "numpy")
+		python := pytest.Need(t, "numpy")
 		out := filepath.Join(tmp, "numpy_embeddings.npy")
 		script := `import json, sys, numpy as np
 root, out = sys.argv[1], sys.argv[2]
@@ -224,7 +225,7 @@ np.save(out, x)
 	})
 
 	t.Run("the example script recomputes the metrics", func(t *testing.T) {
-		python := pythonWith(t, "numpy", "sklearn")
+		python := pytest.Need(t, "numpy", "sklearn")
 		if got, err := exec.Command(python, "../../examples/load_artifacts.py", "--artifacts", root, "--check").CombinedOutput(); err != nil {
 			t.Fatalf("%v\n%s", err, got)
 		}
@@ -252,16 +253,4 @@ np.save(out, x)
 			}
 		}
 	})
-}
-
-// pythonWith returns Debian's python3 if it has the modules, or skips.
-func pythonWith(t *testing.T, modules ...string) string {
-	t.Helper()
-	const python = "/usr/bin/python3"
-	for _, m := range modules {
-		if err := exec.Command(python, "-c", "import "+m).Run(); err != nil {
-			t.Skipf("%s cannot import %s (apt-get install python3-%s)", python, m, m)
-		}
-	}
-	return python
 }

@@ -17,13 +17,10 @@ import (
 	"time"
 
 	"github.com/siamese-pipeline/siamese/artifacts"
+	"github.com/siamese-pipeline/siamese/internal/pytest"
 	"github.com/siamese-pipeline/siamese/pipeline"
 	"github.com/siamese-pipeline/siamese/runner"
 )
-
-// pythonBin is Debian's interpreter with numpy; the python3 first on PATH
-// may lack it.
-const pythonBin = "/usr/bin/python3"
 
 // numpyFlatten prints, per (input, output) pair, the SHA-256 of what
 // np.save writes for the notebook's flatten of the input, and the dtype
@@ -80,9 +77,7 @@ func fileSHA(t *testing.T, p string) string {
 }
 
 func TestNumpyParity(t *testing.T) {
-	if err := exec.Command(pythonBin, "-c", "import numpy").Run(); err != nil {
-		t.Skipf("parity with numpy needs %s with numpy (Debian's python3-numpy): %v", pythonBin, err)
-	}
+	pytest.Need(t, "numpy")
 	defer func(c int) { chunkElems = c }(chunkElems)
 	cases := []struct {
 		n, chunk int
@@ -101,7 +96,7 @@ func TestNumpyParity(t *testing.T) {
 		}
 		args = append(args, in, out)
 	}
-	cmd := exec.Command(pythonBin, append([]string{"-c", numpyFlatten}, args...)...)
+	cmd := exec.Command(pytest.Python, append([]string{"-c", numpyFlatten}, args...)...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	b, err := cmd.Output()

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/siamese-pipeline/siamese/artifacts"
+	"github.com/siamese-pipeline/siamese/internal/pytest"
 	"github.com/siamese-pipeline/siamese/pipeline"
 	"github.com/siamese-pipeline/siamese/runner"
 	"github.com/siamese-pipeline/siamese/stages/flatten"
@@ -22,10 +23,6 @@ import (
 	"github.com/siamese-pipeline/siamese/stages/split"
 	"github.com/siamese-pipeline/siamese/stages/triplets"
 )
-
-// pythonBin is Debian's interpreter with numpy and sklearn; the python3
-// first on PATH may lack them.
-const pythonBin = "/usr/bin/python3"
 
 const fashionDir = "/usr/share/datasets/fashion-mnist"
 
@@ -96,9 +93,7 @@ json.dump(out, sys.stdout)
 
 func needPython(t *testing.T) {
 	t.Helper()
-	if err := exec.Command(pythonBin, "-c", "import numpy, sklearn").Run(); err != nil {
-		t.Skipf("parity with numpy/sklearn needs %s with numpy and sklearn (Debian's python3-numpy, python3-sklearn): %v", pythonBin, err)
-	}
+	pytest.Need(t, "numpy", "sklearn")
 }
 
 // python runs script with the JSON of cfg (if not nil) as a file argument
@@ -121,7 +116,7 @@ func python(script string, cfg any, args ...string) ([]byte, error) {
 		f.Close()
 		args = append([]string{f.Name()}, args...)
 	}
-	cmd := exec.Command(pythonBin, append([]string{"-c", script}, args...)...)
+	cmd := exec.Command(pytest.Python, append([]string{"-c", script}, args...)...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -16,13 +16,10 @@ import (
 	"time"
 
 	"github.com/siamese-pipeline/siamese/artifacts"
+	"github.com/siamese-pipeline/siamese/internal/pytest"
 	"github.com/siamese-pipeline/siamese/pipeline"
 	"github.com/siamese-pipeline/siamese/runner"
 )
-
-// pythonBin is Debian's interpreter with numpy; the python3 first on PATH
-// may lack it.
-const pythonBin = "/usr/bin/python3"
 
 // notebookLoop is the notebook's loop, literally, after np.random.seed;
 // it prints the SHA-256 of np.save(np.array(triplets)) and the drawn rows.
@@ -147,15 +144,13 @@ func index(t *testing.T, dir string, perClass int) []int64 {
 }
 
 func TestNumpyParity(t *testing.T) {
-	if err := exec.Command(pythonBin, "-c", "import numpy").Run(); err != nil {
-		t.Skipf("parity with numpy needs %s with numpy (Debian's python3-numpy): %v", pythonBin, err)
-	}
+	pytest.Need(t, "numpy")
 	const perClass = 20
 	seeds := []int{0, 42, 12345}
 	base := t.TempDir()
 	dataset(t, base, 700, 10)
 	seedsJSON, _ := json.Marshal(seeds)
-	cmd := exec.Command(pythonBin, "-c", notebookLoop, filepath.Join(base, InImages), filepath.Join(base, InLabels), "20", string(seedsJSON))
+	cmd := exec.Command(pytest.Python, "-c", notebookLoop, filepath.Join(base, InImages), filepath.Join(base, InLabels), "20", string(seedsJSON))
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -1,0 +1,18 @@
+package pytest
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestMissing(t *testing.T) {
+	if why := Missing(); why != "" {
+		t.Skip(why)
+	}
+	if why := Missing("json"); why != "" {
+		t.Errorf("json: %s", why)
+	}
+	if why := Missing("json", "no_such_module_here"); !strings.Contains(why, "cannot import no_such_module_here") {
+		t.Errorf("got %q", why)
+	}
+}
