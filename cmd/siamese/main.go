@@ -65,10 +65,10 @@ func (a *app) run(ctx context.Context, args []string) int {
 	root := &cobra.Command{
 		Use:   "siamese",
 		Short: "Train a Siamese network on Fashion-MNIST as a cached, resumable pipeline",
-		Long: `siamese runs the stages that pipeline.yaml declares (ingest, triplets, pictures,
-flatten, split, train, evaluate). Each stage's outputs are written under the artifacts
-root as .npy and Arrow files; a stage whose params, code and inputs have not
-changed is skipped.
+		Long: `siamese runs the stages that pipeline.yaml declares (ingest, triplets,
+pictures, flatten, split, train, evaluate). Each stage's outputs are written
+under the artifacts root as .npy and Arrow files; a stage whose params, code
+and inputs have not changed is skipped.
 
 Every run is recorded under the artifacts root in runs/, with a report.html.
 
