@@ -52,6 +52,17 @@ def list_npy(root):
     return arrays
 
 
+def load_classes(root):
+    """The class names ingest wrote, in label order (empty if it wrote none)."""
+    path = os.path.join(root, "ingest", "classes.txt")
+    if not os.path.isfile(path):
+        return []
+    with open(path) as f:
+        names = f.read().splitlines()
+    print("  " + ", ".join(f"{i}: {n}" for i, n in enumerate(names)))
+    return names
+
+
 def load_model(root):
     """Read train/model/model.json and the weight and bias files it names."""
     model_dir = os.path.join(root, "train", "model")
@@ -210,6 +221,8 @@ def main(argv=None):
 
     print(f"== .npy files under {root}")
     list_npy(root)
+    print("== classes")
+    load_classes(root)
     print("== Arrow files")
     tables = read_arrow_files(root)
     print("== model")

@@ -31,7 +31,7 @@ and Arrow IPC files (read with `pyarrow`):
 
 | stage | files |
 |---|---|
-| `ingest` | `images.npy` uint8 (70000, 28, 28), `labels.npy` uint8 (70000,) |
+| `ingest` | `images.npy` uint8 (70000, 28, 28), `labels.npy` uint8 (70000,), `classes.txt` (class names) |
 | `triplets` | `triplets_fasion_MNIST_array.npy` uint8 (N, 3, 28, 28), `triplets.arrow` (rows of `images.npy` per triplet) |
 | `flatten` | `triplets_fasion_MNIST_flatten.npy` float64 (N, 3, 784) |
 | `split` | `X_train.npy`, `X_test.npy` float64 (n, 3, 784), `train_rows.npy`, `test_rows.npy` int64 |
@@ -51,6 +51,9 @@ script), which does the same from the command line: `python3 load_artifacts.py -
 instantly; slicing reads just what is needed."""),
     ("code", "@list_npy"),
     ("code", "arrays = list_npy(ARTIFACTS)"),
+    ("markdown", "`ingest/classes.txt` names the classes, one a line, in label order:"),
+    ("code", "@load_classes"),
+    ("code", "classes = load_classes(ARTIFACTS)"),
     ("markdown", """## 2. The Arrow tables
 
 The Arrow IPC files (`.arrow`) open with `pyarrow.ipc.open_file`; `table.to_pandas()` turns one into

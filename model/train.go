@@ -27,6 +27,9 @@ type TrainOptions struct {
 	// Train resumes from it when it was made with the same Config and data;
 	// otherwise it starts afresh and overwrites it.
 	CheckpointDir string
+	// OnCheckpointError is called, before training starts afresh, with why
+	// the checkpoint in CheckpointDir could not be read.
+	OnCheckpointError func(error)
 	// OnEpoch is called after each epoch.
 	OnEpoch func(EpochStats)
 	// OnBatch is called after each batch with its 1-based number, the
@@ -41,9 +44,6 @@ type Result struct {
 	BestEpoch int          // 1-based; 0 if no epoch ran
 	Resumed   bool         // whether training continued from a checkpoint
 	Stopped   bool         // whether early stopping ended training
-	// CheckpointError says why a checkpoint in CheckpointDir could not be
-	// read; training then started afresh and replaced it.
-	CheckpointError error
 }
 
 // permutation returns the order of the n training triplets in epoch (0-based):
@@ -90,7 +90,9 @@ func Train(ctx context.Context, cfg Config, train, val Triplets, opt TrainOption
 	if opt.CheckpointDir != "" {
 		// A checkpoint that cannot be read is started afresh and replaced.
 		old, err := loadCheckpoint(opt.CheckpointDir)
-		res.CheckpointError = err
+		if err != nil && opt.OnCheckpointError != nil {
+			opt.OnCheckpointError(err)
+		}
 		if err == nil && old != nil && old.matches(cfg, key) {
 			ck, res.Resumed = old, true
 		}

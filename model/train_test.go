@@ -249,12 +249,19 @@ func TestUnreadableCheckpointStartsAfresh(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, CheckpointFile), []byte("not a checkpoint"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	got, err := Train(context.Background(), cfg, train, val, TrainOptions{CheckpointDir: dir})
+	var unreadable error
+	got, err := Train(context.Background(), cfg, train, val, TrainOptions{CheckpointDir: dir,
+		OnCheckpointError: func(err error) { unreadable = err },
+		OnBatch: func(int, int, float64) {
+			if unreadable == nil {
+				t.Error("training started before the unreadable checkpoint was reported")
+			}
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.CheckpointError == nil || got.Resumed {
-		t.Errorf("CheckpointError %v, Resumed %v", got.CheckpointError, got.Resumed)
+	if unreadable == nil || got.Resumed {
+		t.Errorf("checkpoint error %v, Resumed %v", unreadable, got.Resumed)
 	}
 	want, err := Train(context.Background(), cfg, train, val, TrainOptions{})
 	if err != nil {

@@ -89,7 +89,7 @@ func (a *app) finish(r *runner.Runner, rep *runner.Report, runErr error) error {
 		return fmt.Errorf("run history: %w", err)
 	}
 	page := filepath.Join(root, history.Dir, run.ID, "report.html")
-	in := report.Input{Run: run, Previous: previous, Images: images(r), Metrics: full}
+	in := report.Input{Run: run, Previous: previous, Images: images(r, rep), Metrics: full}
 	if err := report.Write(page, in); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
@@ -106,15 +106,12 @@ func (a *app) finish(r *runner.Runner, rep *runner.Report, runErr error) error {
 // whether every such stage did.
 func readMetrics(r *runner.Runner, rep *runner.Report) (nums map[string]float64, full map[string]any, current bool, err error) {
 	nums, full, current = map[string]float64{}, map[string]any{}, true
-	outcome := map[string]runner.Outcome{}
-	for _, res := range rep.Results {
-		outcome[res.Stage] = res.Outcome
-	}
+	made := currentStages(rep)
 	for _, s := range r.Pipeline.Stages {
 		if s.Spec.Metrics == "" {
 			continue
 		}
-		if o := outcome[s.Name]; o != runner.Ran && o != runner.Cached {
+		if !made[s.Name] {
 			current = false
 			continue
 		}
@@ -140,18 +137,30 @@ func readMetrics(r *runner.Runner, rep *runner.Report) (nums map[string]float64,
 	return nums, full, current, nil
 }
 
-// images lists the pipeline's PNG outputs for the report.
-func images(r *runner.Runner) []report.Image {
+// images lists the PNG outputs of the stages that ran or were found up
+// to date in this run, for the report; other stages' pictures may be stale.
+func images(r *runner.Runner, rep *runner.Report) []report.Image {
+	current := currentStages(rep)
 	var out []report.Image
 	for _, s := range r.Pipeline.Stages {
 		for _, o := range s.Outs {
-			if strings.HasSuffix(o.Path, ".png") {
+			if current[s.Name] && strings.HasSuffix(o.Path, ".png") {
 				out = append(out, report.Image{Title: s.Name + ": " + o.Name(),
 					Path: filepath.Join(r.Root(), filepath.FromSlash(o.Path))})
 			}
 		}
 	}
 	return out
+}
+
+// currentStages are the stages whose outputs this run made or found up
+// to date.
+func currentStages(rep *runner.Report) map[string]bool {
+	current := map[string]bool{}
+	for _, res := range rep.Results {
+		current[res.Stage] = res.Outcome == runner.Ran || res.Outcome == runner.Cached
+	}
+	return current
 }
 
 // fingerprint hashes the pipeline's shape and settings: its stages, their

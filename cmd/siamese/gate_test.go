@@ -100,3 +100,19 @@ func TestGateAndHistory(t *testing.T) {
 		t.Errorf("runs diff of an unknown run: exit %d", code)
 	}
 }
+
+func TestReportShowsOnlyCurrentPictures(t *testing.T) {
+	file := filepath.Join(setup(t, testYAML), "pipeline.yaml")
+	p, err := pipeline.Load(file, testRegistry, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Stage("first").Outs = append(p.Stage("first").Outs, pipeline.Out{Path: "first/plot.png"})
+	p.Stage("second").Outs = append(p.Stage("second").Outs, pipeline.Out{Path: "second/plot.png"})
+	r := &runner.Runner{Pipeline: p}
+	rep := &runner.Report{Results: []runner.Result{{Stage: "first", Outcome: runner.Cached}, {Stage: "second", Outcome: runner.Skipped}}}
+	got := images(r, rep)
+	if len(got) != 1 || got[0].Title != "first: plot.png" {
+		t.Errorf("images %+v", got)
+	}
+}

@@ -64,7 +64,23 @@ func TestWriteFile(t *testing.T) {
 			t.Errorf("got %q, want %q", data, content)
 		}
 	}
-	if err := WriteFile(filepath.Join(t.TempDir(), "missing\x00"), nil); err == nil {
-		t.Error("wrote an impossible name")
+}
+
+func TestFailedCommitLeavesTheOldFile(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "out")
+	// A non-empty directory cannot be renamed over: Commit fails.
+	if err := os.MkdirAll(filepath.Join(target, "keep"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(target, []byte("new")); err == nil {
+		t.Fatal("replaced a non-empty directory")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "out" {
+		t.Errorf("left behind: %v", entries)
+	}
+	if _, err := os.Stat(filepath.Join(target, "keep")); err != nil {
+		t.Errorf("the old content is gone: %v", err)
 	}
 }

@@ -22,8 +22,7 @@ func Missing(modules ...string) string {
 	}
 	for _, m := range modules {
 		if err := exec.Command(Python, "-c", "import "+m).Run(); err != nil {
-			pkg := map[string]string{"sklearn": "python3-sklearn", "numpy": "python3-numpy"}[m]
-			return fmt.Sprintf("%s cannot import %s (apt-get install %s)", Python, m, pkg)
+			return fmt.Sprintf("%s cannot import %s (apt-get install python3-%s)", Python, m, m)
 		}
 	}
 	return ""

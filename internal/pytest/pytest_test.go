@@ -12,7 +12,7 @@ func TestMissing(t *testing.T) {
 	if why := Missing("json"); why != "" {
 		t.Errorf("json: %s", why)
 	}
-	if why := Missing("json", "no_such_module_here"); !strings.Contains(why, "cannot import no_such_module_here") {
+	if why := Missing("json", "no_such_module_here"); !strings.Contains(why, "cannot import no_such_module_here (apt-get install python3-no_such_module_here)") {
 		t.Errorf("got %q", why)
 	}
 }

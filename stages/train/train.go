@@ -60,17 +60,17 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 	bar := newProgress(env.Log, cfg.Epochs)
 	res, err := model.Train(ctx, cfg, train, val, model.TrainOptions{
 		CheckpointDir: checkpoints,
-		OnBatch:       bar.batch,
-		OnEpoch:       bar.epoch,
+		OnCheckpointError: func(err error) {
+			env.Log.Warn("starting afresh: the checkpoint could not be read", "err", err)
+		},
+		OnBatch: bar.batch,
+		OnEpoch: bar.epoch,
 	})
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
 	if res.Resumed {
 		env.Log.Info("resumed from a checkpoint")
-	}
-	if res.CheckpointError != nil {
-		env.Log.Warn("started afresh: the checkpoint could not be read", "err", res.CheckpointError)
 	}
 	env.Log.Info("trained", "epochs", len(res.History), "best_epoch", res.BestEpoch, "early_stop", res.Stopped)
 	if err := artifacts.WriteMLP(env.Out("model/"), dense(res.Best), map[string]any{
