@@ -73,36 +73,34 @@ func primitive(typ arrow.DataType, b []byte) arrow.Array {
 
 // Int64 adds an int64 column.
 func (c *Columns) Int64(name string, v []int64) *Columns {
-	return c.add(name, arrow.PrimitiveTypes.Int64, len(v), func(lo, hi int) arrow.Array {
-		return primitive(arrow.PrimitiveTypes.Int64, arrow.Int64Traits.CastToBytes(v[lo:hi]))
-	})
+	return addPrimitive(c, name, arrow.PrimitiveTypes.Int64, v)
 }
 
 // Int32 adds an int32 column.
 func (c *Columns) Int32(name string, v []int32) *Columns {
-	return c.add(name, arrow.PrimitiveTypes.Int32, len(v), func(lo, hi int) arrow.Array {
-		return primitive(arrow.PrimitiveTypes.Int32, arrow.Int32Traits.CastToBytes(v[lo:hi]))
-	})
+	return addPrimitive(c, name, arrow.PrimitiveTypes.Int32, v)
 }
 
 // Uint8 adds a uint8 column.
 func (c *Columns) Uint8(name string, v []uint8) *Columns {
-	return c.add(name, arrow.PrimitiveTypes.Uint8, len(v), func(lo, hi int) arrow.Array {
-		return primitive(arrow.PrimitiveTypes.Uint8, v[lo:hi])
-	})
+	return addPrimitive(c, name, arrow.PrimitiveTypes.Uint8, v)
 }
 
 // Float32 adds a float32 column.
 func (c *Columns) Float32(name string, v []float32) *Columns {
-	return c.add(name, arrow.PrimitiveTypes.Float32, len(v), func(lo, hi int) arrow.Array {
-		return primitive(arrow.PrimitiveTypes.Float32, arrow.Float32Traits.CastToBytes(v[lo:hi]))
-	})
+	return addPrimitive(c, name, arrow.PrimitiveTypes.Float32, v)
 }
 
 // Float64 adds a float64 column.
 func (c *Columns) Float64(name string, v []float64) *Columns {
-	return c.add(name, arrow.PrimitiveTypes.Float64, len(v), func(lo, hi int) arrow.Array {
-		return primitive(arrow.PrimitiveTypes.Float64, arrow.Float64Traits.CastToBytes(v[lo:hi]))
+	return addPrimitive(c, name, arrow.PrimitiveTypes.Float64, v)
+}
+
+// addPrimitive adds a column of fixed-width values, handed to Arrow
+// without copying.
+func addPrimitive[T int64 | int32 | uint8 | float32 | float64](c *Columns, name string, typ arrow.DataType, v []T) *Columns {
+	return c.add(name, typ, len(v), func(lo, hi int) arrow.Array {
+		return primitive(typ, arrow.GetBytes(v[lo:hi]))
 	})
 }
 
