@@ -92,7 +92,7 @@ func draw(ctx context.Context, classes []class, perClass int, seed uint32, rng s
 				return nil, err
 			}
 		}
-	case RNGPerClas:
+	case RNGPerClass:
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(runtime.GOMAXPROCS(0))
 		for c := range classes {
@@ -102,7 +102,7 @@ func draw(ctx context.Context, classes []class, perClass int, seed uint32, rng s
 			return nil, err
 		}
 	default:
-		return nil, fmt.Errorf("rng %q: want %q or %q", rng, RNGNumpy, RNGPerClas)
+		return nil, fmt.Errorf("rng %q: want %q or %q", rng, RNGNumpy, RNGPerClass)
 	}
 	return t, nil
 }

@@ -14,12 +14,12 @@ import (
 
 // Inputs and outputs. The misspelling "fasion" is the notebook's.
 const (
-	InImages   = "images.npy"
-	InLabels   = "labels.npy"
-	OutArray   = "triplets_fasion_MNIST_array.npy"
-	OutIndex   = "triplets.arrow"
-	RNGNumpy   = "numpy"
-	RNGPerClas = "per-class"
+	InImages    = "images.npy"
+	InLabels    = "labels.npy"
+	OutArray    = "triplets_fasion_MNIST_array.npy"
+	OutIndex    = "triplets.arrow"
+	RNGNumpy    = "numpy"
+	RNGPerClass = "per-class"
 )
 
 type stage struct{}

@@ -191,7 +191,7 @@ func TestPerClass(t *testing.T) {
 	dir := t.TempDir()
 	dataset(t, dir, 300, 4) // 4 classes, derived from the labels
 	draw := func() ([]int64, string) {
-		if err := run(context.Background(), t, dir, map[string]any{"per_class": 50, "seed": 7, "rng": RNGPerClas}); err != nil {
+		if err := run(context.Background(), t, dir, map[string]any{"per_class": 50, "seed": 7, "rng": RNGPerClass}); err != nil {
 			t.Fatal(err)
 		}
 		return index(t, dir, 50), fileSHA(t, filepath.Join(dir, OutArray))
@@ -261,7 +261,7 @@ func TestErrors(t *testing.T) {
 func TestCancel(t *testing.T) {
 	dir := t.TempDir()
 	dataset(t, dir, 1000, 10)
-	for _, rng := range []string{RNGNumpy, RNGPerClas} {
+	for _, rng := range []string{RNGNumpy, RNGPerClass} {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		start := time.Now()
