@@ -1,7 +1,11 @@
 // Package blas selects the BLAS implementation used by gorgonia, gorgonia's
 // tensor package and this project's model package.
 //
-// Without the openblas build tag the pure-Go gonum implementation is used.
+// Without the openblas build tag the pure-Go gonum implementation is used,
+// with its Sgemm replaced by this package's packed, register-blocked and
+// parallel one (see sgemm.go): AVX2+FMA assembly on amd64 CPUs that have it
+// and a Go micro-kernel on other architectures; amd64 CPUs without AVX2+FMA
+// keep gonum's Sgemm.
 // Built with `-tags openblas` (and cgo enabled) the package links against
 // OpenBLAS through gonum's netlib binding, installs it with gorgonia.Use at
 // init and pins OpenBLAS's thread count to runtime.GOMAXPROCS (or to
@@ -16,17 +20,17 @@ package blas
 
 import (
 	gblas "gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
 	G "gorgonia.org/gorgonia"
 )
 
 var (
-	impl    G.BLAS = gonum.Implementation{}
+	impl    G.BLAS = sgemmImpl{}
 	name           = "gonum"
 	threads        = func() int { return 0 }
 )
 
-// Name reports the active implementation: "openblas" or "gonum".
+// Name reports the active implementation: "openblas" or "gonum" (gonum with
+// this package's Sgemm).
 func Name() string { return name }
 
 // Float32 returns the active implementation's single-precision routines.

@@ -1,0 +1,139 @@
+package blas
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// A small pool of helper goroutines for sgemmPacked. Training calls Sgemm
+// thousands of times a second on products of a few hundred microseconds;
+// starting goroutines for each call costs a wake-up of an idle P (tens of
+// microseconds) and the last goroutine started tends to sit in the caller's
+// runnext slot until the caller blocks. Helpers instead spin (yielding) for a
+// short while after each job, so back-to-back products find them awake, then
+// park.
+//
+// The caller works on the job too, taking chunks from a shared counter; the
+// chunks, not the goroutines that run them, fix which elements are summed
+// how, so results do not depend on who runs what.
+
+// helperSpin is how long an idle helper keeps polling for the next job.
+const helperSpin = time.Millisecond
+
+type poolJob struct {
+	run        func(chunk int)
+	n          int
+	next, done atomic.Int64
+}
+
+// work runs chunks of j until none is left.
+func (j *poolJob) work() {
+	for {
+		c := int(j.next.Add(1) - 1)
+		if c >= j.n {
+			return
+		}
+		j.run(c)
+		j.done.Add(1)
+	}
+}
+
+var pool struct {
+	busy     sync.Mutex // held by the caller whose job is published
+	mu       sync.Mutex // guards helpers
+	helpers  int
+	job      atomic.Pointer[poolJob]
+	seq      atomic.Uint64
+	sleepers atomic.Int64
+	wake     chan struct{}
+}
+
+func init() { pool.wake = make(chan struct{}, 64) }
+
+// parallelChunks runs run(0..n-1) on the caller and up to helpers other
+// goroutines and returns when all have finished.
+func parallelChunks(n, helpers int, run func(chunk int)) {
+	helpers = min(helpers, cap(pool.wake))
+	if n <= 1 || helpers < 1 || !pool.busy.TryLock() {
+		// Another product is using the pool (concurrent callers): use
+		// plain goroutines.
+		spawnChunks(n, run)
+		return
+	}
+	defer pool.busy.Unlock()
+	pool.mu.Lock()
+	for pool.helpers < helpers {
+		pool.helpers++
+		go helper()
+	}
+	pool.mu.Unlock()
+
+	j := &poolJob{run: run, n: n}
+	pool.job.Store(j)
+	pool.seq.Add(1)
+	woke := false
+	for s := min(pool.sleepers.Load(), int64(n-1)); s > 0; s-- {
+		select {
+		case pool.wake <- struct{}{}:
+			woke = true
+		default:
+		}
+	}
+	if woke {
+		// A woken helper waits in this P's runnext slot, which idle Ps
+		// do not steal from: yield so that it runs here while this
+		// goroutine moves to another P.
+		runtime.Gosched()
+	}
+	j.work()
+	for i := 0; j.done.Load() < int64(n); i++ {
+		if i >= 64 {
+			runtime.Gosched()
+		}
+	}
+	pool.job.Store(nil) // don't keep the matrices reachable
+}
+
+func helper() {
+	var seen uint64
+	for {
+		// Spin for a new job, yielding, then park.
+		start := time.Now()
+		for i := 0; pool.seq.Load() == seen; i++ {
+			if i%32 == 31 {
+				if time.Since(start) > helperSpin {
+					pool.sleepers.Add(1)
+					if pool.seq.Load() == seen {
+						<-pool.wake
+					}
+					pool.sleepers.Add(-1)
+					start = time.Now()
+					continue
+				}
+				runtime.Gosched()
+			}
+		}
+		seen = pool.seq.Load()
+		if j := pool.job.Load(); j != nil {
+			j.work()
+		}
+	}
+}
+
+// spawnChunks runs run(0..n-1), each on its own goroutine.
+func spawnChunks(n int, run func(chunk int)) {
+	// Every chunk runs on its own goroutine while this one waits: a chunk
+	// run here would leave the last goroutine started in this P's runnext
+	// slot, where idle Ps rarely steal it, serialising the work.
+	var wg sync.WaitGroup
+	wg.Add(n)
+	for c := range n {
+		go func() {
+			defer wg.Done()
+			run(c)
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,5 @@
+//go:build purego || (cgo && openblas)
+
+package blas
+
+const purego = true // the assembly kernel is not built
