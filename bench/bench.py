@@ -120,7 +120,8 @@ def main():
     if not args.skip_epoch:
         ep = epoch(args.threads, args.repeat)
         for tag in [t for t in ("gonum", "openblas") if t in ep]:
-            rows.append(f"| **train: one epoch, batch 32, {args.threads} threads, {tag} BLAS** | {ep[tag]:.2f} s | "
+            label = {"gonum": "pure Go (gonum, our AVX2 Sgemm)", "openblas": "OpenBLAS"}[tag]
+            rows.append(f"| **train: one epoch, batch 32, {args.threads} threads, {label}** | {ep[tag]:.2f} s | "
                         f"PyTorch {ep['torch']:.2f} s | {ep[tag] / ep['torch']:.2f} |")
     rows.append(f"| no-op `siamese run` (cached, median) | {noop * 1000:.0f} ms | | |")
     table = "\n".join(rows)
