@@ -36,6 +36,6 @@ lint:
 	$(GO) vet ./...
 	CGO_ENABLED=0 $(GO) vet ./...
 
-clean:
-	-[ -x $(BIN) ] && $(BIN) clean
-	rm -rf bin
+clean: build
+	$(BIN) clean
+	rm -rf bin test-output
