@@ -2,11 +2,8 @@ package flatten
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -20,6 +17,7 @@ import (
 	"github.com/siamese-pipeline/siamese/internal/pytest"
 	"github.com/siamese-pipeline/siamese/pipeline"
 	"github.com/siamese-pipeline/siamese/runner"
+	"github.com/siamese-pipeline/siamese/stages/internal/stagetest"
 )
 
 // numpyFlatten prints, per (input, output) pair, the SHA-256 of what
@@ -64,18 +62,6 @@ func run(ctx context.Context, t *testing.T, in, out string) error {
 	return New().Run(ctx, env)
 }
 
-func fileSHA(t *testing.T, p string) string {
-	t.Helper()
-	f, err := os.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	io.Copy(h, f)
-	return hex.EncodeToString(h.Sum(nil))
-}
-
 func TestNumpyParity(t *testing.T) {
 	pytest.Need(t, "numpy")
 	defer func(c int) { chunkElems = c }(chunkElems)
@@ -113,7 +99,7 @@ func TestNumpyParity(t *testing.T) {
 	}
 	for i, tc := range cases {
 		w := want[i]
-		if got := fileSHA(t, args[2*i+1]); got != w.SHA256 {
+		if got := stagetest.FileSHA(t, args[2*i+1]); got != w.SHA256 {
 			t.Errorf("n=%d chunk=%d: sha256 %s, numpy's %s", tc.n, tc.chunk, got, w.SHA256)
 		}
 		if w.DType != "float64" || len(w.Shape) != 3 || w.Shape[0] != tc.n || w.Shape[1] != 3 || w.Shape[2] != 784 {

@@ -21,8 +21,8 @@ import (
 	"time"
 
 	"github.com/siamese-pipeline/siamese/artifacts"
-	"github.com/siamese-pipeline/siamese/pipeline"
 	"github.com/siamese-pipeline/siamese/runner"
+	"github.com/siamese-pipeline/siamese/stages/internal/stagetest"
 )
 
 // Fake datasets are small: 6 training and 4 test images of 28×28.
@@ -165,13 +165,7 @@ type result struct {
 // fresh directory.
 func runIngest(t *testing.T, ctx context.Context, set map[string]any) result {
 	t.Helper()
-	p := pipeline.Params{}
-	for _, d := range New().Spec().Params {
-		p[d.Name] = d.Default
-	}
-	for k, v := range set {
-		p[k] = v
-	}
+	p := stagetest.Params(New(), set)
 	dir := t.TempDir()
 	env := runner.NewEnv("ingest", p, nil, map[string]string{
 		OutImages: filepath.Join(dir, OutImages), OutLabels: filepath.Join(dir, OutLabels),

@@ -2,11 +2,8 @@ package split_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -14,12 +11,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/siamese-pipeline/siamese/artifacts"
 	"github.com/siamese-pipeline/siamese/internal/pytest"
-	"github.com/siamese-pipeline/siamese/pipeline"
 	"github.com/siamese-pipeline/siamese/runner"
 	"github.com/siamese-pipeline/siamese/stages/flatten"
 	"github.com/siamese-pipeline/siamese/stages/ingest"
+	"github.com/siamese-pipeline/siamese/stages/internal/stagetest"
 	"github.com/siamese-pipeline/siamese/stages/split"
 	"github.com/siamese-pipeline/siamese/stages/triplets"
 )
@@ -126,18 +122,6 @@ func python(script string, cfg any, args ...string) ([]byte, error) {
 	return out, nil
 }
 
-// params fills the stage's defaults in and applies set.
-func params(s runner.Stage, set map[string]any) pipeline.Params {
-	p := pipeline.Params{}
-	for _, d := range s.Spec().Params {
-		p[d.Name] = d.Default
-	}
-	for k, v := range set {
-		p[k] = v
-	}
-	return p
-}
-
 // run runs stage s with inputs and outputs in dir (by their names).
 func run(t *testing.T, s runner.Stage, dir string, set map[string]any) {
 	t.Helper()
@@ -149,47 +133,9 @@ func run(t *testing.T, s runner.Stage, dir string, set map[string]any) {
 	for _, n := range spec.Outputs {
 		out[n] = filepath.Join(dir, n)
 	}
-	env := runner.NewEnv("test", params(s, set), in, out, t.TempDir(), nil)
+	env := runner.NewEnv("test", stagetest.Params(s, set), in, out, t.TempDir(), nil)
 	if err := s.Run(context.Background(), env); err != nil {
 		t.Fatalf("%T: %v", s, err)
-	}
-}
-
-func fileSHA(t *testing.T, p string) string {
-	t.Helper()
-	f, err := os.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// syntheticDataset writes images.npy and labels.npy of n random images
-// with every class 0..9 present.
-func syntheticDataset(t *testing.T, dir string, n int) {
-	t.Helper()
-	r := rand.New(rand.NewPCG(1, 2))
-	images := make([]uint8, n*28*28)
-	for i := range images {
-		images[i] = uint8(r.IntN(256))
-	}
-	labels := make([]uint8, n)
-	for i := range labels {
-		labels[i] = uint8(i % 10)
-		if i >= 10 {
-			labels[i] = uint8(r.IntN(10))
-		}
-	}
-	if err := artifacts.WriteNPY(filepath.Join(dir, "images.npy"), images, n, 28, 28); err != nil {
-		t.Fatal(err)
-	}
-	if err := artifacts.WriteNPY(filepath.Join(dir, "labels.npy"), labels, n); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -221,7 +167,7 @@ func TestNotebookParity(t *testing.T) {
 				run(t, ingest.New(), base, map[string]any{"source": fashionDir})
 				cfg["idx_dir"] = fashionDir
 			} else {
-				syntheticDataset(t, base, 500)
+				stagetest.Dataset(t, base, 500, 10, rand.New(rand.NewPCG(1, 2)))
 				cfg["images"], cfg["labels"] = filepath.Join(base, "images.npy"), filepath.Join(base, "labels.npy")
 			}
 			// numpy's side runs while ours does.
@@ -256,7 +202,7 @@ func TestNotebookParity(t *testing.T) {
 					"X_train": split.OutXTrain, "X_test": split.OutXTest,
 					"train_rows": split.OutTrainRows, "test_rows": split.OutTestRows,
 				} {
-					r[k] = fileSHA(t, filepath.Join(dir, f))
+					r[k] = stagetest.FileSHA(t, filepath.Join(dir, f))
 				}
 				got[itoa(seed)] = r
 				checkLoads(t, dir, tc.perClass*10)
@@ -277,7 +223,7 @@ func TestNotebookParity(t *testing.T) {
 				for _, k := range []string{"images", "labels"} {
 					var w string
 					json.Unmarshal(want[k], &w)
-					if g := fileSHA(t, filepath.Join(base, k+".npy")); g != w {
+					if g := stagetest.FileSHA(t, filepath.Join(base, k+".npy")); g != w {
 						t.Errorf("%s.npy: sha256 %s, numpy's (Keras load_data) %s", k, g, w)
 					}
 				}

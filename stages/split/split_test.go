@@ -13,6 +13,7 @@ import (
 
 	"github.com/siamese-pipeline/siamese/artifacts"
 	"github.com/siamese-pipeline/siamese/runner"
+	"github.com/siamese-pipeline/siamese/stages/internal/stagetest"
 	"github.com/siamese-pipeline/siamese/stages/split"
 )
 
@@ -54,7 +55,7 @@ func runSplit(ctx context.Context, t *testing.T, dir string, set map[string]any)
 	for _, n := range s.Spec().Outputs {
 		out[n] = filepath.Join(dir, n)
 	}
-	env := runner.NewEnv("split", params(s, set), map[string]string{split.In: filepath.Join(dir, split.In)}, out, t.TempDir(), nil)
+	env := runner.NewEnv("split", stagetest.Params(s, set), map[string]string{split.In: filepath.Join(dir, split.In)}, out, t.TempDir(), nil)
 	return s.Run(ctx, env)
 }
 
@@ -96,7 +97,7 @@ func TestSklearnParity(t *testing.T) {
 	for i, tc := range cases {
 		dir := filepath.Dir(tc.Path)
 		for j, f := range []string{split.OutXTrain, split.OutXTest} {
-			if got := fileSHA(t, filepath.Join(dir, f)); got != want[i][j] {
+			if got := stagetest.FileSHA(t, filepath.Join(dir, f)); got != want[i][j] {
 				t.Errorf("N=%d test_size=%v seed=%d: %s sha256 %s, sklearn's %s", tc.N, tc.TestSize, tc.Seed, f, got, want[i][j])
 			}
 		}

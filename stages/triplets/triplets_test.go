@@ -2,8 +2,6 @@ package triplets
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
@@ -17,8 +15,8 @@ import (
 
 	"github.com/siamese-pipeline/siamese/artifacts"
 	"github.com/siamese-pipeline/siamese/internal/pytest"
-	"github.com/siamese-pipeline/siamese/pipeline"
 	"github.com/siamese-pipeline/siamese/runner"
+	"github.com/siamese-pipeline/siamese/stages/internal/stagetest"
 )
 
 // notebookLoop is the notebook's loop, literally, after np.random.seed;
@@ -45,54 +43,14 @@ for seed in json.loads(sys.argv[4]):
 json.dump(out, sys.stdout)
 `
 
-// dataset writes images.npy and labels.npy of n random images in dir;
-// labels cycle through nClasses first, then are random.
-func dataset(t *testing.T, dir string, n, nClasses int) {
-	t.Helper()
-	r := rand.New(rand.NewPCG(3, 4))
-	images := make([]uint8, n*28*28)
-	for i := range images {
-		images[i] = uint8(r.IntN(256))
-	}
-	labels := make([]uint8, n)
-	for i := range labels {
-		labels[i] = uint8(i % nClasses)
-		if i >= nClasses {
-			labels[i] = uint8(r.IntN(nClasses))
-		}
-	}
-	if err := artifacts.WriteNPY(filepath.Join(dir, InImages), images, n, 28, 28); err != nil {
-		t.Fatal(err)
-	}
-	if err := artifacts.WriteNPY(filepath.Join(dir, InLabels), labels, n); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func run(ctx context.Context, t *testing.T, dir string, set map[string]any) error {
 	t.Helper()
-	p := pipeline.Params{}
-	for _, d := range New().Spec().Params {
-		p[d.Name] = d.Default
-	}
-	for k, v := range set {
-		p[k] = v
-	}
+	p := stagetest.Params(New(), set)
 	env := runner.NewEnv("triplets", p,
 		map[string]string{InImages: filepath.Join(dir, InImages), InLabels: filepath.Join(dir, InLabels)},
 		map[string]string{OutArray: filepath.Join(dir, OutArray), OutIndex: filepath.Join(dir, OutIndex)},
 		t.TempDir(), nil)
 	return New().Run(ctx, env)
-}
-
-func fileSHA(t *testing.T, p string) string {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:])
 }
 
 // index reads triplets.arrow back as rows (anchor, positive, negative
@@ -148,7 +106,7 @@ func TestNumpyParity(t *testing.T) {
 	const perClass = 20
 	seeds := []int{0, 42, 12345}
 	base := t.TempDir()
-	dataset(t, base, 700, 10)
+	stagetest.Dataset(t, base, 700, 10, rand.New(rand.NewPCG(3, 4)))
 	seedsJSON, _ := json.Marshal(seeds)
 	cmd := exec.Command(pytest.Python, "-c", notebookLoop, filepath.Join(base, InImages), filepath.Join(base, InLabels), "20", string(seedsJSON))
 	var stderr strings.Builder
@@ -179,7 +137,7 @@ func TestNumpyParity(t *testing.T) {
 		if got := index(t, dir, perClass); !slices.Equal(got, w.Rows) {
 			t.Errorf("seed %d: rows differ from numpy's:\n got %v\nwant %v", seed, got[:9], w.Rows[:9])
 		}
-		if got := fileSHA(t, filepath.Join(dir, OutArray)); got != w.SHA256 {
+		if got := stagetest.FileSHA(t, filepath.Join(dir, OutArray)); got != w.SHA256 {
 			t.Errorf("seed %d: %s sha256 %s, numpy's %s", seed, OutArray, got, w.SHA256)
 		}
 	}
@@ -189,12 +147,12 @@ func jsonInt(i int) string { b, _ := json.Marshal(i); return string(b) }
 
 func TestPerClass(t *testing.T) {
 	dir := t.TempDir()
-	dataset(t, dir, 300, 4) // 4 classes, derived from the labels
+	stagetest.Dataset(t, dir, 300, 4, rand.New(rand.NewPCG(3, 4))) // 4 classes, derived from the labels
 	draw := func() ([]int64, string) {
 		if err := run(context.Background(), t, dir, map[string]any{"per_class": 50, "seed": 7, "rng": RNGPerClass}); err != nil {
 			t.Fatal(err)
 		}
-		return index(t, dir, 50), fileSHA(t, filepath.Join(dir, OutArray))
+		return index(t, dir, 50), stagetest.FileSHA(t, filepath.Join(dir, OutArray))
 	}
 	rows1, sha1 := draw()
 	rows2, sha2 := draw()
@@ -243,7 +201,7 @@ func TestErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			dataset(t, dir, 10, 10)
+			stagetest.Dataset(t, dir, 10, 10, rand.New(rand.NewPCG(3, 4)))
 			if tc.prep != nil {
 				tc.prep(dir)
 			}
@@ -260,7 +218,7 @@ func TestErrors(t *testing.T) {
 
 func TestCancel(t *testing.T) {
 	dir := t.TempDir()
-	dataset(t, dir, 1000, 10)
+	stagetest.Dataset(t, dir, 1000, 10, rand.New(rand.NewPCG(3, 4)))
 	for _, rng := range []string{RNGNumpy, RNGPerClass} {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()

@@ -3,6 +3,9 @@
 package stagetest
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -104,13 +107,7 @@ func must(t *testing.T, err error) {
 func Env(t *testing.T, stage runner.Stage, inputs map[string]string, overrides map[string]any) (*runner.Env, string) {
 	t.Helper()
 	spec := stage.Spec()
-	params := pipeline.Params{}
-	for _, p := range spec.Params {
-		params[p.Name] = p.Default
-	}
-	for k, v := range overrides {
-		params[k] = v
-	}
+	params := Params(stage, overrides)
 	out := t.TempDir()
 	outputs := map[string]string{}
 	for _, name := range spec.Outputs {
@@ -129,4 +126,52 @@ func (d Data) Inputs(names ...string) map[string]string {
 		m[n] = d.Path(n)
 	}
 	return m
+}
+
+// Params returns stage's params: its defaults, with set's values instead
+// where set names them.
+func Params(stage runner.Stage, set map[string]any) pipeline.Params {
+	p := pipeline.Params{}
+	for _, d := range stage.Spec().Params {
+		p[d.Name] = d.Default
+	}
+	for k, v := range set {
+		p[k] = v
+	}
+	return p
+}
+
+// FileSHA returns the hex SHA-256 of a file's bytes.
+func FileSHA(t *testing.T, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Dataset writes images.npy (n random 28×28 images) and labels.npy in
+// dir, drawing from r; labels cycle through the classes first, so every
+// class is present, then are random.
+func Dataset(t *testing.T, dir string, n, classes int, r *rand.Rand) {
+	t.Helper()
+	images := make([]uint8, n*28*28)
+	for i := range images {
+		images[i] = uint8(r.IntN(256))
+	}
+	labels := make([]uint8, n)
+	for i := range labels {
+		labels[i] = uint8(i % classes)
+		if i >= classes {
+			labels[i] = uint8(r.IntN(classes))
+		}
+	}
+	must(t, artifacts.WriteNPY(filepath.Join(dir, "images.npy"), images, n, 28, 28))
+	must(t, artifacts.WriteNPY(filepath.Join(dir, "labels.npy"), labels, n))
 }
