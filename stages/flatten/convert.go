@@ -5,8 +5,6 @@ import (
 	"runtime"
 	"sync"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/siamese-pipeline/siamese/artifacts"
 )
 
@@ -23,59 +21,21 @@ var scale = func() (t [256]float64) {
 // 8 MiB of float64 out).
 var chunkElems = 1 << 20
 
-type chunk struct {
-	in  []uint8
-	out []float64
-}
-
-// convert streams total uint8 elements of in through scale into out: a
-// reader fills chunks and converts each across GOMAXPROCS goroutines
-// while the writer writes the previous ones.
+// convert streams total uint8 elements of in through scale into out:
+// chunks are read and converted across GOMAXPROCS goroutines while the
+// writer writes the previous ones.
 func convert(ctx context.Context, in *artifacts.NPYFile, out *artifacts.NPYWriter[float64], total int64) error {
-	const inFlight = 3
-	free := make(chan *chunk, inFlight)
-	for range inFlight {
-		free <- &chunk{in: make([]uint8, chunkElems), out: make([]float64, chunkElems)}
-	}
-	full := make(chan *chunk, inFlight)
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { // reader and converter
-		defer close(full)
-		for off := int64(0); off < total; {
-			var c *chunk
-			select {
-			case c = <-free:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-			k := int(min(int64(chunkElems), total-off))
-			c.in, c.out = c.in[:k], c.out[:k]
-			if err := artifacts.ReadNPYAt(in, c.in, off); err != nil {
-				return err
-			}
-			scaleParallel(c.in, c.out)
-			full <- c
-			off += int64(k)
+	raw := make([]uint8, chunkElems) // fill runs on one goroutine
+	n := int((total + int64(chunkElems) - 1) / int64(chunkElems))
+	return artifacts.WriteBatches(ctx, out, n, chunkElems, func(i int, buf []float64) ([]float64, error) {
+		off := int64(i) * int64(chunkElems)
+		k := int(min(int64(chunkElems), total-off))
+		if err := artifacts.ReadNPYAt(in, raw[:k], off); err != nil {
+			return nil, err
 		}
-		return nil
+		scaleParallel(raw[:k], buf[:k])
+		return buf[:k], nil
 	})
-	g.Go(func() error { // writer
-		for c := range full {
-			if err := gctx.Err(); err != nil {
-				return err
-			}
-			if err := out.Write(c.out); err != nil {
-				return err
-			}
-			c.in, c.out = c.in[:cap(c.in)], c.out[:cap(c.out)]
-			free <- c
-		}
-		return nil
-	})
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	return ctx.Err()
 }
 
 // scaleParallel sets dst[i] = scale[src[i]], split across GOMAXPROCS

@@ -5,8 +5,6 @@ import (
 	"runtime"
 	"sync"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/siamese-pipeline/siamese/artifacts"
 )
 
@@ -37,47 +35,12 @@ func gather(ctx context.Context, in *artifacts.NPYFile, rows []int, path string)
 
 func gatherInto(ctx context.Context, in *artifacts.NPYFile, rows []int, rowElems int, w *artifacts.NPYWriter[float64]) error {
 	perBatch := max(1, batchBytes/(8*max(rowElems, 1)))
-	const inFlight = 3
-	free := make(chan []float64, inFlight)
-	for range inFlight {
-		free <- make([]float64, perBatch*rowElems)
-	}
-	full := make(chan []float64, inFlight)
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { // reader
-		defer close(full)
-		for lo := 0; lo < len(rows); lo += perBatch {
-			var buf []float64
-			select {
-			case buf = <-free:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-			batch := rows[lo:min(lo+perBatch, len(rows))]
-			buf = buf[:len(batch)*rowElems]
-			if err := readRows(in, batch, rowElems, buf); err != nil {
-				return err
-			}
-			full <- buf
-		}
-		return nil
+	n := (len(rows) + perBatch - 1) / perBatch
+	return artifacts.WriteBatches(ctx, w, n, perBatch*rowElems, func(i int, buf []float64) ([]float64, error) {
+		batch := rows[i*perBatch : min((i+1)*perBatch, len(rows))]
+		buf = buf[:len(batch)*rowElems]
+		return buf, readRows(in, batch, rowElems, buf)
 	})
-	g.Go(func() error { // writer
-		for buf := range full {
-			if err := gctx.Err(); err != nil {
-				return err
-			}
-			if err := w.Write(buf); err != nil {
-				return err
-			}
-			free <- buf[:cap(buf)]
-		}
-		return nil
-	})
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	return ctx.Err()
 }
 
 // readRows reads each of rows into its place in buf, split across
