@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -142,7 +143,8 @@ func resolve(ctx context.Context, ds *dataset, param, cache, mirror string, log 
 		}
 	}
 	dir := filepath.Join(cache, ds.dir)
-	if missing := verifyCache(ds, dir, log); len(missing) == 0 {
+	missing := verifyCache(ds, dir, log)
+	if len(missing) == 0 {
 		src, err := find(ds, dir)
 		if err != nil {
 			return nil, fmt.Errorf("cache %s: %w", dir, err)
@@ -154,8 +156,8 @@ func resolve(ctx context.Context, ds *dataset, param, cache, mirror string, log 
 		return nil, fmt.Errorf("cache: %w", err)
 	}
 	for _, f := range ds.download {
-		if ok, _ := hashMatches(filepath.Join(dir, f.name), f.sha256); ok {
-			continue
+		if !slices.Contains(missing, f.name) {
+			continue // in the cache, and verified
 		}
 		if err := download(ctx, joinURL(mirror, f.name), filepath.Join(dir, f.name), f.sha256, log); err != nil {
 			return nil, err
