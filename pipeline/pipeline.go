@@ -273,6 +273,18 @@ func parseStage(key, val *yaml.Node, cat Catalog, fail failFunc) (*Stage, error)
 			s.Params[def.Name] = def.Default
 		}
 	}
+	err = s.checkParams(func(param string, err error) error {
+		if line, ok := s.paramLines[param]; ok {
+			return fail(&yaml.Node{Line: line}, "stage %s: param %s: %v", s.Name, param, err)
+		}
+		if param != "" {
+			return fail(key, "stage %s: param %s (default): %v", s.Name, param, err)
+		}
+		return fail(key, "stage %s: params: %v", s.Name, err)
+	})
+	if err != nil {
+		return nil, err
+	}
 	if outs != nil {
 		for _, o := range outs.Content {
 			out, err := parseOut(o)

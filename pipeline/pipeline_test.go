@@ -13,9 +13,14 @@ type catalog map[string]Spec
 func (c catalog) Spec(uses string) (Spec, bool) { s, ok := c[uses]; return s, ok }
 
 var testCatalog = catalog{
-	"gen": {Version: "1", Params: []Param{{Name: "n", Default: 3}, {Name: "scale", Default: 1.0},
-		{Name: "mode", Default: "a"}, {Name: "fast", Default: false}, {Name: "sizes", Default: []int{4, 2}}},
-		Outputs: []string{"gen.npy"}},
+	"gen": {Version: "1", Params: []Param{{Name: "n", Default: 3, Range: "[1, 100]"}, {Name: "scale", Default: 1.0, Range: "(0, 10]"},
+		{Name: "mode", Default: "a", Choices: []string{"a", "b"}}, {Name: "fast", Default: false}, {Name: "sizes", Default: []int{4, 2}, Range: "[1, )"}},
+		Outputs: []string{"gen.npy"}, Check: func(p Params) error {
+			if len(p.Ints("sizes")) > p.Int("n") {
+				return errors.New("sizes lists more than n values")
+			}
+			return nil
+		}},
 	"double": {Version: "1", Inputs: []string{"gen.npy"}, Outputs: []string{"double.npy"}},
 	"sum":    {Version: "1", Inputs: []string{"double.npy"}, Outputs: []string{"sum.txt", "model/"}},
 }
@@ -94,6 +99,15 @@ func TestParseErrors(t *testing.T) {
 		{"input from no dep", "stages:\n  gen:\n    outs: [gen.npy]\n  double:\n    outs: [double.npy]\n", 4, `reads "gen.npy", but none of its deps`},
 		{"bad gate", "stages:\n  gen:\n    outs: [gen.npy]\ngate:\n  - metric: auc\n", 5, "needs a metric and min or max_drop"},
 		{"bad stage name", "stages:\n  Gen:\n    outs: [gen.npy]\n", 2, "stage name \"Gen\""},
+		{"int below range", "stages:\n  gen:\n    params:\n      n: 0\n    outs: [gen.npy]\n", 4, "param n: 0 is out of range [1, 100]"},
+		{"int above range", "stages:\n  gen:\n    params:\n      n: 101\n    outs: [gen.npy]\n", 4, "param n: 101 is out of range [1, 100]"},
+		{"float at open bound", "stages:\n  gen:\n    params:\n      scale: 0\n    outs: [gen.npy]\n", 4, "param scale: 0 is out of range (0, 10]"},
+		{"float nan", "stages:\n  gen:\n    params:\n      scale: .nan\n    outs: [gen.npy]\n", 4, "param scale: NaN is not a finite number"},
+		{"float inf", "stages:\n  gen:\n    params:\n      scale: .inf\n    outs: [gen.npy]\n", 4, "param scale: +Inf is not a finite number"},
+		{"choice", "stages:\n  gen:\n    params:\n      mode: c\n    outs: [gen.npy]\n", 4, `param mode: "c" is not one of a, b`},
+		{"list element", "stages:\n  gen:\n    params:\n      sizes: [3, 0]\n    outs: [gen.npy]\n", 4, "param sizes: 0 is out of range [1, )"},
+		{"empty list", "stages:\n  gen:\n    params:\n      sizes: []\n    outs: [gen.npy]\n", 4, "param sizes: want at least one value"},
+		{"cross-param rule", "stages:\n  gen:\n    params: {n: 1}\n    outs: [gen.npy]\n", 2, "stage gen: params: sizes lists more than n values"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -125,6 +139,10 @@ func TestSet(t *testing.T) {
 		{"gen.q=1", `no param "q"`, nil},
 		{"nope.n=1", `no stage "nope"`, nil},
 		{"gen=1", "want stage.param=value", nil},
+		{"gen.n=0", "0 is out of range [1, 100]", nil},
+		{"gen.scale=-1", "-1 is out of range (0, 10]", nil},
+		{"gen.mode=z", `"z" is not one of a, b`, nil},
+		{"gen.sizes=[1,2,3,4,5,6]", "stage gen: sizes lists more than n values", nil},
 	}
 	for _, tt := range tests {
 		p, err := Parse("p.yaml", []byte(good), testCatalog)
@@ -177,4 +195,38 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("a pipeline without stages parsed")
 		}
 	})
+}
+
+func TestParseRange(t *testing.T) {
+	tests := []struct {
+		r      string
+		in     []float64
+		out    []float64
+		broken bool
+	}{
+		{r: "[1, 100]", in: []float64{1, 50, 100}, out: []float64{0, 100.5}},
+		{r: "(0, 1)", in: []float64{1e-9, 0.5}, out: []float64{0, 1}},
+		{r: "[0, )", in: []float64{0, 1e300}, out: []float64{-1}},
+		{r: "(, 2]", in: []float64{-1e300, 2}, out: []float64{2.1}},
+		{r: "1, 2", broken: true},
+		{r: "[2, 1]", broken: true},
+		{r: "[a, 1]", broken: true},
+		{r: "[1 2]", broken: true},
+	}
+	for _, tt := range tests {
+		r, err := parseRange(tt.r)
+		if (err != nil) != tt.broken {
+			t.Fatalf("parseRange(%q): %v", tt.r, err)
+		}
+		for _, x := range tt.in {
+			if err := r.check(x, "x"); err != nil {
+				t.Errorf("%s: %v refused: %v", tt.r, x, err)
+			}
+		}
+		for _, x := range tt.out {
+			if err := r.check(x, "x"); err == nil {
+				t.Errorf("%s: %v accepted", tt.r, x)
+			}
+		}
+	}
 }

@@ -38,6 +38,16 @@ func (p *Pipeline) Set(assign string) error {
 	if err != nil {
 		return fail("%v", err)
 	}
+	if err := def.checkValue(v); err != nil {
+		return fail("%v", err)
+	}
+	old := s.Params[param]
 	s.Params[param] = v
+	if s.Spec.Check != nil {
+		if err := s.Spec.Check(s.Params); err != nil {
+			s.Params[param] = old
+			return fail("stage %s: %v", stage, err)
+		}
+	}
 	return nil
 }

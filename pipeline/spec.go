@@ -23,6 +23,10 @@ type Spec struct {
 	// Metrics, if set, names the output that holds the stage's metrics: a
 	// JSON object whose numeric top-level fields the runner reports.
 	Metrics string
+	// Check, if set, checks rules across params (each param's own range
+	// is its Param's). The pipeline file and --set are checked with it
+	// before anything runs.
+	Check func(Params) error
 }
 
 // Param declares one param. Its type is the type of Default, one of int,
@@ -31,6 +35,11 @@ type Param struct {
 	Name    string
 	Default any
 	Doc     string
+	// Range bounds a number, or each number of a list, in interval
+	// notation: "[1, 100]", "(0, 1)", "[0, )". Empty: any value.
+	Range string
+	// Choices, if set, are the values a string param may take.
+	Choices []string
 }
 
 // Catalog finds the Spec of a stage implementation by name.

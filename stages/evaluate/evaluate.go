@@ -24,8 +24,8 @@ func (stage) Spec() pipeline.Spec {
 	return pipeline.Spec{
 		Version: "3",
 		Params: []pipeline.Param{
-			{Name: "queries", Default: 10000, Doc: "most unused images to score retrieval and anomaly metrics on"},
-			{Name: "pca_points", Default: 3000, Doc: "embeddings shown in embedding_pca.png"},
+			{Name: "queries", Default: 10000, Doc: "most unused images to score retrieval and anomaly metrics on", Range: "[1, )"},
+			{Name: "pca_points", Default: 3000, Doc: "embeddings shown in embedding_pca.png", Range: "[2, )"},
 		},
 		Inputs: []string{"images.npy", "labels.npy", "classes.txt", "triplets.arrow", "X_test.npy", "train_rows.npy",
 			"test_rows.npy", "model/"},

@@ -34,7 +34,7 @@ func (stage) Spec() pipeline.Spec {
 		Version: "2",
 		Params: []pipeline.Param{
 			{Name: "source", Default: "", Doc: "directory holding the dataset files (the four IDX .gz files as Keras names them, or mnist.npz for mnist); empty: search the Debian dataset directory, the Keras cache, this pipeline's cache, then download"},
-			{Name: "dataset", Default: "fashion", Doc: `"fashion" (Fashion-MNIST) or "mnist"`},
+			{Name: "dataset", Default: "fashion", Doc: `"fashion" (Fashion-MNIST) or "mnist"`, Choices: slices.Sorted(maps.Keys(datasets))},
 			{Name: "cache", Default: "", Doc: "download cache directory; empty: the user cache directory's siamese/"},
 			{Name: "mirror", Default: "", Doc: "base URL to download from; empty: the dataset's Keras mirror (" + kerasMirror + ")"},
 		},

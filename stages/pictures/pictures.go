@@ -22,9 +22,9 @@ func (stage) Spec() pipeline.Spec {
 	return pipeline.Spec{
 		Version: "1",
 		Params: []pipeline.Param{
-			{Name: "class", Default: 0, Doc: "the class samples.png shows"},
-			{Name: "triplets", Default: 5, Doc: "rows of triplets.png"},
-			{Name: "seed", Default: 0, Doc: "seed of the random picks"},
+			{Name: "class", Default: 0, Doc: "the class samples.png shows", Range: "[0, )"},
+			{Name: "triplets", Default: 5, Doc: "rows of triplets.png", Range: "[1, 100]"},
+			{Name: "seed", Default: 0, Doc: "seed of the random picks", Range: "[0, 4294967295]"},
 		},
 		Inputs:  []string{"images.npy", "labels.npy", "triplets.arrow"},
 		Outputs: []string{"samples.png", "triplets.png"},

@@ -7,7 +7,6 @@ package split
 import (
 	"context"
 	"fmt"
-	"math"
 
 	"github.com/siamese-pipeline/siamese/artifacts"
 	"github.com/siamese-pipeline/siamese/nprand"
@@ -33,8 +32,8 @@ func (stage) Spec() pipeline.Spec {
 	return pipeline.Spec{
 		Version: "1",
 		Params: []pipeline.Param{
-			{Name: "test_size", Default: 0.05, Doc: "fraction of the rows in the test set, in (0, 1); the test set has ceil(test_size·N) rows"},
-			{Name: "seed", Default: 42, Doc: "random_state of train_test_split, 0..2^32-1"},
+			{Name: "test_size", Default: 0.05, Doc: "fraction of the rows in the test set, in (0, 1); the test set has ceil(test_size·N) rows", Range: "(0, 1)"},
+			{Name: "seed", Default: 42, Doc: "random_state of train_test_split", Range: "[0, 4294967295]"},
 		},
 		Inputs:  []string{In},
 		Outputs: []string{OutXTrain, OutXTest, OutTrainRows, OutTestRows},
@@ -43,9 +42,6 @@ func (stage) Spec() pipeline.Spec {
 
 func (stage) Run(ctx context.Context, env *runner.Env) error {
 	seed := env.Params.Int("seed")
-	if seed < 0 || seed > math.MaxUint32 {
-		return fmt.Errorf("seed %d is outside 0..%d", seed, uint32(math.MaxUint32))
-	}
 	in, err := artifacts.OpenNPY(env.In(In))
 	if err != nil {
 		return err

@@ -5,7 +5,6 @@ package triplets
 import (
 	"context"
 	"fmt"
-	"math"
 
 	"github.com/siamese-pipeline/siamese/artifacts"
 	"github.com/siamese-pipeline/siamese/pipeline"
@@ -31,9 +30,9 @@ func (stage) Spec() pipeline.Spec {
 	return pipeline.Spec{
 		Version: "1",
 		Params: []pipeline.Param{
-			{Name: "per_class", Default: 3000, Doc: "triplets drawn per class"},
-			{Name: "seed", Default: 42, Doc: "random seed, 0..2^32-1 (np.random.seed)"},
-			{Name: "rng", Default: RNGNumpy, Doc: `"numpy": one stream drawn exactly as the notebook's loop after np.random.seed(seed); "per-class": an independent stream per class, drawn in parallel`},
+			{Name: "per_class", Default: 3000, Doc: "triplets drawn per class", Range: "[1, )"},
+			{Name: "seed", Default: 42, Doc: "random seed (np.random.seed)", Range: "[0, 4294967295]"},
+			{Name: "rng", Default: RNGNumpy, Doc: `"numpy": one stream drawn exactly as the notebook's loop after np.random.seed(seed); "per-class": an independent stream per class, drawn in parallel`, Choices: []string{RNGNumpy, RNGPerClass}},
 		},
 		Inputs:  []string{InImages, InLabels},
 		Outputs: []string{OutArray, OutIndex},
@@ -42,12 +41,6 @@ func (stage) Spec() pipeline.Spec {
 
 func (stage) Run(ctx context.Context, env *runner.Env) error {
 	perClass, seed, rng := env.Params.Int("per_class"), env.Params.Int("seed"), env.Params.String("rng")
-	if perClass <= 0 {
-		return fmt.Errorf("per_class is %d, want > 0", perClass)
-	}
-	if seed < 0 || seed > math.MaxUint32 {
-		return fmt.Errorf("seed %d is outside 0..%d", seed, uint32(math.MaxUint32))
-	}
 	images, shape, err := artifacts.ReadNPY[uint8](env.In(InImages))
 	if err != nil {
 		return err

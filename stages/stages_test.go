@@ -1,0 +1,43 @@
+package stages
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/siamese-pipeline/siamese/pipeline"
+)
+
+// The repository's pipeline file parses against the registry: every
+// stage's declared ranges are well formed and its defaults lie in them.
+func TestPipelineFileChecks(t *testing.T) {
+	if _, err := pipeline.Load("../pipeline.yaml", Registry(), t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Mistaken params are refused by the Spec before anything runs.
+func TestSetRefusesOutOfRange(t *testing.T) {
+	tests := []struct{ set, want string }{
+		{"train.batch=0", "0 is out of range [1, 65536]"},
+		{"train.lr=-1", "-1 is out of range (0, 1]"},
+		{"train.epochs=0", "0 is out of range [1, 100000]"},
+		{"train.hidden=[512, 0]", "0 is out of range [1, 65536]"},
+		{"train.margin=.nan", "NaN is not a finite number"},
+		{"split.test_size=1.5", "1.5 is out of range (0, 1)"},
+		{"split.seed=-1", "-1 is out of range [0, 4294967295]"},
+		{"triplets.per_class=-5", "-5 is out of range [1, )"},
+		{"triplets.rng=fast", `"fast" is not one of numpy, per-class`},
+		{"ingest.dataset=nosuch", `"nosuch" is not one of fashion, mnist`},
+		{"evaluate.queries=0", "0 is out of range [1, )"},
+	}
+	for _, tt := range tests {
+		p, err := pipeline.Load("../pipeline.yaml", Registry(), t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = p.Set(tt.set)
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "--set "+tt.set+": ") {
+			t.Errorf("--set %s: got %v, want %q", tt.set, err, tt.want)
+		}
+	}
+}
