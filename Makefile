@@ -1,4 +1,4 @@
-# make run    set up, build and run the whole pipeline (artifacts/ holds the results)
+# make run    set up, build and run the whole pipeline (out/ holds the results)
 # make test   set up and run every test
 GO      ?= go
 BIN     := bin/siamese

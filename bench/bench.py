@@ -108,7 +108,8 @@ def main():
     ap.add_argument("--skip-epoch", action="store_true", help="only the data stages and the no-op run")
     args = ap.parse_args()
 
-    work = tempfile.mkdtemp(prefix="bench-", dir=os.path.join(ROOT, "artifacts"))
+    os.makedirs(os.path.join(ROOT, "out"), exist_ok=True)
+    work = tempfile.mkdtemp(prefix="bench-", dir=os.path.join(ROOT, "out"))
     data, noop = data_stages(args.per_class, work, args.repeat)
     rows = [("| measurement | ours | reference | ours / reference |"), ("|---|---|---|---|")]
     for stage in ["ingest", "triplets", "flatten", "split", "total"]:

@@ -2,7 +2,7 @@
 """Load the Siamese pipeline's artifacts with numpy and check them.
 
 Every stage of the pipeline leaves its results under the artifacts root
-(default ``artifacts/``) as .npy and Arrow IPC files. This script
+(default ``out/``) as .npy and Arrow IPC files. This script
 
 1. loads every .npy file and prints its shape and dtype;
 2. rebuilds the trained network's forward pass from train/model/model.json
@@ -18,7 +18,7 @@ Arrow files are read with pyarrow when it is installed and skipped (with a
 note) otherwise. load_artifacts.ipynb holds the same code as notebook cells
 (regenerate it with make_notebook.py after editing this file).
 
-Usage: python3 load_artifacts.py --artifacts artifacts [--check]
+Usage: python3 load_artifacts.py --artifacts out [--check]
 """
 
 import argparse
@@ -210,7 +210,7 @@ def compare_scores(tables, scores):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--artifacts", default="artifacts", help="the artifacts root (default: artifacts)")
+    ap.add_argument("--artifacts", default="out", help="the artifacts root (default: out)")
     ap.add_argument("--check", action="store_true", help="compare with evaluate/metrics.json; exit 1 on mismatch")
     ap.add_argument("--write-expected", metavar="FILE", help="write the recomputed metrics to FILE as JSON")
     args = ap.parse_args(argv)

@@ -26,7 +26,7 @@ CELLS = [
     ("markdown", """# Loading the Siamese pipeline's artifacts
 
 The Go pipeline (`siamese run`) leaves every intermediate result under the artifacts root
-(`artifacts/` by default), one directory per stage, as `.npy` files (read with `numpy.load`)
+(`out/` by default), one directory per stage, as `.npy` files (read with `numpy.load`)
 and Arrow IPC files (read with `pyarrow`):
 
 | stage | files |
@@ -41,10 +41,10 @@ and Arrow IPC files (read with `pyarrow`):
 This notebook loads them, rebuilds the trained network in a few lines of numpy, embeds the
 test triplets, and recomputes the evaluation metrics to check them against `metrics.json`.
 It is generated from `load_artifacts.py` (same functions; run `make_notebook.py` after editing the
-script), which does the same from the command line: `python3 load_artifacts.py --artifacts artifacts --check`."""),
+script), which does the same from the command line: `python3 load_artifacts.py --artifacts out --check`."""),
     ("code", "@header"),
     ("markdown", "Where the pipeline wrote its artifacts (a path relative to the notebook, or absolute):"),
-    ("code", 'ARTIFACTS = "../artifacts"'),
+    ("code", 'ARTIFACTS = "../out"'),
     ("markdown", """## 1. Every `.npy` file
 
 `np.load(..., mmap_mode="r")` maps the file instead of reading it, so even the 70000 images load

@@ -13,7 +13,7 @@ import (
 )
 
 // DefaultRoot is the artifacts root when pipeline.yaml names none.
-const DefaultRoot = "artifacts"
+const DefaultRoot = "out"
 
 // Internal is the directory under the root that holds the runner's own
 // records, lock and temporary files; no out may be written there.
