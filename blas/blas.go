@@ -14,12 +14,19 @@
 //	go test ./model/                 # gonum
 //	go test -tags openblas ./model/  # OpenBLAS (needs cgo and libopenblas-dev)
 //
+// The selected implementation is also installed as gonum's global one
+// (blas32.Use, blas64.Use), so that gonum's mat, stat and lapack use it too.
+// Every matrix product of the program goes through it: call Float32 (or
+// Impl) rather than gonum's blas32 functions.
+//
 // Import it (blank or for Name) before building gorgonia graphs; package
 // model does.
 package blas
 
 import (
 	gblas "gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/blas/blas64"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -28,6 +35,15 @@ var (
 	name           = "gonum"
 	threads        = func() int { return 0 }
 )
+
+// useInGonum makes impl gonum's global implementation too, so that gonum's
+// mat, stat and lapack (PCA's SVD, for one) and any blas32/blas64 call
+// multiply with the same backend as gorgonia and this project's code: the
+// choice is made once, here.
+func useInGonum() {
+	blas32.Use(impl)
+	blas64.Use(impl)
+}
 
 // Name reports the active implementation: "openblas" or "gonum" (gonum with
 // this package's Sgemm).

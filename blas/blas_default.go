@@ -12,4 +12,5 @@ import (
 func init() {
 	G.Use(impl)
 	tensor.Use(impl)
+	useInGonum()
 }

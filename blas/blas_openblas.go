@@ -33,4 +33,5 @@ func init() {
 	threads = func() int { return int(C.openblas_get_num_threads()) }
 	G.Use(impl) // also calls tensor.Use
 	tensor.Use(impl)
+	useInGonum()
 }

@@ -3,6 +3,7 @@ package blas
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	gblas "gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -52,11 +53,26 @@ type sgemmImpl struct{ gonum.Implementation }
 func (impl sgemmImpl) Sgemm(tA, tB gblas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if !usePacked || alpha == 0 || m <= 0 || n <= 0 || k <= 0 || m*n*k < minPackedWork ||
 		!sgemmArgsOK(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc) {
+		nativeSgemm.Add(1)
 		impl.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	sgemmPacked(tA != gblas.NoTrans, tB != gblas.NoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
+
+// nativeSgemm counts the products handed to gonum's own Sgemm.
+var nativeSgemm atomic.Int64
+
+// NativeSgemmCalls reports how many products the selected implementation
+// has handed to gonum's own (unpacked, slower) Sgemm since the program
+// started: tiny products, and every product on amd64 CPUs without
+// AVX2+FMA. OpenBLAS never does.
+func NativeSgemmCalls() int64 { return nativeSgemm.Load() }
+
+// PackedSgemm reports whether the pure-Go build multiplies with this
+// package's packed Sgemm (false where gonum's Sgemm is faster, on amd64
+// CPUs without AVX2+FMA). It is true with OpenBLAS.
+func PackedSgemm() bool { return usePacked || name == "openblas" }
 
 // sgemmArgsOK reports whether gonum's Sgemm would accept the arguments
 // (m, n, k > 0 assumed).

@@ -22,10 +22,17 @@ import (
 // helperSpin is how long an idle helper keeps polling for the next job.
 const helperSpin = time.Millisecond
 
+// waitSpin is how long the caller polls (yielding) for the last chunks of
+// its job before it blocks until they are done. Blocking costs a wake-up,
+// but polling longer burns the CPU that the helper finishing the last chunk
+// may need when the machine is oversubscribed.
+const waitSpin = 50 * time.Microsecond
+
 type poolJob struct {
 	run        func(chunk int)
 	n          int
 	next, done atomic.Int64
+	finished   chan struct{} // closed when done reaches n
 }
 
 // work runs chunks of j until none is left.
@@ -36,7 +43,24 @@ func (j *poolJob) work() {
 			return
 		}
 		j.run(c)
-		j.done.Add(1)
+		if j.done.Add(1) == int64(j.n) {
+			close(j.finished)
+		}
+	}
+}
+
+// wait returns when every chunk of j is done.
+func (j *poolJob) wait() {
+	start := time.Now()
+	for i := 0; j.done.Load() < int64(j.n); i++ {
+		if i < 64 {
+			continue
+		}
+		if i%32 == 0 && time.Since(start) > waitSpin {
+			<-j.finished
+			return
+		}
+		runtime.Gosched()
 	}
 }
 
@@ -70,7 +94,7 @@ func parallelChunks(n, helpers int, run func(chunk int)) {
 	}
 	pool.mu.Unlock()
 
-	j := &poolJob{run: run, n: n}
+	j := &poolJob{run: run, n: n, finished: make(chan struct{})}
 	pool.job.Store(j)
 	pool.seq.Add(1)
 	woke := false
@@ -88,11 +112,7 @@ func parallelChunks(n, helpers int, run func(chunk int)) {
 		runtime.Gosched()
 	}
 	j.work()
-	for i := 0; j.done.Load() < int64(n); i++ {
-		if i >= 64 {
-			runtime.Gosched()
-		}
-	}
+	j.wait()
 	pool.job.Store(nil) // don't keep the matrices reachable
 }
 

@@ -1,14 +1,34 @@
 package metrics
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
 	"slices"
 	"sync"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
+	gblas "gonum.org/v1/gonum/blas"
+
+	"github.com/siamese-pipeline/siamese/blas"
+)
+
+// The retrieval metrics compare every query with every reference by cosine
+// similarity: rows are L2-normalised once, then the similarity matrix is
+// computed tile by tile as products q·rᵀ with the BLAS that package blas
+// selects (OpenBLAS or our packed Sgemm), each tile consumed, in parallel over
+// its rows, before the next is computed. No more than one tile (a few MiB)
+// of similarities exists at a time, rows are never sorted whole, and ctx is
+// checked between tiles (each takes milliseconds).
+
+// tileBytes bounds one tile of similarities; tileCols bounds its width for
+// the column-blocked kNN pass (a 256 × 2048 tile, 2 MiB, stays in L2).
+// Variables so that tests can make tiles tiny.
+var (
+	tileBytes = 8 << 20
+	tileRows  = 256
+	tileCols  = 2048
 )
 
 // KNNAccuracy classifies each query row by a k-nearest-neighbour vote over
@@ -24,109 +44,184 @@ import (
 //
 // Preconditions (panics otherwise): dim ≥ 1, k ≥ 1, len(ref) ==
 // len(refLabels)*dim ≥ dim, len(query) == len(queryLabels)*dim. k larger than
-// the number of references is clamped. Empty queries give 0.
-//
-// Rows are L2-normalised once; similarities are float32 gonum BLAS products
-// (Sgemm) of blocks of query rows against all references, with blocks spread
-// over GOMAXPROCS goroutines. Memory is a normalised copy of both inputs plus
-// ~32 MiB of similarity buffer per goroutine. 10k queries × 60k references ×
-// 128 dims take about 5 s on two cores.
+// the number of references is clamped. Empty queries give 0. KNNAccuracies
+// scores several k in one pass, with a context and errors instead of panics.
 func KNNAccuracy(ref []float32, refLabels []int, query []float32, queryLabels []int, dim, k int) float64 {
-	mustShape(query, len(queryLabels), dim, "KNNAccuracy(query)")
-	pred := knnPredict(ref, refLabels, query, dim, k)
-	if len(pred) == 0 {
-		return 0
+	acc, err := KNNAccuracies(context.Background(), ref, refLabels, query, queryLabels, dim, k)
+	if err != nil {
+		panic(err)
 	}
-	correct := 0
-	for i, p := range pred {
-		if p == queryLabels[i] {
-			correct++
-		}
-	}
-	return float64(correct) / float64(len(pred))
+	return acc[0]
 }
 
-// knnPredict returns the kNN predicted label of every query row.
+// KNNAccuracies is KNNAccuracy for each of ks, from one pass over the
+// similarities (the cost of the largest k alone): for each query it keeps the
+// max(ks) best references in a small heap, and votes with the first k of
+// them. It returns ctx's error if ctx ends first, and an error for the
+// inputs KNNAccuracy panics on.
+func KNNAccuracies(ctx context.Context, ref []float32, refLabels []int, query []float32, queryLabels []int, dim int, ks ...int) ([]float64, error) {
+	if dim <= 0 || len(query) != len(queryLabels)*dim {
+		return nil, fmt.Errorf("metrics: KNNAccuracy: len(query)=%d, want %d*%d", len(query), len(queryLabels), dim)
+	}
+	pred, err := knnPredictAll(ctx, ref, refLabels, query, dim, ks)
+	if err != nil {
+		return nil, err
+	}
+	acc := make([]float64, len(ks))
+	if len(queryLabels) == 0 {
+		return acc, nil
+	}
+	for ki := range ks {
+		correct := 0
+		for i, p := range pred[ki] {
+			if p == queryLabels[i] {
+				correct++
+			}
+		}
+		acc[ki] = float64(correct) / float64(len(queryLabels))
+	}
+	return acc, nil
+}
+
+// knnPredict returns the kNN predicted label of every query row; it panics
+// where KNNAccuracy does.
 func knnPredict(ref []float32, refLabels []int, query []float32, dim, k int) []int {
-	mustShape(ref, len(refLabels), dim, "KNNAccuracy(ref)")
+	pred, err := knnPredictAll(context.Background(), ref, refLabels, query, dim, []int{k})
+	if err != nil {
+		panic(err)
+	}
+	return pred[0]
+}
+
+// knnPredictAll returns, for each k of ks, the predicted label of every query.
+func knnPredictAll(ctx context.Context, ref []float32, refLabels []int, query []float32, dim int, ks []int) ([][]int, error) {
+	if dim <= 0 || len(ref) != len(refLabels)*dim {
+		return nil, fmt.Errorf("metrics: KNNAccuracy: len(ref)=%d, want %d*%d", len(ref), len(refLabels), dim)
+	}
 	if len(refLabels) == 0 {
-		panic("metrics: KNNAccuracy: empty reference set")
+		return nil, errors.New("metrics: KNNAccuracy: empty reference set")
 	}
-	if k < 1 {
-		panic(fmt.Sprintf("metrics: KNNAccuracy: k=%d < 1", k))
+	if len(query)%dim != 0 {
+		return nil, fmt.Errorf("metrics: KNNAccuracy: len(query)=%d not a multiple of dim=%d", len(query), dim)
 	}
-	if dim <= 0 || len(query)%dim != 0 {
-		panic(fmt.Sprintf("metrics: KNNAccuracy: len(query)=%d not a multiple of dim=%d", len(query), dim))
+	if len(ks) == 0 {
+		return nil, errors.New("metrics: KNNAccuracy: no k")
 	}
 	nr, nq := len(refLabels), len(query)/dim
-	k = min(k, nr)
+	kmax := 0
+	for _, k := range ks {
+		if k < 1 {
+			return nil, fmt.Errorf("metrics: KNNAccuracy: k=%d < 1", k)
+		}
+		kmax = max(kmax, min(k, nr))
+	}
 	r := normalizeRows(ref, dim)
 	q := normalizeRows(query, dim)
-	pred := make([]int, nq)
-	simBlocks(q, nq, r, nr, dim, func() func(start, rows int, sims []float32) {
-		heap := make([]neighbour, 0, k)
-		var votes []vote
-		return func(start, rows int, sims []float32) {
-			for i := 0; i < rows; i++ {
-				heap = topK(sims[i*nr:(i+1)*nr], k, -1, heap[:0])
-				votes = votes[:0]
-				for _, nb := range heap { // sorted best first
-					l := refLabels[nb.idx]
-					found := false
-					for v := range votes {
-						if votes[v].label == l {
-							votes[v].n++
-							found = true
-							break
-						}
-					}
-					if !found {
-						votes = append(votes, vote{label: l, n: 1})
+	// Every query's heap starts full of sentinels worse than any similarity.
+	heaps := make([]neighbour, nq*kmax)
+	for i := range heaps {
+		heaps[i] = neighbour{float32(math.Inf(-1)), math.MaxInt32}
+	}
+	err := simTiles(ctx, q, nq, r, nr, dim, tileCols, func(i0, rows, j0, cols int, sims []float32) {
+		for i := range rows {
+			h := heaps[(i0+i)*kmax : (i0+i+1)*kmax]
+			pushAll(h, sims[i*cols:(i+1)*cols], j0)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	pred := make([][]int, len(ks))
+	for ki := range pred {
+		pred[ki] = make([]int, nq)
+	}
+	var votes []vote
+	for i := range nq {
+		h := heaps[i*kmax : (i+1)*kmax]
+		slices.SortFunc(h, cmpNeighbour)
+		for ki, k := range ks {
+			votes = votes[:0]
+			for _, nb := range h[:min(k, kmax)] { // sorted best first
+				if nb.idx == math.MaxInt32 {
+					break // a sentinel: NaN similarities left it there
+				}
+				l := refLabels[nb.idx]
+				found := false
+				for v := range votes {
+					if votes[v].label == l {
+						votes[v].n++
+						found = true
+						break
 					}
 				}
+				if !found {
+					votes = append(votes, vote{label: l, n: 1})
+				}
+			}
+			p := -1
+			if len(votes) > 0 {
 				best := votes[0] // votes are in order of first appearance
 				for _, v := range votes[1:] {
 					if v.n > best.n {
 						best = v
 					}
 				}
-				pred[start+i] = best.label
+				p = best.label
 			}
+			pred[ki][i] = p
 		}
-	})
-	return pred
+	}
+	return pred, nil
 }
 
 type vote struct{ label, n int }
+
+// pushAll offers sims (the similarities to references j0, j0+1, ...) to the
+// full min-heap h, whose root is its worst entry. References come in
+// increasing index order, so a similarity equal to the root's loses the tie:
+// only strictly greater ones enter, and the loop's common case is one
+// comparison.
+func pushAll(h []neighbour, sims []float32, j0 int) {
+	thr := h[0].sim
+	for j, s := range sims {
+		if !(s > thr) {
+			continue
+		}
+		h[0] = neighbour{s, int32(j0 + j)}
+		siftDown(h)
+		thr = h[0].sim
+	}
+}
+
+// siftDown restores the min-heap order (worst at the root) after h[0] changed.
+func siftDown(h []neighbour) {
+	for i := 0; ; {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		w := l
+		if r := l + 1; r < len(h) && better(h[l], h[r]) {
+			w = r
+		}
+		if !better(h[i], h[w]) {
+			return
+		}
+		h[i], h[w] = h[w], h[i]
+		i = w
+	}
+}
 
 // PrecisionAt1 returns the fraction of items whose most cosine-similar other
 // item (leave-one-out; equal similarities resolved by lowest index) has the
 // same label. len(emb) must be len(labels)*dim (panics otherwise); fewer
 // than two items give 0.
 func PrecisionAt1(emb []float32, labels []int, dim int) float64 {
-	mustShape(emb, len(labels), dim, "PrecisionAt1")
-	n := len(labels)
-	if n < 2 {
-		return 0
+	p1, _, err := SelfRetrieval(context.Background(), emb, labels, dim)
+	if err != nil {
+		panic(err)
 	}
-	x := normalizeRows(emb, dim)
-	hit := make([]bool, n)
-	simBlocks(x, n, x, n, dim, func() func(start, rows int, sims []float32) {
-		heap := make([]neighbour, 0, 1)
-		return func(start, rows int, sims []float32) {
-			for i := 0; i < rows; i++ {
-				heap = topK(sims[i*n:(i+1)*n], 1, start+i, heap[:0])
-				hit[start+i] = labels[heap[0].idx] == labels[start+i]
-			}
-		}
-	})
-	c := 0
-	for _, h := range hit {
-		if h {
-			c++
-		}
-	}
-	return float64(c) / float64(n)
+	return p1
 }
 
 // MAPAtR returns MAP@R (Musgrave, Belongie & Lim, "A Metric Learning Reality
@@ -136,11 +231,28 @@ func PrecisionAt1(emb []float32, labels []int, dim int) float64 {
 // P(i) is the precision among the first i. The result is the mean over
 // items; items that are alone in their class (R = 0) are skipped, and 0 is
 // returned if every item is. Equal similarities are ranked by lowest index.
-// len(emb) must be len(labels)*dim (panics otherwise). Cost is O(n²·dim)
-// (about 2 s for n = 10k, dim = 128, on two cores).
+// len(emb) must be len(labels)*dim (panics otherwise).
 func MAPAtR(emb []float32, labels []int, dim int) float64 {
-	mustShape(emb, len(labels), dim, "MAPAtR")
+	_, m, err := SelfRetrieval(context.Background(), emb, labels, dim)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// SelfRetrieval returns PrecisionAt1 and MAPAtR of emb from one pass over
+// its similarities with itself: per item, the R best others are selected
+// (not sorted whole) and only those are sorted. Cost is O(n²·dim) in the
+// products plus O(n²) in the selection; it returns ctx's error if ctx ends
+// first and an error where PrecisionAt1 panics.
+func SelfRetrieval(ctx context.Context, emb []float32, labels []int, dim int) (p1, mapR float64, err error) {
+	if dim <= 0 || len(emb) != len(labels)*dim {
+		return 0, 0, fmt.Errorf("metrics: retrieval: len(emb)=%d, want %d*%d", len(emb), len(labels), dim)
+	}
 	n := len(labels)
+	if n < 2 {
+		return 0, 0, nil
+	}
 	count := map[int]int{}
 	for _, l := range labels {
 		count[l]++
@@ -148,47 +260,155 @@ func MAPAtR(emb []float32, labels []int, dim int) float64 {
 	x := normalizeRows(emb, dim)
 	ap := make([]float64, n)
 	valid := make([]bool, n)
-	simBlocks(x, n, x, n, dim, func() func(start, rows int, sims []float32) {
-		buf := make([]neighbour, 0, n)
-		return func(start, rows int, sims []float32) {
-			for i := 0; i < rows; i++ {
-				q := start + i
-				R := count[labels[q]] - 1
-				if R == 0 {
-					continue
-				}
-				buf = buf[:0]
-				for j, s := range sims[i*n : (i+1)*n] {
-					if j != q {
-						buf = append(buf, neighbour{s, int32(j)})
-					}
-				}
-				selectTop(buf, R)
-				top := buf[:R]
-				slices.SortFunc(top, cmpNeighbour)
-				rel, sum := 0, 0.0
-				for r, nb := range top {
-					if labels[nb.idx] == labels[q] {
-						rel++
-						sum += float64(rel) / float64(r+1)
-					}
-				}
-				ap[q] = sum / float64(R)
-				valid[q] = true
+	hit := make([]bool, n)
+	var scratch sync.Pool
+	err = simTiles(ctx, x, n, x, n, dim, n, func(i0, rows, _, _ int, sims []float32) {
+		sc, _ := scratch.Get().(*rankScratch)
+		if sc == nil {
+			sc = new(rankScratch)
+		}
+		defer scratch.Put(sc)
+		for i := range rows {
+			q := i0 + i
+			lq := labels[q]
+			R := count[lq] - 1
+			top := sc.best(sims[i*n:(i+1)*n], q, max(R, 1))
+			hit[q] = labels[keyIndex(top[0])] == lq
+			if R == 0 {
+				continue
 			}
+			rel, sum := 0, 0.0
+			for r, k := range top {
+				if labels[keyIndex(k)] == lq {
+					rel++
+					sum += float64(rel) / float64(r+1)
+				}
+			}
+			ap[q] = sum / float64(R)
+			valid[q] = true
 		}
 	})
-	total, m := 0.0, 0
-	for i, v := range valid {
-		if v {
+	if err != nil {
+		return 0, 0, err
+	}
+	hits, total, m := 0, 0.0, 0
+	for i := range n {
+		if hit[i] {
+			hits++
+		}
+		if valid[i] {
 			total += ap[i]
 			m++
 		}
 	}
-	if m == 0 {
-		return 0
+	p1 = float64(hits) / float64(n)
+	if m > 0 {
+		mapR = total / float64(m)
 	}
-	return total / float64(m)
+	return p1, mapR, nil
+}
+
+// rankBuckets is the number of equal-width buckets of [−1, 1] that
+// rankScratch.best counts similarities in.
+const rankBuckets = 4096
+
+// rankScratch is one goroutine's scratch space for best.
+type rankScratch struct {
+	hist     [rankBuckets]int32
+	keys, tm []uint64
+}
+
+// bucket is the histogram bucket of similarity s (clamped; NaN lands in
+// one of the end buckets).
+func bucket(s float32) int {
+	b := int((s + 1) * (rankBuckets / 2))
+	return min(max(b, 0), rankBuckets-1)
+}
+
+// best returns the r best similarities of sims but the one at skip, best
+// first (equal ones by lower index), as rankKeys; 1 ≤ r < len(sims). It
+// counts the similarities in buckets, keeps those in the buckets that hold
+// the r best (r and a few more), and sorts only those, by radix.
+func (sc *rankScratch) best(sims []float32, skip, r int) []uint64 {
+	clear(sc.hist[:])
+	for j, s := range sims {
+		if j != skip {
+			sc.hist[bucket(s)]++
+		}
+	}
+	lowest, have := rankBuckets-1, 0
+	for ; lowest > 0; lowest-- {
+		if have += int(sc.hist[lowest]); have >= r {
+			break
+		}
+	}
+	keys := sc.keys[:0]
+	for j, s := range sims {
+		if j != skip && bucket(s) >= lowest {
+			keys = append(keys, rankKey(s, j))
+		}
+	}
+	sc.keys = keys
+	sc.tm = radixSortHigh(keys, sc.tm)
+	return keys[:r]
+}
+
+// rankKey packs a similarity and an index into one integer that orders as
+// best first: a smaller key has a higher similarity, or the same one and a
+// lower index. (−0 counts as +0.)
+func rankKey(s float32, j int) uint64 {
+	if s == 0 {
+		s = 0
+	}
+	b := math.Float32bits(s)
+	if b>>31 != 0 {
+		b = ^b
+	} else {
+		b |= 1 << 31
+	}
+	return uint64(^b)<<32 | uint64(uint32(j))
+}
+
+// keyIndex is the index packed in a rankKey.
+func keyIndex(k uint64) int { return int(uint32(k)) }
+
+// radixSortHigh sorts keys in place by their high 32 bits, stably (so keys
+// given in increasing index order end up fully sorted), with tmp as scratch;
+// it returns tmp, grown if needed. Byte positions where all keys agree are
+// skipped.
+func radixSortHigh(keys, tmp []uint64) []uint64 {
+	if len(keys) == 0 {
+		return tmp
+	}
+	if cap(tmp) < len(keys) {
+		tmp = make([]uint64, len(keys))
+	}
+	tmp = tmp[:len(keys)]
+	src, dst := keys, tmp
+	for shift := 32; shift < 64; shift += 8 {
+		var count [256]int
+		for _, k := range src {
+			count[byte(k>>shift)]++
+		}
+		if count[byte(src[0]>>shift)] == len(src) {
+			continue
+		}
+		pos := 0
+		for d, c := range count {
+			count[d] = pos
+			pos += c
+		}
+		for _, k := range src {
+			d := byte(k >> shift)
+			dst[count[d]] = k
+			count[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &keys[0] {
+		copy(keys, src)
+	}
+	return tmp
 }
 
 // normalizeRows returns a copy of x (rows of length dim) with unit-norm rows;
@@ -211,45 +431,57 @@ func normalizeRows(x []float32, dim int) []float32 {
 	return out
 }
 
-// simBlockBytes bounds the similarity buffer of one goroutine.
-const simBlockBytes = 32 << 20
-
-// simBlocks computes the similarity matrix q·rᵀ (nq×nr) in blocks of query
-// rows and hands each block to a consumer. newConsumer is called once per
-// worker goroutine (so consumers can own scratch space); a consumer receives
-// the first query row of the block, the number of rows and the rows×nr
-// row-major similarities, and must only write per-row results.
-func simBlocks(q []float32, nq int, r []float32, nr, dim int, newConsumer func() func(start, rows int, sims []float32)) {
+// simTiles computes the similarities q·rᵀ (nq×nr) in tiles of at most
+// maxCols columns and as many rows as fit in tileBytes (at most tileRows
+// when the tile is narrower than a row), each with one product of the
+// selected BLAS, and hands each tile to consume, split by rows over
+// GOMAXPROCS goroutines: consume(i0, rows, j0, cols, sims) gets query rows
+// [i0, i0+rows) against references [j0, j0+cols) as rows×cols row-major
+// similarities. Tiles are visited row block by row block, columns in
+// increasing order, and two calls never share a query row, so consumers
+// may keep per-row state without locks. ctx is checked before each tile.
+func simTiles(ctx context.Context, q []float32, nq int, r []float32, nr, dim, maxCols int,
+	consume func(i0, rows, j0, cols int, sims []float32)) error {
 	if nq == 0 || nr == 0 {
-		return
+		return ctx.Err()
 	}
-	block := max(8, min(512, simBlockBytes/4/nr))
-	block = min(block, nq)
-	nBlocks := (nq + block - 1) / block
-	workers := min(runtime.GOMAXPROCS(0), nBlocks)
-	rm := blas32.General{Rows: nr, Cols: dim, Stride: dim, Data: r}
-	next := make(chan int, nBlocks)
-	for b := 0; b < nBlocks; b++ {
-		next <- b * block
+	cb := min(max(maxCols, 1), nr)
+	rb := max(1, min(nq, tileBytes/4/cb))
+	if cb < nr {
+		rb = min(rb, tileRows)
 	}
-	close(next)
+	impl := blas.Float32()
+	workers := runtime.GOMAXPROCS(0)
+	buf := make([]float32, rb*cb)
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			consume := newConsumer()
-			buf := make([]float32, block*nr)
-			for start := range next {
-				rows := min(block, nq-start)
-				qm := blas32.General{Rows: rows, Cols: dim, Stride: dim, Data: q[start*dim : (start+rows)*dim]}
-				cm := blas32.General{Rows: rows, Cols: nr, Stride: nr, Data: buf[:rows*nr]}
-				blas32.Gemm(blas.NoTrans, blas.Trans, 1, qm, rm, 0, cm)
-				consume(start, rows, cm.Data)
+	for i0 := 0; i0 < nq; i0 += rb {
+		rows := min(rb, nq-i0)
+		for j0 := 0; j0 < nr; j0 += cb {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
-		}()
+			cols := min(cb, nr-j0)
+			sims := buf[:rows*cols]
+			impl.Sgemm(gblas.NoTrans, gblas.Trans, rows, cols, dim, 1, q[i0*dim:(i0+rows)*dim], dim,
+				r[j0*dim:(j0+cols)*dim], dim, 0, sims, cols)
+			parts := min(workers, rows)
+			for p := range parts {
+				a, b := rows*p/parts, rows*(p+1)/parts
+				part := func() { consume(i0+a, b-a, j0, cols, sims[a*cols:b*cols]) }
+				if p == parts-1 {
+					part() // the caller takes the last part
+					continue
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					part()
+				}()
+			}
+			wg.Wait()
+		}
 	}
-	wg.Wait()
+	return nil
 }
 
 // neighbour is a candidate with its similarity and index.
@@ -271,92 +503,4 @@ func cmpNeighbour(a, b neighbour) int {
 		return 1
 	}
 	return 0
-}
-
-// topK returns the k best entries of sims (skipping index skip), sorted best
-// first, using h (len 0, cap ≥ k) as storage for a min-heap.
-func topK(sims []float32, k, skip int, h []neighbour) []neighbour {
-	for j, s := range sims {
-		if j == skip {
-			continue
-		}
-		c := neighbour{s, int32(j)}
-		if len(h) < k {
-			h = append(h, c)
-			// sift up: root is the worst.
-			for i := len(h) - 1; i > 0; {
-				p := (i - 1) / 2
-				if !better(h[p], h[i]) {
-					break
-				}
-				h[p], h[i] = h[i], h[p]
-				i = p
-			}
-			continue
-		}
-		if s < h[0].sim || !better(c, h[0]) {
-			continue
-		}
-		h[0] = c
-		for i := 0; ; {
-			l := 2*i + 1
-			if l >= len(h) {
-				break
-			}
-			w := l
-			if r := l + 1; r < len(h) && better(h[l], h[r]) {
-				w = r
-			}
-			if !better(h[i], h[w]) {
-				break
-			}
-			h[i], h[w] = h[w], h[i]
-			i = w
-		}
-	}
-	slices.SortFunc(h, cmpNeighbour)
-	return h
-}
-
-// selectTop partially orders a so that a[:r] holds its r best entries (in
-// no particular order). Keys are distinct because indices are.
-func selectTop(a []neighbour, r int) {
-	lo, hi := 0, len(a)-1
-	for lo < hi {
-		// Median of three as pivot.
-		mid := lo + (hi-lo)/2
-		if better(a[mid], a[lo]) {
-			a[mid], a[lo] = a[lo], a[mid]
-		}
-		if better(a[hi], a[lo]) {
-			a[hi], a[lo] = a[lo], a[hi]
-		}
-		if better(a[hi], a[mid]) {
-			a[hi], a[mid] = a[mid], a[hi]
-		}
-		p := a[mid]
-		i, j := lo, hi
-		for i <= j {
-			for better(a[i], p) {
-				i++
-			}
-			for better(p, a[j]) {
-				j--
-			}
-			if i <= j {
-				a[i], a[j] = a[j], a[i]
-				i++
-				j--
-			}
-		}
-		// Now a[lo..j] are ≥ p (better or equal), a[i..hi] are ≤ p.
-		switch {
-		case r-1 <= j:
-			hi = j
-		case r-1 >= i:
-			lo = i
-		default:
-			return
-		}
-	}
 }

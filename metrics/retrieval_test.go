@@ -3,6 +3,7 @@ package metrics
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -114,24 +115,62 @@ func TestKNNPanicsOnBadShape(t *testing.T) {
 	KNNAccuracy([]float32{1, 2, 3}, []int{0, 1}, []float32{1, 2}, []int{0}, 2, 1)
 }
 
-// TestSelectTop checks the quickselect used by MAPAtR against a full sort.
-func TestSelectTop(t *testing.T) {
+// TestBest checks the bucketed selection and radix sort of SelfRetrieval
+// against a full sort, with many equal similarities, ±0, values just past
+// ±1 and heavily loaded buckets.
+func TestBest(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for trial := 0; trial < 200; trial++ {
-		n := 1 + r.IntN(60)
-		a := make([]neighbour, n)
-		for i := range a {
-			a[i] = neighbour{float32(r.IntN(5)), int32(i)} // many equal sims
+	var sc rankScratch
+	for trial := 0; trial < 500; trial++ {
+		n := 2 + r.IntN(300)
+		s := make([]float32, n)
+		for i := range s {
+			switch trial % 3 {
+			case 0:
+				s[i] = float32(r.IntN(5)-2) / 2
+			case 1:
+				s[i] = float32(r.Float64()*2.0002 - 1.0001)
+			default:
+				s[i] = float32(math.Copysign(0, float64(r.IntN(2)-1))) + float32(r.IntN(3))*1e-7
+			}
 		}
-		r.Shuffle(n, func(i, j int) { a[i], a[j] = a[j], a[i] })
-		k := 1 + r.IntN(n)
-		b := append([]neighbour(nil), a...)
-		selectTop(a, k)
-		sortN(b)
-		sortN(a[:k])
-		for i := 0; i < k; i++ {
-			if a[i] != b[i] {
-				t.Fatalf("n=%d k=%d: selectTop mismatch at %d", n, k, i)
+		skip := r.IntN(n)
+		k := 1 + r.IntN(n-1)
+		var all []neighbour
+		for i, v := range s {
+			if i != skip {
+				all = append(all, neighbour{v, int32(i)})
+			}
+		}
+		sortN(all)
+		got := sc.best(s, skip, k)
+		if len(got) != k {
+			t.Fatalf("n=%d k=%d: %d keys", n, k, len(got))
+		}
+		for i, key := range got {
+			if keyIndex(key) != int(all[i].idx) {
+				t.Fatalf("trial %d n=%d k=%d skip=%d: rank %d is %d, want %d (sim %v)", trial, n, k, skip, i,
+					keyIndex(key), all[i].idx, all[i].sim)
+			}
+		}
+	}
+}
+
+// TestRankKeyOrder checks that keys order as better does.
+func TestRankKeyOrder(t *testing.T) {
+	sims := []float32{-1, -0.5, float32(math.Copysign(0, -1)), 0, 1e-30, 0.5, 1}
+	for _, a := range sims {
+		for _, b := range sims {
+			for _, ia := range []int{0, 7, 1 << 20} {
+				for _, ib := range []int{1, 7, 1 << 21} {
+					na, nb := neighbour{a, int32(ia)}, neighbour{b, int32(ib)}
+					if got, want := rankKey(a, ia) < rankKey(b, ib), better(na, nb); got != want {
+						t.Errorf("%v@%d vs %v@%d: key says better=%v, want %v", a, ia, b, ib, got, want)
+					}
+				}
+			}
+			if keyIndex(rankKey(a, 12345)) != 12345 {
+				t.Errorf("keyIndex(rankKey(%v, 12345)) = %d", a, keyIndex(rankKey(a, 12345)))
 			}
 		}
 	}
@@ -145,29 +184,34 @@ func sortN(a []neighbour) {
 	}
 }
 
-// TestTopK checks the heap selection against a full sort, including skip.
-func TestTopK(t *testing.T) {
+// TestPushAll checks the heap selection over column blocks against a full
+// sort, with many equal similarities.
+func TestPushAll(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	for trial := 0; trial < 200; trial++ {
-		n := 2 + r.IntN(60)
+	for trial := 0; trial < 300; trial++ {
+		n := 1 + r.IntN(60)
 		s := make([]float32, n)
 		for i := range s {
 			s[i] = float32(r.IntN(6))
 		}
-		skip := r.IntN(n)
-		k := 1 + r.IntN(n-1)
+		k := 1 + r.IntN(n)
 		var all []neighbour
 		for i, v := range s {
-			if i != skip {
-				all = append(all, neighbour{v, int32(i)})
-			}
+			all = append(all, neighbour{v, int32(i)})
 		}
 		sortN(all)
-		got := topK(s, k, skip, make([]neighbour, 0, k))
-		for i := 0; i < k; i++ {
-			if got[i] != all[i] {
-				t.Fatalf("n=%d k=%d skip=%d: got %v want %v", n, k, skip, got, all[:k])
-			}
+		h := make([]neighbour, k)
+		for i := range h {
+			h[i] = neighbour{float32(math.Inf(-1)), math.MaxInt32}
+		}
+		for j0 := 0; j0 < n; {
+			j1 := min(n, j0+1+r.IntN(7))
+			pushAll(h, s[j0:j1], j0)
+			j0 = j1
+		}
+		sortN(h)
+		if !slices.Equal(h, all[:k]) {
+			t.Fatalf("n=%d k=%d: got %v want %v", n, k, h, all[:k])
 		}
 	}
 }

@@ -85,10 +85,19 @@ func (d *data) classNames(known bool) []string {
 	return d.classes
 }
 
+// unit holds float32(float64(v) / 255) for every byte v: a pixel scaled to
+// [0, 1] as flatten scales it (in float64), then rounded to float32.
+var unit = func() (t [256]float32) {
+	for v := range t {
+		t[v] = float32(float64(v) / 255)
+	}
+	return t
+}()
+
 // image returns image i's pixels scaled to [0, 1], as flatten scales them.
 func (d *data) image(i int64, dst []float32) {
 	for j, v := range d.images[int(i)*d.pixels : int(i+1)*d.pixels] {
-		dst[j] = float32(float64(v) / 255)
+		dst[j] = unit[v]
 	}
 }
 

@@ -29,33 +29,76 @@ func scoreImages(ctx context.Context, env *runner.Env, w *model.Weights, d *data
 		env.Log.Warn("no image is left that training did not use: retrieval and anomaly metrics are left out")
 		return nil, nil, nil
 	}
-	embed := func(rows []int) ([]float32, []float32, []int) {
-		x, labels := make([]float32, len(rows)*d.pixels), make([]int, len(rows))
-		for i, r := range rows {
-			d.image(int64(r), x[i*d.pixels:(i+1)*d.pixels])
-			labels[i] = int(d.labels[r])
-		}
-		return x, model.Embed(w, x, len(rows)), labels
+	refEmb, refLab, meanImgs, err := embedImages(ctx, w, d, ref)
+	if err != nil {
+		return nil, nil, err
 	}
-	refX, refEmb, refLab := embed(ref)
-	_, qEmb, qLab := embed(query)
-	if err := ctx.Err(); err != nil {
+	qEmb, qLab, _, err := embedImages(ctx, w, d, query)
+	if err != nil {
 		return nil, nil, err
 	}
 	dim := w.OutputDim()
-	r := &Retrieval{Reference: len(ref), Queries: len(query),
-		KNN1:        metrics.KNNAccuracy(refEmb, refLab, qEmb, qLab, dim, 1),
-		KNN5:        metrics.KNNAccuracy(refEmb, refLab, qEmb, qLab, dim, 5),
-		PrecisionAt: metrics.PrecisionAt1(qEmb, qLab, dim),
-		MAPAtR:      metrics.MAPAtR(qEmb, qLab, dim)}
-	if err := ctx.Err(); err != nil {
+	knn, err := metrics.KNNAccuracies(ctx, refEmb, refLab, qEmb, qLab, dim, 1, 5)
+	if err != nil {
 		return nil, nil, err
 	}
-	if err := anomaly(w, d, refX, refEmb, refLab, qEmb, qLab, r); err != nil {
+	p1, mapR, err := metrics.SelfRetrieval(ctx, qEmb, qLab, dim)
+	if err != nil {
+		return nil, nil, err
+	}
+	r := &Retrieval{Reference: len(ref), Queries: len(query), KNN1: knn[0], KNN5: knn[1], PrecisionAt: p1, MAPAtR: mapR}
+	if err := anomaly(ctx, w, d, meanImgs, refEmb, refLab, qEmb, qLab, r); err != nil {
 		return nil, nil, err
 	}
 	env.Log.Info("retrieval", "knn_k1", r.KNN1, "map_at_r", r.MAPAtR, "anomaly_auroc", r.AnomalyMean)
 	return r, &queries{emb: qEmb, labels: qLab}, nil
+}
+
+// embedRows bounds the images converted and embedded at once (about 3 MiB
+// of pixels, a few tens of milliseconds between checks of ctx).
+const embedRows = 1024
+
+// embedImages embeds the images rows of d, a block at a time, and returns
+// their embeddings and labels, and the mean image of each class (nil for a
+// class without images; sums in float32 in row order).
+func embedImages(ctx context.Context, w *model.Weights, d *data, rows []int) ([]float32, []int, [][]float32, error) {
+	side, dim := w.InputDim(), w.OutputDim()
+	if d.pixels != side {
+		return nil, nil, nil, fmt.Errorf("images have %d pixels, the network takes %d", d.pixels, side)
+	}
+	emb, labels := make([]float32, len(rows)*dim), make([]int, len(rows))
+	var sums [][]float32
+	var counts []int
+	x := make([]float32, min(len(rows), embedRows)*side)
+	for r0 := 0; r0 < len(rows); r0 += embedRows {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, nil, err
+		}
+		block := rows[r0:min(len(rows), r0+embedRows)]
+		for i, r := range block {
+			img := x[i*side : (i+1)*side]
+			d.image(int64(r), img)
+			l := int(d.labels[r])
+			labels[r0+i] = l
+			for len(sums) <= l {
+				sums, counts = append(sums, nil), append(counts, 0)
+			}
+			if sums[l] == nil {
+				sums[l] = make([]float32, side)
+			}
+			for j, v := range img {
+				sums[l][j] += v
+			}
+			counts[l]++
+		}
+		copy(emb[r0*dim:], model.Embed(w, x, len(block)))
+	}
+	for c, s := range sums {
+		for j := range s {
+			s[j] /= float32(counts[c])
+		}
+	}
+	return emb, labels, sums, nil
 }
 
 // splitImages returns the rows of images.npy that training triplets used,
@@ -93,29 +136,16 @@ func spread(v []int, limit int) []int {
 
 // anomaly scores each class against the rest by cosine distance to an
 // anchor: the class's mean reference embedding, and the embedding of its
-// mean reference image.
-func anomaly(w *model.Weights, d *data, refX, refEmb []float32, refLab []int, qEmb []float32, qLab []int, r *Retrieval) error {
-	dim, side := w.OutputDim(), w.InputDim()
-	classes := 0
-	for _, l := range refLab {
-		classes = max(classes, l+1)
-	}
+// mean reference image (meanImgs[c], nil for a class without reference).
+func anomaly(ctx context.Context, w *model.Weights, d *data, meanImgs [][]float32, refEmb []float32, refLab []int, qEmb []float32, qLab []int, r *Retrieval) error {
+	dim := w.OutputDim()
 	var sumMean, sumImg float64
-	for c := range classes {
-		meanImg, count := make([]float32, side), 0
-		for i, l := range refLab {
-			if l == c {
-				for j, v := range refX[i*side : (i+1)*side] {
-					meanImg[j] += v
-				}
-				count++
-			}
-		}
-		if count == 0 {
+	for c, meanImg := range meanImgs {
+		if meanImg == nil {
 			continue
 		}
-		for j := range meanImg {
-			meanImg[j] /= float32(count)
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 		byMean, err := metrics.ClassAUROC(qEmb, qLab, dim, metrics.MeanEmbedding(refEmb, refLab, dim, c), c)
 		if err != nil {
