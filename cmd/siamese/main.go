@@ -37,7 +37,10 @@ func main() {
 		<-ctx.Done()
 		stop() // a second interrupt kills the process at once
 	}()
-	os.Exit(newApp(os.Stdout, os.Stderr, stages.Registry()).run(ctx, os.Args[1:]))
+	stopProfile := startProfile(os.Getenv("SIAMESE_CPUPROFILE"))
+	code := newApp(os.Stdout, os.Stderr, stages.Registry()).run(ctx, os.Args[1:])
+	stopProfile()
+	os.Exit(code)
 }
 
 // app is the command line, with its outputs and stages injectable for tests.
