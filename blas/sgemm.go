@@ -23,10 +23,10 @@ const (
 	mcBlock = 192  // multiple of mr
 	ncBlock = 1024 // multiple of nr
 
-	// Products with m·n·k below minPackedWork go to gonum; the packed path is
-	// split over goroutines only with at least parWork multiply-adds each.
-	minPackedWork = 8 * 8 * 8
-	parWork       = 64 * 64 * 64
+	// The packed path is split over goroutines only with at least parWork
+	// multiply-adds each. (Even tiny products take it: then every product
+	// of the program is computed the same way, whatever its size.)
+	parWork = 64 * 64 * 64
 )
 
 // kernel computes acc = Σ_p a[p*mr+r]·b[p*nr+j] over p < kc for the packed
@@ -49,11 +49,13 @@ var (
 type sgemmImpl struct{ gonum.Implementation }
 
 // Sgemm performs C = alpha·op(A)·op(B) + beta·C, as gonum's Sgemm (which
-// handles invalid arguments, tiny products and alpha == 0).
+// handles invalid arguments, empty products and alpha == 0).
 func (impl sgemmImpl) Sgemm(tA, tB gblas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if !usePacked || alpha == 0 || m <= 0 || n <= 0 || k <= 0 || m*n*k < minPackedWork ||
+	if !usePacked || alpha == 0 || m <= 0 || n <= 0 || k <= 0 ||
 		!sgemmArgsOK(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc) {
-		nativeSgemm.Add(1)
+		if !usePacked && alpha != 0 && m > 0 && n > 0 && k > 0 {
+			nativeSgemm.Add(1)
+		}
 		impl.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
@@ -64,9 +66,9 @@ func (impl sgemmImpl) Sgemm(tA, tB gblas.Transpose, m, n, k int, alpha float32, 
 var nativeSgemm atomic.Int64
 
 // NativeSgemmCalls reports how many products the selected implementation
-// has handed to gonum's own (unpacked, slower) Sgemm since the program
-// started: tiny products, and every product on amd64 CPUs without
-// AVX2+FMA. OpenBLAS never does.
+// has handed to gonum's own (unpacked) Sgemm since the program started:
+// none, except on amd64 CPUs without AVX2+FMA, where gonum's is the faster.
+// OpenBLAS never does.
 func NativeSgemmCalls() int64 { return nativeSgemm.Load() }
 
 // PackedSgemm reports whether the pure-Go build multiplies with this

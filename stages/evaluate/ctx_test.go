@@ -1,0 +1,40 @@
+package evaluate
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/siamese-pipeline/siamese/stages/internal/stagetest"
+)
+
+// TestEvaluateHonoursContext checks that the embedding and retrieval loops
+// stop with ctx's error when it ends, from scoreImages down.
+func TestEvaluateHonoursContext(t *testing.T) {
+	d := stagetest.Write(t, 300, 20)
+	modelDir := filepath.Join(t.TempDir(), "model")
+	os.MkdirAll(modelDir, 0o755)
+	writeModel(t, modelDir, "linear")
+	inputs := d.Inputs("images.npy", "labels.npy", "classes.txt", "triplets.arrow", "train_rows.npy", "test_rows.npy",
+		"X_test.npy")
+	inputs["model/"] = modelDir
+	env, _ := stagetest.Env(t, New(), inputs, map[string]any{"queries": 100, "pca_points": 50})
+	w, err := loadWeights(modelDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := loadData(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := scoreImages(ctx, env, w, data); !errors.Is(err, context.Canceled) {
+		t.Errorf("scoreImages: err %v, want context.Canceled", err)
+	}
+	if err := New().Run(ctx, env); !errors.Is(err, context.Canceled) {
+		t.Errorf("Run: err %v, want context.Canceled", err)
+	}
+}
