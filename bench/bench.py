@@ -6,7 +6,13 @@
 (b) one training epoch at batch 32 with each BLAS backend (go test
     -run TestEpochTiming ./model/) against bench/torch/epoch.py, at the same
     thread count;
-(c) a no-op `siamese run` on the cached data-stage artifacts.
+(c) a no-op `siamese run` on the cached data-stage artifacts;
+(d) the whole default pipeline: `siamese run` (pipeline.yaml, quality gate
+    included) from an empty root, against bench/torch/pipeline.py (the same
+    data stages in numpy, 10 epochs and the notebook's evaluation in
+    PyTorch) and against one PyTorch epoch of (b), with peak RSS; and, from
+    the same run, evaluate against one of its own training epochs and the
+    train stage against its ten epochs and against ten epochs of (b).
 
 Each measurement is the best of --repeat runs, ours and theirs alternating.
 Prints a Markdown table and writes it to bench/results/bench-<time>.md.
@@ -65,7 +71,8 @@ def data_stages(per_class, work, repeat):
         _, wall, _ = timed([SIAMESE, "-f", yaml, "--artifacts", go_root, "run",
                             "--set", f"triplets.per_class={per_class}"])
         noop.append(wall)
-    shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(go_root, ignore_errors=True)
+    shutil.rmtree(np_root, ignore_errors=True)
     return best, statistics.median(noop)
 
 
@@ -100,12 +107,89 @@ def epoch(threads, repeat):
     return out
 
 
+def log_epochs(path):
+    """Seconds of each epoch, from a train stage's log."""
+    secs = []
+    for line in open(path):
+        m = re.search(r"msg=epoch .*seconds=([\d.e+-]+)", line)
+        if m:
+            secs.append(float(m.group(1)))
+    return secs
+
+
+def whole_pipeline(work, threads, repeat):
+    """Times `siamese run` from an empty root and bench/torch/pipeline.py,
+    alternating; returns the best of each (by wall time)."""
+    env = dict(os.environ, GOMAXPROCS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
+    ours, ref = None, None
+    for _ in range(repeat):
+        root = os.path.join(work, "pipeline")
+        shutil.rmtree(root, ignore_errors=True)
+        subprocess.run(["sync"])
+        out, wall, rss = timed([SIAMESE, "--artifacts", root, "run"], env=env)  # exits non-zero if the gate fails
+        stages = {}
+        for rec in glob.glob(os.path.join(root, ".siamese", "stages", "*.json")):
+            r = json.load(open(rec))
+            stages[r["stage"]] = r["duration_s"]
+        epochs = log_epochs(os.path.join(root, "train", "train.log"))
+        metrics = json.load(open(os.path.join(root, "evaluate", "metrics.json")))
+        run = {"wall": wall, "rss": rss, "stages": stages, "epochs": epochs, "metrics": metrics}
+        if ours is None or wall < ours["wall"]:
+            ours = run
+        shutil.rmtree(root, ignore_errors=True)
+
+        np_root = os.path.join(work, "torch-pipeline")
+        shutil.rmtree(np_root, ignore_errors=True)
+        out, wall, rss = timed([PY, "bench/torch/pipeline.py", "--out", np_root, "--threads", str(threads)])
+        r = json.loads(out.strip().splitlines()[-1])
+        r.update(wall=wall, rss=rss)
+        if ref is None or wall < ref["wall"]:
+            ref = r
+        shutil.rmtree(np_root, ignore_errors=True)
+    return ours, ref
+
+
+def pipeline_rows(work, args, ep):
+    ours, ref = whole_pipeline(work, args.threads, args.pipeline_repeat)
+    blas = "openblas" if subprocess.run([os.path.join(ROOT, "scripts", "blas-tags.sh")], capture_output=True,
+                                        text=True).stdout.strip() else "gonum"
+    st, epochs, m = ours["stages"], ours["epochs"], ours["metrics"]
+    own_epoch = statistics.median(epochs)
+    rows = [
+        f"| **whole default pipeline: `siamese run` from an empty root, wall** ({blas}, {len(epochs)} epochs) | "
+        f"{ours['wall']:.2f} s | numpy + PyTorch pipeline {ref['wall']:.2f} s | {ours['wall'] / ref['wall']:.3f} |",
+    ]
+    if ep:
+        rows.append(f"| **whole default pipeline vs one PyTorch epoch** | {ours['wall']:.2f} s | "
+                    f"PyTorch epoch {ep['torch']:.2f} s | {ours['wall'] / ep['torch']:.2f} |")
+    rows += [
+        f"| whole pipeline: peak RSS | {ours['rss']:.0f} MB | numpy + PyTorch {ref['rss']:.0f} MB | "
+        f"{ours['rss'] / ref['rss']:.2f} |",
+        f"| whole pipeline: quality (gate: roc_auc ≥ 0.96, binary_accuracy ≥ 0.83) | roc_auc {m['roc_auc']:.4f}, "
+        f"accuracy {m['binary_accuracy']:.4f} | roc_auc {ref['roc_auc']:.4f}, accuracy {ref['binary_accuracy']:.4f} | |",
+        f"| whole pipeline: data stages ingest→split | {sum(st.get(s, 0) for s in ('ingest', 'triplets', 'flatten', 'split')):.2f} s"
+        f" (+ pictures {st.get('pictures', 0):.2f} s) | numpy {ref['seconds']['data']:.2f} s | |",
+        f"| whole pipeline: train stage | {st['train']:.2f} s | PyTorch {ref['seconds']['train']:.2f} s | "
+        f"{st['train'] / ref['seconds']['train']:.3f} |",
+        f"| **evaluate stage vs one epoch of ours (median of the run's {len(epochs)})** | {st['evaluate']:.2f} s | "
+        f"epoch {own_epoch:.2f} s | {st['evaluate'] / own_epoch:.2f} |",
+        f"| train stage vs the sum of its epochs | {st['train']:.2f} s | {sum(epochs):.2f} s | "
+        f"{st['train'] / sum(epochs):.3f} |",
+    ]
+    if ep and blas in ep:
+        rows.append(f"| **train stage vs {len(epochs)} benchmark epochs** ({blas}) | {st['train']:.2f} s | "
+                    f"{len(epochs)} × {ep[blas]:.2f} s | {st['train'] / (len(epochs) * ep[blas]):.2f} |")
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--per-class", type=int, default=3000)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--skip-epoch", action="store_true", help="only the data stages and the no-op run")
+    ap.add_argument("--pipeline-repeat", type=int, default=1,
+                    help="runs of the whole pipeline, ours and the reference (0: skip them)")
     args = ap.parse_args()
 
     os.makedirs(os.path.join(ROOT, "out"), exist_ok=True)
@@ -118,6 +202,7 @@ def main():
         rows.append(f"| {name} (per_class {args.per_class}) | {o:.2f} s | numpy {n:.2f} s | {o / n:.2f} |")
     rows.append(f"| data: peak RSS | {data['ours']['rss']:.0f} MB | numpy {data['numpy']['rss']:.0f} MB | "
                 f"{data['ours']['rss'] / data['numpy']['rss']:.2f} |")
+    ep = None
     if not args.skip_epoch:
         ep = epoch(args.threads, args.repeat)
         for tag in [t for t in ("gonum", "openblas") if t in ep]:
@@ -125,6 +210,9 @@ def main():
             rows.append(f"| **train: one epoch, batch 32, {args.threads} threads, {label}** | {ep[tag]:.2f} s | "
                         f"PyTorch {ep['torch']:.2f} s | {ep[tag] / ep['torch']:.2f} |")
     rows.append(f"| no-op `siamese run` (cached, median) | {noop * 1000:.0f} ms | | |")
+    if args.pipeline_repeat > 0:
+        rows += pipeline_rows(work, args, ep)
+    shutil.rmtree(work, ignore_errors=True)
     table = "\n".join(rows)
     head = (f"make bench, {time.strftime('%Y-%m-%d %H:%M %Z')}, {os.cpu_count()} cores, "
             f"best of {args.repeat} (load average {os.getloadavg()[0]:.1f} at the end)\n\n")

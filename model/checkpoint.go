@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"unsafe"
+
+	"github.com/zeebo/xxh3"
 
 	"github.com/siamese-pipeline/siamese/internal/atomicfile"
 )
@@ -25,12 +27,12 @@ type dataKey struct {
 	ValHash           uint64
 }
 
+// hashFloats is the xxh3 hash of x's bytes (in this machine's byte order),
+// seeded with its length: tens of milliseconds for the 268 MB of the
+// default training set, where a float-by-float FNV took a tenth of a second.
 func hashFloats(x []float32) uint64 {
-	h := uint64(14695981039346656037) ^ uint64(len(x))
-	for _, v := range x {
-		h = (h ^ uint64(math.Float32bits(v))) * 1099511628211
-	}
-	return h
+	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(x))), 4*len(x))
+	return xxh3.HashSeed(b, uint64(len(x)))
 }
 
 func keyOf(train, val Triplets) dataKey {
@@ -101,4 +103,37 @@ func saveCheckpoint(dir string, c *checkpoint) (err error) {
 		d.Close()
 	}
 	return nil
+}
+
+// checkpointWriter writes checkpoints in the background, one at a time, so
+// that encoding and syncing one (tens of milliseconds) overlaps the next
+// epoch instead of adding to it.
+type checkpointWriter struct {
+	dir     string
+	pending chan error // the write in flight; nil if none
+}
+
+// save waits for the previous write, then writes a deep copy of c in the
+// background. It returns the previous write's error.
+func (w *checkpointWriter) save(c *checkpoint) error {
+	if err := w.wait(); err != nil {
+		return err
+	}
+	snap := *c
+	snap.Weights, snap.Best, snap.Adam = c.Weights.Clone(), c.Best.Clone(), c.Adam.Clone()
+	snap.History = append([]EpochStats(nil), c.History...)
+	done := make(chan error, 1)
+	go func() { done <- saveCheckpoint(w.dir, &snap) }()
+	w.pending = done
+	return nil
+}
+
+// wait returns when no write is in flight, with the last write's error.
+func (w *checkpointWriter) wait() error {
+	if w.pending == nil {
+		return nil
+	}
+	err := <-w.pending
+	w.pending = nil
+	return err
 }

@@ -121,6 +121,8 @@ func Train(ctx context.Context, cfg Config, train, val Triplets, opt TrainOption
 	}
 	defer n.close()
 
+	saver := &checkpointWriter{dir: opt.CheckpointDir}
+	defer saver.wait() // returns after the last checkpoint is written, whatever the outcome
 	batches := (train.N + cfg.Batch - 1) / cfg.Batch
 	for epoch := ck.Epoch; epoch < cfg.Epochs; epoch++ {
 		start := time.Now()
@@ -164,7 +166,7 @@ func Train(ctx context.Context, cfg Config, train, val Triplets, opt TrainOption
 		ck.Adam = adam.State
 		ck.History = append(ck.History, st)
 		if opt.CheckpointDir != "" {
-			if err := saveCheckpoint(opt.CheckpointDir, ck); err != nil {
+			if err := saver.save(ck); err != nil {
 				return finish(), err
 			}
 		}
@@ -174,6 +176,9 @@ func Train(ctx context.Context, cfg Config, train, val Triplets, opt TrainOption
 		if ck.Stopped {
 			break
 		}
+	}
+	if err := saver.wait(); err != nil {
+		return finish(), err
 	}
 	return finish(), nil
 }
