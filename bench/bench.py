@@ -134,6 +134,8 @@ def whole_pipeline(work, threads, repeat):
         epochs = log_epochs(os.path.join(root, "train", "train.log"))
         metrics = json.load(open(os.path.join(root, "evaluate", "metrics.json")))
         run = {"wall": wall, "rss": rss, "stages": stages, "epochs": epochs, "metrics": metrics}
+        print(f"bench: siamese run {wall:.2f} s, {rss:.0f} MB, stages {json.dumps(stages)}, epochs {epochs}",
+              file=sys.stderr, flush=True)
         if ours is None or wall < ours["wall"]:
             ours = run
         shutil.rmtree(root, ignore_errors=True)
@@ -195,6 +197,7 @@ def main():
     os.makedirs(os.path.join(ROOT, "out"), exist_ok=True)
     work = tempfile.mkdtemp(prefix="bench-", dir=os.path.join(ROOT, "out"))
     data, noop = data_stages(args.per_class, work, args.repeat)
+    print("bench: data stages (s):", json.dumps(data), file=sys.stderr, flush=True)
     rows = [("| measurement | ours | reference | ours / reference |"), ("|---|---|---|---|")]
     for stage in ["ingest", "triplets", "flatten", "split", "total"]:
         o, n = data["ours"].get(stage), data["numpy"].get(stage)
@@ -205,6 +208,7 @@ def main():
     ep = None
     if not args.skip_epoch:
         ep = epoch(args.threads, args.repeat)
+        print("bench: one epoch (s):", json.dumps(ep), file=sys.stderr, flush=True)
         for tag in [t for t in ("gonum", "openblas") if t in ep]:
             label = {"gonum": "pure Go (gonum, our AVX2 Sgemm)", "openblas": "OpenBLAS"}[tag]
             rows.append(f"| **train: one epoch, batch 32, {args.threads} threads, {label}** | {ep[tag]:.2f} s | "

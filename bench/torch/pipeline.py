@@ -51,6 +51,12 @@ def data(out, per_class):
     return json.loads(buf.getvalue().strip().splitlines()[-1])["seconds"]
 
 
+def progress(out, **kw):
+    """Appends a line to OUT/progress.jsonl, to follow a long run."""
+    with open(os.path.join(out, "progress.jsonl"), "a") as f:
+        f.write(json.dumps(kw) + "\n")
+
+
 def embed(model, x):
     with torch.no_grad():
         return model(torch.from_numpy(x.reshape(-1, x.shape[-1]))).numpy()
@@ -74,6 +80,7 @@ def main():
     t = time.perf_counter()
     steps["data_steps"] = data(args.out, args.per_class)
     steps["data"] = time.perf_counter() - t
+    progress(args.out, step="data", seconds=steps["data"])
 
     t = time.perf_counter()
     train = torch.from_numpy(np.load(os.path.join(args.out, "X_train.npy")).astype(np.float32))
@@ -104,6 +111,7 @@ def main():
                 vn += nb
         vl /= vn
         epochs.append({"epoch": ep + 1, "seconds": time.perf_counter() - start, "val_loss": vl})
+        progress(args.out, step="epoch", **epochs[-1])
         if vl < best:  # Keras EarlyStopping(patience, restore_best_weights=True)
             best, wait = vl, 0
             best_state = {k: v.clone() for k, v in model.state_dict().items()}
