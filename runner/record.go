@@ -32,6 +32,9 @@ type Record struct {
 	End         time.Time      `json:"end"`
 	Seconds     float64        `json:"duration_s"`
 	Program     string         `json:"program,omitempty"`
+	// Sources are the files the stage reported reading from outside the
+	// artifacts root (Env.Track), by absolute path.
+	Sources []File `json:"sources,omitempty"`
 }
 
 // File describes one input or output: a file, or a directory whose Files
