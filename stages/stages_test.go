@@ -27,7 +27,7 @@ func TestSetRefusesOutOfRange(t *testing.T) {
 		{"split.seed=-1", "-1 is out of range [0, 4294967295]"},
 		{"triplets.per_class=-5", "-5 is out of range [1, )"},
 		{"triplets.rng=fast", `"fast" is not one of numpy, per-class`},
-		{"ingest.dataset=nosuch", `"nosuch" is not one of fashion, mnist`},
+		{"ingest.dataset=nosuch", `"nosuch" is not one of fashion, folder, mnist`},
 		{"evaluate.queries=0", "0 is out of range [1, )"},
 	}
 	for _, tt := range tests {
