@@ -9,6 +9,7 @@ import (
 	"image/png"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/siamese-pipeline/siamese/artifacts"
+	"github.com/siamese-pipeline/siamese/internal/pytest"
 	"github.com/siamese-pipeline/siamese/stages"
 )
 
@@ -186,4 +188,11 @@ func TestFolderDataset(t *testing.T) {
 	if out := run("--set", "ingest.on_bad_image=skip"); ran(out) != stagesN {
 		t.Errorf("run skipping bad images:\n%s", out)
 	}
+
+	t.Run("the example script recomputes the metrics", func(t *testing.T) {
+		python := pytest.Need(t, "numpy", "sklearn")
+		if got, err := exec.Command(python, "../../examples/load_artifacts.py", "--artifacts", root, "--check").CombinedOutput(); err != nil {
+			t.Fatalf("%v\n%s", err, got)
+		}
+	})
 }
