@@ -104,7 +104,7 @@ func (pl *planner) checkSources(rec *Record) string {
 	case len(changes) == 1:
 		return changes[0]
 	case len(changes) > 1:
-		return fmt.Sprintf("%s (and %d more source changes)", changes[0], len(changes)-1)
+		return fmt.Sprintf("%s (and %d more)", changes[0], len(changes)-1)
 	}
 	if touched {
 		pl.touched[rec.Stage] = rec

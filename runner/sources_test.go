@@ -141,7 +141,7 @@ func TestTrackedSources(t *testing.T) {
 		{"several changes", func(f *sourceFixture) {
 			os.Remove(f.ext("images/shirt/a.png"))
 			f.write("images/shoe/c.png", "cccC")
-		}, "source changed: images/shoe/c.png (and 1 more source changes)"},
+		}, "source changed: images/shoe/c.png (and 1 more)"},
 		{"file in a directory touched, not changed", func(f *sourceFixture) {
 			later := time.Now().Add(time.Hour)
 			os.Chtimes(f.ext("images/shirt/b.png"), later, later)
