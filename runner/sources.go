@@ -1,12 +1,17 @@
 package runner
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
+
+	"github.com/zeebo/xxh3"
 )
 
 // Tracked sources are the files a stage reads from outside the artifacts
@@ -25,7 +30,9 @@ type tracked struct {
 }
 
 // Track reports that the stage reads path, a file or a directory (then
-// every file under it, recursively) from outside the artifacts root. It
+// every file under it, recursively, but for hidden names: those beginning
+// with ".", as .DS_Store or .ipynb_checkpoints/) from outside the
+// artifacts root. It
 // describes path now, so a stage calls it before or while it reads it: a
 // change made after the description is seen by the next run. Track may be
 // called from several goroutines.
@@ -34,7 +41,7 @@ func (e *Env) Track(path string) error {
 	if err != nil {
 		return fmt.Errorf("track %s: %w", path, err)
 	}
-	f, err := describeFile(abs, abs, nil)
+	f, err := describeSource(abs, nil)
 	if err != nil {
 		return fmt.Errorf("track %s: %w", path, err)
 	}
@@ -60,16 +67,65 @@ func (e *Env) sources() []File {
 	e.tracked.mu.Lock()
 	defer e.tracked.mu.Unlock()
 	files := slices.Clone(e.tracked.files)
-	slices.SortFunc(files, func(a, b File) int {
-		switch {
-		case a.Path < b.Path:
-			return -1
-		case a.Path > b.Path:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
 	return files
+}
+
+// describeSource describes a tracked path as describeFile does, reusing
+// old's hashes of files whose size and mtime are unchanged, except that
+// under a directory hidden names are left out.
+func describeSource(path string, old *File) (File, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return File{}, err
+	}
+	if !info.IsDir() {
+		return describeFile(path, path, old)
+	}
+	dir := File{Path: path, Dir: true}
+	oldFiles := map[string]*File{}
+	if old != nil {
+		for i := range old.Files {
+			oldFiles[old.Files[i].Path] = &old.Files[i]
+		}
+	}
+	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != path && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		r, err := filepath.Rel(path, p)
+		if err != nil {
+			return err
+		}
+		r = filepath.ToSlash(r)
+		f, err := describeFile(p, r, oldFiles[r])
+		if err != nil {
+			return err
+		}
+		dir.Files = append(dir.Files, f)
+		dir.Size += f.Size
+		return nil
+	})
+	if err != nil {
+		return File{}, err
+	}
+	slices.SortFunc(dir.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	h := xxh3.New()
+	for _, f := range dir.Files {
+		fmt.Fprintf(h, "%s\x00%s\x00", f.Path, f.Hash)
+	}
+	sum := h.Sum128().Bytes()
+	dir.Hash = hashPrefix + hex.EncodeToString(sum[:])
+	return dir, nil
 }
 
 // checkSources compares the sources in a stage's record with the files on
@@ -82,7 +138,7 @@ func (pl *planner) checkSources(rec *Record) string {
 	touched := false
 	for i := range rec.Sources {
 		old := &rec.Sources[i]
-		cur, err := describeFile(old.Path, old.Path, old)
+		cur, err := describeSource(old.Path, old)
 		if errors.Is(err, fs.ErrNotExist) {
 			changes = append(changes, "source removed: "+filepath.Base(old.Path))
 			continue

@@ -39,7 +39,10 @@ func newSourceFixture(t *testing.T) *sourceFixture {
 		}
 		data := f.read("t10k-labels-idx1-ubyte.gz")
 		filepath.WalkDir(f.dir, func(p string, d os.DirEntry, err error) error {
-			if err == nil && !d.IsDir() {
+			if err == nil && strings.HasPrefix(d.Name(), ".") && d.IsDir() {
+				return filepath.SkipDir
+			}
+			if err == nil && !d.IsDir() && !strings.HasPrefix(d.Name(), ".") {
 				b, _ := os.ReadFile(p)
 				data += string(b)
 			}
@@ -147,6 +150,10 @@ func TestTrackedSources(t *testing.T) {
 			os.Chtimes(f.ext("images/shirt/b.png"), later, later)
 		}, ""},
 		{"directory removed", func(f *sourceFixture) { os.RemoveAll(f.dir) }, "source removed: images"},
+		{"hidden files added to a directory", func(f *sourceFixture) {
+			f.write("images/shirt/.DS_Store", "finder")
+			f.write("images/.ipynb_checkpoints/a.png", "aaaa")
+		}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
