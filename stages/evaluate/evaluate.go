@@ -22,7 +22,8 @@ func New() runner.Stage { return stage{} }
 
 func (stage) Spec() pipeline.Spec {
 	return pipeline.Spec{
-		Version: "3",
+		Version:   "3",
+		Resources: resources,
 		Params: []pipeline.Param{
 			{Name: "queries", Default: 10000, Doc: "most unused images to score retrieval and anomaly metrics on", Range: "[1, )"},
 			{Name: "pca_points", Default: 3000, Doc: "embeddings shown in embedding_pca.png", Range: "[2, )"},

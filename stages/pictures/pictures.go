@@ -20,7 +20,8 @@ func New() runner.Stage { return stage{} }
 
 func (stage) Spec() pipeline.Spec {
 	return pipeline.Spec{
-		Version: "1",
+		Version:   "1",
+		Resources: resources,
 		Params: []pipeline.Param{
 			{Name: "class", Default: 0, Doc: "the class samples.png shows", Range: "[0, )"},
 			{Name: "triplets", Default: 5, Doc: "rows of triplets.png", Range: "[1, 100]"},

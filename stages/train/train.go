@@ -22,7 +22,8 @@ func New() runner.Stage { return stage{} }
 func (stage) Spec() pipeline.Spec {
 	def := model.DefaultConfig()
 	return pipeline.Spec{
-		Version: "1",
+		Version:   "1",
+		Resources: resources,
 		Params: []pipeline.Param{
 			{Name: "hidden", Default: def.Hidden, Doc: "layer sizes; the last is the embedding size", Range: "[1, 65536]"},
 			{Name: "margin", Default: float64(def.Margin), Doc: "triplet loss margin (cosine distances lie in [0, 2])", Range: "[0, 2]"},

@@ -28,7 +28,8 @@ func New() runner.Stage { return stage{} }
 
 func (stage) Spec() pipeline.Spec {
 	return pipeline.Spec{
-		Version: "1",
+		Version:   "1",
+		Resources: resources,
 		Params: []pipeline.Param{
 			{Name: "per_class", Default: 3000, Doc: "triplets drawn per class", Range: "[1, )"},
 			{Name: "seed", Default: 42, Doc: "random seed (np.random.seed)", Range: "[0, 4294967295]"},
