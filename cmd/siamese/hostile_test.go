@@ -97,9 +97,9 @@ func TestHostileInputs(t *testing.T) {
 	const R = "--artifacts=$DIR/out" // the case's artifacts root
 	cases := []struct {
 		name    string
-		fixture bool                     // start from the finished small run, else from nothing
+		fixture bool                            // start from the finished small run, else from nothing
 		prep    func(t *testing.T, root string) // root is the case's directory
-		args    []string                 // after -f $DIR/pipeline.yaml (or the repository's) and R
+		args    []string                        // after -f $DIR/pipeline.yaml (or the repository's) and R
 		code    int
 		want    string // in stderr, with the case's directory written $DIR
 	}{
