@@ -73,7 +73,7 @@ type Class struct {
 	AnomalyImg  float64 `json:"anomaly_auroc_mean_image"`
 }
 
-func (stage) Run(ctx context.Context, env *runner.Env) error {
+func run(ctx context.Context, env *runner.Env) error {
 	w, err := loadWeights(env.In("model/"))
 	if err != nil {
 		return fmt.Errorf("evaluate: %w", err)
