@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,7 +26,10 @@ const pauseEnv = "SIAMESE_TEST_COMMIT_PAUSE"
 func TestMain(m *testing.M) {
 	if os.Getenv(asMain) == "1" {
 		if d, err := time.ParseDuration(os.Getenv(pauseEnv)); err == nil {
-			runner.SetTestHookCommit(func(string, string) { time.Sleep(d) })
+			runner.SetTestHookCommit(func(stage, out string) {
+				fmt.Fprintf(os.Stderr, "test: committed %s %s\n", stage, out)
+				time.Sleep(d)
+			})
 		}
 		main()
 		return
