@@ -15,6 +15,7 @@ import (
 
 	"github.com/siamese-pipeline/siamese/artifacts"
 	"github.com/siamese-pipeline/siamese/internal/pytest"
+	"github.com/siamese-pipeline/siamese/internal/testenv"
 	"github.com/siamese-pipeline/siamese/pipeline"
 	"github.com/siamese-pipeline/siamese/stages"
 )
@@ -230,7 +231,7 @@ np.save(out, x)
 			t.Fatalf("%v\n%s", err, got)
 		}
 		if _, err := os.Stat("../../interop/node_modules/apache-arrow"); err != nil {
-			t.Skip("interop/node_modules is missing: run npm ci --prefix interop")
+			testenv.Missing(t, "interop/node_modules is missing: run npm ci --prefix interop")
 		}
 		if got, err := exec.Command("node", "../../examples/check_arrow.mjs", root).CombinedOutput(); err != nil {
 			t.Fatalf("%v\n%s", err, got)
@@ -243,7 +244,7 @@ np.save(out, x)
 			t.Fatal(err)
 		}
 		if _, err := os.Stat(filepath.Join(filepath.Dir(reader), "node_modules", "apache-arrow")); err != nil {
-			t.Skip("interop/node_modules is missing: run npm ci --prefix interop")
+			testenv.Missing(t, "interop/node_modules is missing: run npm ci --prefix interop")
 		}
 		for _, f := range arrows {
 			got, err := exec.Command("node", reader, f).Output()
