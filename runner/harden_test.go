@@ -167,3 +167,28 @@ func TestJobsLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestDiskFullKeepsTheLastGoodOutputs: a stage whose write fails with
+// ENOSPC (here a real one, from /dev/full) fails with a clear error, and
+// its last good outputs stay.
+func TestDiskFullKeepsTheLastGoodOutputs(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full")
+	}
+	f := newFixture(t)
+	if _, err := f.run(Options{}); err != nil {
+		t.Fatal(err)
+	}
+	good, _ := os.ReadFile(f.path("double/double.txt"))
+	f.stages["double"].fn = func(ctx context.Context, env *Env) error {
+		return os.WriteFile("/dev/full", []byte("doubled"), 0o644)
+	}
+	_, err := f.run(Options{Force: true})
+	var full *DiskFullError
+	if !errors.As(err, &full) || err.Error() != "stage double failed: the disk is full: write /dev/full: no space left on device; the last good outputs are kept" {
+		t.Fatalf("run: %v", err)
+	}
+	if now, _ := os.ReadFile(f.path("double/double.txt")); len(good) == 0 || !bytes.Equal(now, good) {
+		t.Errorf("double.txt is %q, was %q", now, good)
+	}
+}

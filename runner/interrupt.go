@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"syscall"
 )
 
 // Resumer is implemented by the error of a stage that was interrupted
@@ -87,6 +88,9 @@ func runSafely(ctx context.Context, impl Stage, env *Env) (err error) {
 // warning, a failure as an error, and a panic's stack in the stage's own
 // log only (file), not on the terminal.
 func stageFailed(ctx context.Context, log *slog.Logger, file slog.Handler, stage string, err error) error {
+	if errors.Is(err, syscall.ENOSPC) {
+		err = &DiskFullError{Err: err}
+	}
 	var p *PanicError
 	switch {
 	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
@@ -113,3 +117,15 @@ func SetTestHookCommit(hook func(stage, out string)) {
 	}
 	testHookCommit = hook
 }
+
+// DiskFullError is a stage that failed because a disk filled up while it
+// wrote (the runner checks the space its outputs need before a run, but
+// another writer may take it). The stage's partial outputs are discarded;
+// the outputs of its last successful run stay in place.
+type DiskFullError struct{ Err error }
+
+func (e *DiskFullError) Error() string {
+	return fmt.Sprintf("the disk is full: %v; the last good outputs are kept", e.Err)
+}
+
+func (e *DiskFullError) Unwrap() error { return e.Err }

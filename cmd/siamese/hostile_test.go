@@ -249,6 +249,9 @@ func TestHostileInputs(t *testing.T) {
 			if code != tc.code || !strings.Contains(errOut, tc.want) {
 				t.Errorf("siamese %s: exit %d, want %d with %q\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, tc.code, tc.want, out, errOut)
 			}
+			if _, err := os.Stat(filepath.Join(dir, "out", "ingest")); tc.code == 2 && !tc.fixture && err == nil {
+				t.Errorf("siamese %s: exit 2, but a stage ran", strings.Join(args, " "))
+			}
 		})
 	}
 }
