@@ -192,3 +192,24 @@ func TestDiskFullKeepsTheLastGoodOutputs(t *testing.T) {
 		t.Errorf("double.txt is %q, was %q", now, good)
 	}
 }
+
+// TestStageThatIgnoresCancellationIsAbandoned: a run ends promptly after a
+// cancellation even when a stage does not watch its context.
+func TestStageThatIgnoresCancellationIsAbandoned(t *testing.T) {
+	f := newFixture(t)
+	release := make(chan struct{})
+	defer close(release)
+	started := make(chan struct{})
+	f.stages["double"].fn = func(ctx context.Context, env *Env) error {
+		close(started)
+		<-release // deaf to ctx
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-started; cancel() }()
+	begin := time.Now()
+	_, err := f.runner().Run(ctx, Options{Jobs: 2})
+	if !errors.Is(err, context.Canceled) || time.Since(begin) > abandonAfter+time.Second {
+		t.Fatalf("run: %v after %v", err, time.Since(begin))
+	}
+}

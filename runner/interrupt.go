@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Resumer is implemented by the error of a stage that was interrupted
@@ -72,16 +73,39 @@ func (e *PanicError) Error() string {
 	return "panic: " + strings.ReplaceAll(fmt.Sprint(e.Value), "\n", " ")
 }
 
+// abandonAfter is how long a cancelled stage may take to return before
+// the runner gives up waiting for it: a run must end within a second of a
+// signal, even where a stage's loop does not yet watch its context.
+var abandonAfter = 300 * time.Millisecond
+
 // runSafely runs a stage and turns a panic in its goroutine into an error.
 // (A panic in a goroutine the stage starts itself cannot be caught here:
-// stages recover those where they start them.)
-func runSafely(ctx context.Context, impl Stage, env *Env) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = &PanicError{Value: p, Stack: debug.Stack()}
-		}
+// stages recover those where they start them.) Once ctx is cancelled it
+// waits abandonAfter for the stage to return, and then returns without
+// it: the stage's outputs go to a temporary directory that is discarded,
+// and the process is about to end.
+func runSafely(ctx context.Context, impl Stage, env *Env) error {
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- &PanicError{Value: p, Stack: debug.Stack()}
+			}
+		}()
+		done <- impl.Run(ctx, env)
 	}()
-	return impl.Run(ctx, env)
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(abandonAfter):
+		env.Log.Warn("the stage did not stop within its grace period after the cancellation; abandoned", "grace", abandonAfter)
+		return ctx.Err()
+	}
 }
 
 // stageFailed logs why a stage did not succeed: an interruption as a
