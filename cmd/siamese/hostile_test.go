@@ -198,7 +198,7 @@ func TestHostileInputs(t *testing.T) {
 			runs, _ := filepath.Glob(filepath.Join(root, "out/runs/*.json"))
 			put(t, runs[0], []byte(`{"id": "2026`))
 		}, nil, 0, "run record is damaged; left out of the history"},
-		{"garbled runs.arrow", true, file("out/runs/runs.arrow", []byte("ARROW1garbage")), nil, 0, ""},
+		{"garbled runs.arrow", true, file("out/runs/runs.arrow", []byte("ARROW1garbage")), nil, 0, `msg="run recorded"`},
 		{"garbled checkpoint", true, func(t *testing.T, root string) {
 			// The checkpoint of a training with the record's fingerprint,
 			// whose record is gone (as after a crash).
@@ -248,6 +248,12 @@ func TestHostileInputs(t *testing.T) {
 			errOut = strings.ReplaceAll(errOut, dir, "$DIR")
 			if code != tc.code || !strings.Contains(errOut, tc.want) {
 				t.Errorf("siamese %s: exit %d, want %d with %q\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, tc.code, tc.want, out, errOut)
+			}
+			if tc.name == "garbled runs.arrow" {
+				// Rebuilt from runs/*.json: the fixture's run and this one.
+				if tab, err := artifacts.ReadArrow(filepath.Join(dir, "out/runs/runs.arrow")); err != nil || tab.NumRows() != 2 {
+					t.Errorf("runs.arrow after the run: %v", err)
+				}
 			}
 			if _, err := os.Stat(filepath.Join(dir, "out", "ingest")); tc.code == 2 && !tc.fixture && err == nil {
 				t.Errorf("siamese %s: exit 2, but a stage ran", strings.Join(args, " "))
