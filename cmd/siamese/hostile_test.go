@@ -154,6 +154,18 @@ func TestHostileInputs(t *testing.T) {
 		// Arrays a stage reads.
 		{"NaN in X_train", true, nanX, []string{"run", "--only", "train"}, 1,
 			"siamese: stage train failed: train: $DIR/out/split/X_train.npy: row 0, element 5 is NaN: the values must be finite"},
+		{"NaN weight in the model", true, func(t *testing.T, root string) {
+			name := filepath.Join(root, "out/train/model/W1.npy")
+			w, shape, err := artifacts.ReadNPY[float32](name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w[0] = float32(math.Inf(-1))
+			os.Remove(name)
+			if err := artifacts.WriteNPY(name, w, shape...); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"run", "--only", "evaluate"}, 1, "siamese: stage evaluate failed: evaluate: $DIR/out/train/model/W1.npy: element 0 is -Inf: the values must be finite"},
 		{"object dtype", true, file("out/"+xTrain, npyFile("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", make([]byte, 16))),
 			[]string{"run", "--only", "train"}, 1, `siamese: stage train failed: train: read $DIR/out/split/X_train.npy: object dtype "|O": the array holds pickled Python objects, which are never loaded`},
 		{"evaluatable header", true, file("out/"+xTrain, npyFile("{'descr': __import__('os').system('false'), 'fortran_order': False, 'shape': (1,), }", make([]byte, 8))),
