@@ -34,7 +34,7 @@ bench:
 # make fuzz   run each fuzz target for FUZZTIME (make test runs their seed corpora)
 FUZZTIME ?= 30s
 FUZZ_TARGETS := artifacts:FuzzReadNPY artifacts:FuzzReadIDX artifacts:FuzzReadArrow pipeline:FuzzParse \
-	pipeline:FuzzSet runner:FuzzReadRecord history:FuzzRunRecord model:FuzzLoadCheckpoint
+	pipeline:FuzzSet runner:FuzzReadRecord history:FuzzRunRecord model:FuzzLoadCheckpoint imageio:FuzzDecode
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t#*:}; \
 	  echo "== $$fn (./$$pkg) for $(FUZZTIME)"; \
