@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -80,5 +81,78 @@ func TestSIGTERMDuringEvaluate(t *testing.T) {
 	last, _ := os.ReadFile(runs[len(runs)-1])
 	if !strings.Contains(string(last), `"outcome": "interrupted"`) {
 		t.Errorf("the run record does not say interrupted:\n%s", last)
+	}
+}
+
+// TestSIGTERMDuringTrain interrupts a small training after its second
+// epoch: exit 143, the message names the epoch the next run resumes
+// from, and the next run does resume there.
+func TestSIGTERMDuringTrain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains")
+	}
+	src := syntheticSource(t)
+	root := filepath.Join(t.TempDir(), "out")
+	args := append(smallRun(src, root), "--set", "train.epochs=1000", "--set", "train.patience=1000", "--set", "triplets.per_class=100")
+	cmd := program(args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		log, _ := os.ReadFile(filepath.Join(root, "train", "train.log"))
+		if strings.Contains(string(log), "msg=epoch stage=train epoch=2 ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("no second epoch:\n%s", out.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	got := out.String()
+	i := strings.Index(got, "siamese: interrupted (SIGTERM): train will resume from epoch ")
+	if code := cmd.ProcessState.ExitCode(); code != 143 || i < 0 {
+		t.Fatalf("exit %d, want 143 and the epoch to resume from:\n%s", code, got)
+	}
+	var epoch int
+	fmt.Sscanf(got[i+len("siamese: interrupted (SIGTERM): train will resume from epoch "):], "%d", &epoch)
+	if epoch < 3 {
+		t.Fatalf("resumes from epoch %d, after two finished:\n%s", epoch, got)
+	}
+	// The rerun resumes there: its first epoch is that one (and it is
+	// stopped again once it has trained it).
+	os.Remove(filepath.Join(root, "train", "train.log"))
+	cmd = program(args...)
+	out.Reset()
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(2 * time.Minute)
+	const line = "msg=epoch stage=train epoch="
+	var log []byte
+	for {
+		log, _ = os.ReadFile(filepath.Join(root, "train", "train.log"))
+		if bytes.Contains(log, []byte(line)) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	first := 0
+	if j := bytes.Index(log, []byte(line)); j >= 0 {
+		fmt.Sscanf(string(log[j+len(line):]), "%d", &first)
+	}
+	if first != epoch {
+		t.Errorf("the rerun's first epoch is %d, want %d:\n%s\n%s", first, epoch, log, out.String())
 	}
 }
