@@ -22,8 +22,7 @@ func New() runner.Stage { return stage{} }
 
 func (stage) Spec() pipeline.Spec {
 	return pipeline.Spec{
-		Version:   "3",
-		Resources: resources,
+		Version: "3",
 		Params: []pipeline.Param{
 			{Name: "queries", Default: 10000, Doc: "most unused images to score retrieval and anomaly metrics on", Range: "[1, )"},
 			{Name: "pca_points", Default: 3000, Doc: "embeddings shown in embedding_pca.png", Range: "[2, )"},
@@ -33,6 +32,8 @@ func (stage) Spec() pipeline.Spec {
 		Outputs: []string{"embeddings.arrow", "scores.arrow", "metrics.json", "roc.png", "similarity_hist.png",
 			"embedding_pca.png"},
 		Metrics: "metrics.json",
+
+		Resources: resources, // resources.go
 	}
 }
 

@@ -29,10 +29,11 @@ func New() runner.Stage { return stage{} }
 
 func (stage) Spec() pipeline.Spec {
 	return pipeline.Spec{
-		Version:   "1",
-		Resources: resources,
-		Inputs:    []string{In},
-		Outputs:   []string{Out},
+		Version: "1",
+		Inputs:  []string{In},
+		Outputs: []string{Out},
+
+		Resources: resources, // resources.go
 	}
 }
 

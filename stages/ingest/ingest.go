@@ -31,8 +31,7 @@ func New() runner.Stage { return stage{} }
 
 func (stage) Spec() pipeline.Spec {
 	return pipeline.Spec{
-		Version:   "2",
-		Resources: resources,
+		Version: "2",
 		Params: []pipeline.Param{
 			{Name: "source", Default: "", Doc: "directory holding the dataset files (the four IDX .gz files as Keras names them, or mnist.npz for mnist); empty: search the Debian dataset directory, the Keras cache, this pipeline's cache, then download"},
 			{Name: "dataset", Default: "fashion", Doc: `"fashion" (Fashion-MNIST) or "mnist"`, Choices: slices.Sorted(maps.Keys(datasets))},
@@ -40,6 +39,8 @@ func (stage) Spec() pipeline.Spec {
 			{Name: "mirror", Default: "", Doc: "base URL to download from; empty: the dataset's Keras mirror (" + kerasMirror + ")"},
 		},
 		Outputs: []string{OutImages, OutLabels, OutClasses},
+
+		Resources: resources, // resources.go
 	}
 }
 

@@ -20,8 +20,7 @@ func New() runner.Stage { return stage{} }
 
 func (stage) Spec() pipeline.Spec {
 	return pipeline.Spec{
-		Version:   "1",
-		Resources: resources,
+		Version: "1",
 		Params: []pipeline.Param{
 			{Name: "class", Default: 0, Doc: "the class samples.png shows", Range: "[0, )"},
 			{Name: "triplets", Default: 5, Doc: "rows of triplets.png", Range: "[1, 100]"},
@@ -29,6 +28,8 @@ func (stage) Spec() pipeline.Spec {
 		},
 		Inputs:  []string{"images.npy", "labels.npy", "triplets.arrow"},
 		Outputs: []string{"samples.png", "triplets.png"},
+
+		Resources: resources, // resources.go
 	}
 }
 

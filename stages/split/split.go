@@ -30,14 +30,15 @@ func New() runner.Stage { return stage{} }
 
 func (stage) Spec() pipeline.Spec {
 	return pipeline.Spec{
-		Version:   "1",
-		Resources: resources,
+		Version: "1",
 		Params: []pipeline.Param{
 			{Name: "test_size", Default: 0.05, Doc: "fraction of the rows in the test set, in (0, 1); the test set has ceil(test_size·N) rows", Range: "(0, 1)"},
 			{Name: "seed", Default: 42, Doc: "random_state of train_test_split", Range: "[0, 4294967295]"},
 		},
 		Inputs:  []string{In},
 		Outputs: []string{OutXTrain, OutXTest, OutTrainRows, OutTestRows},
+
+		Resources: resources, // resources.go
 	}
 }
 

@@ -22,8 +22,7 @@ func New() runner.Stage { return stage{} }
 func (stage) Spec() pipeline.Spec {
 	def := model.DefaultConfig()
 	return pipeline.Spec{
-		Version:   "1",
-		Resources: resources,
+		Version: "1",
 		Params: []pipeline.Param{
 			{Name: "hidden", Default: def.Hidden, Doc: "layer sizes; the last is the embedding size", Range: "[1, 65536]"},
 			{Name: "margin", Default: float64(def.Margin), Doc: "triplet loss margin (cosine distances lie in [0, 2])", Range: "[0, 2]"},
@@ -35,6 +34,8 @@ func (stage) Spec() pipeline.Spec {
 		},
 		Inputs:  []string{"X_train.npy", "X_test.npy"},
 		Outputs: []string{"model/", "history.arrow", "loss.png"},
+
+		Resources: resources, // resources.go
 	}
 }
 

@@ -28,8 +28,7 @@ func New() runner.Stage { return stage{} }
 
 func (stage) Spec() pipeline.Spec {
 	return pipeline.Spec{
-		Version:   "1",
-		Resources: resources,
+		Version: "1",
 		Params: []pipeline.Param{
 			{Name: "per_class", Default: 3000, Doc: "triplets drawn per class", Range: "[1, )"},
 			{Name: "seed", Default: 42, Doc: "random seed (np.random.seed)", Range: "[0, 4294967295]"},
@@ -37,6 +36,8 @@ func (stage) Spec() pipeline.Spec {
 		},
 		Inputs:  []string{InImages, InLabels},
 		Outputs: []string{OutArray, OutIndex},
+
+		Resources: resources, // resources.go
 	}
 }
 
