@@ -273,6 +273,9 @@ func readArrow(path string, f ipc.ReadAtSeeker, size int64) (t *Table, err error
 			t, err = nil, fmt.Errorf("read %s: malformed Arrow file: %v", path, p)
 		}
 	}()
+	if err := checkFooter(f, size); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
 	mem := &boundedAllocator{Allocator: memory.DefaultAllocator, max: max(256*size, 1<<20)}
 	r, err := ipc.NewFileReader(f, ipc.WithAllocator(mem))
 	if err != nil {
