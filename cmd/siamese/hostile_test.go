@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -192,6 +193,21 @@ func TestHostileInputs(t *testing.T) {
 		}, []string{"run", "--only", "evaluate"}, 1, `triplets.arrow: no column "anchor"`},
 		{"triplets.arrow garbled", true, file("out/triplets/triplets.arrow", []byte("ARROW1\x00\x00garbage")), []string{"run", "--only", "pictures"}, 1,
 			"siamese: stage pictures failed: pictures: read $DIR/out/triplets/triplets.arrow: arrow/ipc: could not decode footer"},
+		{"triplets.arrow footer bomb", true, func(t *testing.T, root string) {
+			// What make fuzz found: a footer announcing 2^32-1 fields, which
+			// the Arrow reader would allocate before reading one.
+			b, err := os.ReadFile(repoFile("artifacts/testdata/fuzz/FuzzReadArrow/a830fc45e84bd39b"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(string(b), "\n")
+			s, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lines[1], "[]byte("), ")"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			put(t, filepath.Join(root, "out/triplets/triplets.arrow"), []byte(s))
+		}, []string{"run", "--only", "pictures"}, 1,
+			"siamese: stage pictures failed: pictures: read $DIR/out/triplets/triplets.arrow: malformed Arrow footer: a field list announces 4294967295 entries, more than its 512 bytes hold"},
 		{"IDX bomb", false, func(t *testing.T, root string) {
 			copyTree(t, src, filepath.Join(root, "src"))
 			put(t, filepath.Join(root, "src", "train-images-idx3-ubyte"), idx(2051, []uint32{60000, 256, 256}, nil))
