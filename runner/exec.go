@@ -58,6 +58,7 @@ func (r *Runner) runStage(ctx context.Context, s *pipeline.Stage, reason string)
 	if err := ctx.Err(); err != nil {
 		return stageFailed(ctx, log, newHandler(logFile), s.Name, err)
 	}
+	rec.Sources = env.sources()
 	if err := r.commit(s, outputs, rec, log); err != nil {
 		return stageFailed(ctx, log, newHandler(logFile), s.Name, err)
 	}
