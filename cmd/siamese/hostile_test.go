@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"encoding/json"
+	"hash/crc32"
 	"math"
 	"os"
 	"path/filepath"
@@ -219,6 +220,19 @@ func TestHostileInputs(t *testing.T) {
 			put(t, filepath.Join(root, "src", "train-images-idx3-ubyte.gz"), gzipped(idx(2051, []uint32{60000, 64, 64}, make([]byte, 1<<20))))
 		}, []string{"run", "--only", "ingest", "--set", "ingest.source=$DIR/src"}, 1,
 			"read $DIR/src/train-images-idx3-ubyte.gz: dimensions [60000 64 64] announce 245760000 data bytes, more than a gzip file of"},
+		{"PNG bomb in a folder dataset", false, func(t *testing.T, root string) {
+			// A 500-byte PNG whose header declares 100000×100000 pixels.
+			ihdr := binary.BigEndian.AppendUint32(nil, 100000)
+			ihdr = binary.BigEndian.AppendUint32(ihdr, 100000)
+			ihdr = append(ihdr, 8, 0, 0, 0, 0) // 8-bit grayscale
+			png := append([]byte("\x89PNG\r\n\x1a\n"), binary.BigEndian.AppendUint32(nil, uint32(len(ihdr)))...)
+			chunk := append([]byte("IHDR"), ihdr...)
+			png = binary.BigEndian.AppendUint32(append(png, chunk...), crc32.ChecksumIEEE(chunk))
+			png = append(png, make([]byte, 500)...)
+			put(t, filepath.Join(root, "src", "shirts", "a.png"), png)
+			put(t, filepath.Join(root, "src", "shoes", "b.png"), png)
+		}, []string{"run", "--only", "ingest", "--set", "ingest.dataset=folder", "--set", "ingest.source=$DIR/src"}, 1,
+			"png of 100000×100000 pixels: image too large (at most 67108864 pixels)"},
 		// Bookkeeping: damaged records are absent, with a warning naming them.
 		{"garbled stage record", true, file("out/.siamese/stages/train.json", []byte(`{"stage": "train", "outs": [`)), nil, 0,
 			`stage record is damaged; treating it as absent, so the stage reruns" file=$DIR/out/.siamese/stages/train.json`},
