@@ -119,7 +119,7 @@ func TestHostileInputs(t *testing.T) {
 		{"no epochs", false, nil, []string{"run", "--set", "train.epochs=0"}, 2,
 			"siamese: --set train.epochs=0: 0 is out of range [1, 100000]"},
 		{"unknown dataset", false, nil, []string{"run", "--set", "ingest.dataset=nosuch"}, 2,
-			`siamese: --set ingest.dataset=nosuch: "nosuch" is not one of`},
+			`siamese: --set ingest.dataset=nosuch: "nosuch" is not one of fashion, folder, mnist`},
 		{"unknown param", false, nil, []string{"run", "--set", "train.nosuch=1"}, 2,
 			`siamese: --set train.nosuch=1: stage train has no param "nosuch"`},
 		{"lr not a number", false, nil, []string{"run", "--set", "train.lr=abc"}, 2,
@@ -134,12 +134,12 @@ func TestHostileInputs(t *testing.T) {
 		{"outputs larger than the disk", false, nil, []string{"run", "--set", "triplets.per_class=200000000"}, 2,
 			"siamese: not enough disk: with stage triplets the outputs of this run need 4.8 TB more under $DIR/out, where"},
 		{"outputs larger than the disk, dry run", false, nil, []string{"run", "-n", "--set", "triplets.per_class=200000000"}, 2,
-			"nothing ran"},
+			"siamese: not enough disk: with stage triplets the outputs of this run need 4.8 TB more under $DIR/out, where"},
 		{"network larger than memory", false, nil, []string{"run", "--set", "train.hidden=[65536, 65536, 65536]"}, 2,
 			"siamese: not enough memory: stage train needs about 173.3 GB, and"},
 		// Command lines.
-		{"unknown stage", false, nil, []string{"run", "--only", "nosuch"}, 2, `no stage "nosuch"`},
-		{"only and from", false, nil, []string{"run", "--only", "train", "--from", "split"}, 2, "use --only or --from, not both"},
+		{"unknown stage", false, nil, []string{"run", "--only", "nosuch"}, 2, `pipeline.yaml: no stage "nosuch"`},
+		{"only and from", false, nil, []string{"run", "--only", "train", "--from", "split"}, 2, "pipeline.yaml: use --only or --from, not both"},
 		{"no jobs", false, nil, []string{"run", "--jobs", "0"}, 2, "siamese: --jobs 0: want at least 1"},
 		{"unknown command", false, nil, []string{"frobnicate"}, 2, `siamese: unknown command "frobnicate"`},
 		{"unknown log format", false, nil, []string{"--log-format", "xml", "run"}, 2, `siamese: --log-format "xml": want text or json`},
@@ -149,10 +149,10 @@ func TestHostileInputs(t *testing.T) {
 		{"unknown key", false, yaml("    desc: sklearn", "    colour: red\n    desc: sklearn"), []string{"run"}, 2,
 			`siamese: $DIR/pipeline.yaml:44: stage split: unknown key "colour" (want uses, desc, deps, params or outs)`},
 		{"cycle", false, yaml("deps: [ingest]\n    params:\n      per_class", "deps: [ingest, flatten]\n    params:\n      per_class"), []string{"run"}, 2,
-			"cycle"},
-		{"not YAML", false, file("pipeline.yaml", []byte("\x00\xff{[")), []string{"run"}, 2, "siamese: $DIR/pipeline.yaml:"},
+			"siamese: $DIR/pipeline.yaml:18: dependency cycle: triplets → flatten → triplets"},
+		{"not YAML", false, file("pipeline.yaml", []byte("\x00\xff{[")), []string{"run"}, 2, "siamese: $DIR/pipeline.yaml: invalid YAML: control characters are not allowed"},
 		{"missing file", false, func(*testing.T, string) {}, []string{"run"}, 2, "siamese: $DIR/pipeline.yaml: cannot read"},
-		{"out escapes the root", false, yaml("- train/loss.png", "- ../loss.png"), []string{"run"}, 2, "escapes"},
+		{"out escapes the root", false, yaml("- train/loss.png", "- ../loss.png"), []string{"run"}, 2, `siamese: $DIR/pipeline.yaml:70: stage train: out "../loss.png" escapes the artifacts root`},
 		// Arrays a stage reads.
 		{"NaN in X_train", true, nanX, []string{"run", "--only", "train"}, 1,
 			"siamese: stage train failed: train: $DIR/out/split/X_train.npy: row 0, element 5 is NaN: the values must be finite"},
@@ -171,12 +171,12 @@ func TestHostileInputs(t *testing.T) {
 		{"object dtype", true, file("out/"+xTrain, npyFile("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", make([]byte, 16))),
 			[]string{"run", "--only", "train"}, 1, `siamese: stage train failed: train: read $DIR/out/split/X_train.npy: object dtype "|O": the array holds pickled Python objects, which are never loaded`},
 		{"evaluatable header", true, file("out/"+xTrain, npyFile("{'descr': __import__('os').system('false'), 'fortran_order': False, 'shape': (1,), }", make([]byte, 8))),
-			[]string{"run", "--only", "train"}, 1, "is not a numpy header dict"},
+			[]string{"run", "--only", "train"}, 1, "siamese: stage train failed: train: read $DIR/out/split/X_train.npy: header \"{'descr': __import__('os').system('false'), 'fortran_order': False, 'shape': (1,), }"},
 		{"header larger than numpy allows", true, file("out/"+xTrain, npyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 3, 2), }"+strings.Repeat(" ", 10000), make([]byte, 48))),
-			[]string{"run", "--only", "train"}, 1, "is larger than numpy allows (10000)"},
+			[]string{"run", "--only", "train"}, 1, "siamese: stage train failed: train: read $DIR/out/split/X_train.npy: header of 10102 bytes is larger than numpy allows (10000)"},
 		{"absurd shape", true, file("out/"+xTrain, npyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000, 3, 784), }", nil)),
 			[]string{"run", "--only", "train"}, 1, "truncated: float64 (1000000000000, 3, 784) needs 18816000000000000 data bytes, file has 0"},
-		{"wrong shape", true, file("out/"+xTrain, good), []string{"run", "--only", "train"}, 1, "model: data dimension"},
+		{"wrong shape", true, file("out/"+xTrain, good), []string{"run", "--only", "train"}, 1, "siamese: stage train failed: train: model: data dimension 2/784, config Input 2"},
 		{"label outside the classes", true, func(t *testing.T, root string) {
 			labels := make([]uint8, 70000)
 			labels[3] = 12
@@ -256,7 +256,7 @@ func TestHostileInputs(t *testing.T) {
 			os.Remove(rec)
 			put(t, filepath.Join(root, "out/.siamese/state/train-"+r.Fingerprint[7:23], "checkpoint.gob"), []byte("garbage"))
 		}, nil, 0, `starting afresh: the checkpoint could not be read" stage=train err="model: reading checkpoint $DIR/out/.siamese/state/train-`},
-		{"garbled lock file", true, file("out/.siamese/lock", []byte("not a pid\x00\xff")), nil, 0, ""},
+		{"garbled lock file", true, file("out/.siamese/lock", []byte("not a pid\x00\xff")), nil, 0, `msg="run recorded"`},
 		{"history with a garbled record", true, file("out/runs/20200101T000000Z-0000.json", []byte("{")), []string{"runs"}, 0,
 			"warning: run record is damaged; left out: history: $DIR/out/runs/20200101T000000Z-0000.json: unexpected end of JSON input"},
 	}
