@@ -128,7 +128,7 @@ func TestResourcesCheckedBeforeAnythingRuns(t *testing.T) {
 // TestJobsLimit runs four independent stages and counts how many ran at
 // once: never more than --jobs, and as many when there is work for them.
 func TestJobsLimit(t *testing.T) {
-	var running, most atomic.Int32
+	var running, most, target atomic.Int32
 	slow := &fakeStage{spec: pipeline.Spec{Version: "1", Params: []pipeline.Param{{Name: "k", Default: 0}}, Outputs: []string{"o.txt"}}}
 	slow.fn = func(ctx context.Context, env *Env) error {
 		n := running.Add(1)
@@ -139,7 +139,12 @@ func TestJobsLimit(t *testing.T) {
 				break
 			}
 		}
-		time.Sleep(30 * time.Millisecond)
+		// Wait (a while at most) for as many stages as --jobs allows to
+		// be running, so that the count does not hang on timing.
+		for deadline := time.Now().Add(2 * time.Second); running.Load() < target.Load() && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(20 * time.Millisecond)
 		return os.WriteFile(env.Out("o.txt"), []byte("o"), 0o644)
 	}
 	dir := t.TempDir()
@@ -159,6 +164,7 @@ func TestJobsLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 		most.Store(0)
+		target.Store(int32(jobs))
 		if _, err := (&Runner{Pipeline: p, Stages: reg}).Run(context.Background(), Options{Jobs: jobs, Force: true}); err != nil {
 			t.Fatal(err)
 		}

@@ -72,6 +72,15 @@ func TestHostileInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// lineOf is the line of the repository's pipeline.yaml that text
+	// starts on (1-based), as an error names it.
+	lineOf := func(text string) string {
+		i := strings.Index(string(pipelineYAML), text)
+		if i < 0 {
+			t.Fatalf("pipeline.yaml lacks %q", text)
+		}
+		return strconv.Itoa(strings.Count(string(pipelineYAML[:i]), "\n") + 1)
+	}
 	good := npyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 3, 2), }", make([]byte, 48))
 	xTrain := "split/X_train.npy"
 	nanX := func(t *testing.T, root string) {
@@ -129,7 +138,7 @@ func TestHostileInputs(t *testing.T) {
 		{"NaN lr", false, nil, []string{"run", "--set", "train.lr=.nan"}, 2,
 			"siamese: --set train.lr=.nan: NaN is not a finite number"},
 		{"batch 0 in pipeline.yaml", false, yaml("batch: 32", "batch: 0"), []string{"run", "--dry-run"}, 2,
-			"siamese: $DIR/pipeline.yaml:62: stage train: param batch: 0 is out of range [1, 65536]"},
+			"siamese: $DIR/pipeline.yaml:" + lineOf("batch: 32") + ": stage train: param batch: 0 is out of range [1, 65536]"},
 		// Resources, before anything runs.
 		{"outputs larger than the disk", false, nil, []string{"run", "--set", "triplets.per_class=200000000"}, 2,
 			"siamese: not enough disk: with stage triplets the outputs of this run need 4.8 TB more under $DIR/out, where"},
@@ -147,12 +156,12 @@ func TestHostileInputs(t *testing.T) {
 			"siamese: stage train needs split/X_train.npy from stage split, which is missing"},
 		// Pipeline files.
 		{"unknown key", false, yaml("    desc: sklearn", "    colour: red\n    desc: sklearn"), []string{"run"}, 2,
-			`siamese: $DIR/pipeline.yaml:44: stage split: unknown key "colour" (want uses, desc, deps, params or outs)`},
+			"siamese: $DIR/pipeline.yaml:" + lineOf("    desc: sklearn") + `: stage split: unknown key "colour" (want uses, desc, deps, params or outs)`},
 		{"cycle", false, yaml("deps: [ingest]\n    params:\n      per_class", "deps: [ingest, flatten]\n    params:\n      per_class"), []string{"run"}, 2,
-			"siamese: $DIR/pipeline.yaml:18: dependency cycle: triplets → flatten → triplets"},
+			"siamese: $DIR/pipeline.yaml:" + lineOf("  triplets:") + ": dependency cycle: triplets → flatten → triplets"},
 		{"not YAML", false, file("pipeline.yaml", []byte("\x00\xff{[")), []string{"run"}, 2, "siamese: $DIR/pipeline.yaml: invalid YAML: control characters are not allowed"},
 		{"missing file", false, func(*testing.T, string) {}, []string{"run"}, 2, "siamese: $DIR/pipeline.yaml: cannot read"},
-		{"out escapes the root", false, yaml("- train/loss.png", "- ../loss.png"), []string{"run"}, 2, `siamese: $DIR/pipeline.yaml:70: stage train: out "../loss.png" escapes the artifacts root`},
+		{"out escapes the root", false, yaml("- train/loss.png", "- ../loss.png"), []string{"run"}, 2, "siamese: $DIR/pipeline.yaml:" + lineOf("- train/loss.png") + `: stage train: out "../loss.png" escapes the artifacts root`},
 		// Arrays a stage reads.
 		{"NaN in X_train", true, nanX, []string{"run", "--only", "train"}, 1,
 			"siamese: stage train failed: train: $DIR/out/split/X_train.npy: row 0, element 5 is NaN: the values must be finite"},
