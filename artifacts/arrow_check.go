@@ -20,11 +20,11 @@ import (
 // Arrow's format/File.fbs and Schema.fbs): 4 + 2·index.
 const (
 	footerSchema, footerDictionaries, footerRecordBatches, footerMetadata = 6, 8, 10, 12
-	schemaFields, schemaMetadata, schemaFeatures                        = 6, 8, 10
-	fieldName, fieldChildren, fieldMetadata                             = 4, 14, 16
-	keyValueKey, keyValueValue                                          = 4, 6
-	blockSize                                                           = 24 // struct Block: offset, metaDataLength (padded), bodyLength
-	maxFieldDepth                                                       = 64
+	schemaFields, schemaMetadata, schemaFeatures                          = 6, 8, 10
+	fieldName, fieldChildren, fieldMetadata                               = 4, 14, 16
+	keyValueKey, keyValueValue                                            = 4, 6
+	blockSize                                                             = 24 // struct Block: offset, metaDataLength (padded), bodyLength
+	maxFieldDepth                                                         = 64
 )
 
 type fbTable struct{ flatbuffers.Table }
