@@ -25,14 +25,21 @@ const (
 // errNoServing says that no stage of the pipeline makes a model to score with.
 var errNoServing = errors.New("no stage writes a model to score with (model/, anchors.npy, thresholds.json, classes.txt)")
 
-// serving finds where the pipeline's outs put the parts of a model, the
-// stages that write them, and the preprocessing its ingest params (the
-// params of the stage writing classes.txt) give images: image_size and
+// servingParts are where the pipeline's outs put the parts of a model
+// to score with, and the stages that write them.
+type servingParts struct {
+	files  scoring.Files
+	pre    scoring.Preprocess
+	stages []*pipeline.Stage
+	ingest string // the stage that writes classes.txt, whose params say how images are prepared
+}
+
+// serving finds the parts of a model in the pipeline's outs, and the
+// preprocessing the ingest stage's params give images: image_size and
 // filter, or 28 and bilinear where it has no such params.
-func serving(p *pipeline.Pipeline) (scoring.Files, scoring.Preprocess, []*pipeline.Stage, error) {
-	var f scoring.Files
-	pre := scoring.Preprocess{ImageSize: scoring.DefaultImageSize, Filter: scoring.DefaultFilter}
-	var stages []*pipeline.Stage
+func serving(p *pipeline.Pipeline) (*servingParts, error) {
+	sp := &servingParts{pre: scoring.Preprocess{ImageSize: scoring.DefaultImageSize, Filter: scoring.DefaultFilter}}
+	f := &sp.files
 	dst := map[string]*string{modelOut: &f.Model, anchorsOut: &f.Anchors, thresholdsOut: &f.Thresholds, classesOut: &f.Classes}
 	for _, s := range p.Stages {
 		for _, o := range s.Outs {
@@ -41,26 +48,37 @@ func serving(p *pipeline.Pipeline) (scoring.Files, scoring.Preprocess, []*pipeli
 				continue
 			}
 			*ptr = filepath.Join(p.Root, filepath.FromSlash(o.Path))
-			stages = append(stages, s)
+			sp.stages = append(sp.stages, s)
 			if o.Name() == classesOut {
-				if v, ok := s.Params["image_size"].(int); ok {
-					pre.ImageSize = v
-				}
-				if v, ok := s.Params["filter"].(string); ok {
-					pre.Filter = v
-				}
+				sp.ingest = s.Name
+				sp.pre = preprocess(s.Params, sp.pre)
 			}
 		}
 	}
-	if len(stages) == 0 {
-		return f, pre, nil, errNoServing
+	if len(sp.stages) == 0 {
+		return nil, errNoServing
 	}
 	for _, name := range []string{modelOut, anchorsOut, thresholdsOut, classesOut} {
 		if *dst[name] == "" {
-			return f, pre, nil, fmt.Errorf("%s: no stage writes %s, which scoring needs", p.File, name)
+			return nil, fmt.Errorf("%s: no stage writes %s, which scoring needs", p.File, name)
 		}
 	}
-	return f, pre, stages, nil
+	return sp, nil
+}
+
+// preprocess takes image_size and filter from params where they are set
+// (as ints, or as the float64 numbers of a decoded run record).
+func preprocess(params map[string]any, pre scoring.Preprocess) scoring.Preprocess {
+	switch v := params["image_size"].(type) {
+	case int:
+		pre.ImageSize = v
+	case float64:
+		pre.ImageSize = int(v)
+	}
+	if v, ok := params["filter"].(string); ok {
+		pre.Filter = v
+	}
+	return pre
 }
 
 // promote makes the run's model the current one when the run passed a
@@ -72,15 +90,16 @@ func (a *app) promote(r *runner.Runner, rep *runner.Report, run *history.Run) er
 	if run.Outcome != history.OK || len(run.Gate) == 0 {
 		return nil
 	}
-	f, pre, stages, err := serving(r.Pipeline)
+	sp, err := serving(r.Pipeline)
 	if errors.Is(err, errNoServing) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("promote: %w", err)
 	}
+	f, pre := sp.files, sp.pre
 	current := currentStages(rep)
-	for _, s := range stages {
+	for _, s := range sp.stages {
 		if !current[s.Name] {
 			r.Log.Warn("model not promoted: a stage that makes it was not part of this run", "stage", s.Name)
 			return nil
