@@ -30,6 +30,7 @@ bench:
 	scripts/setup.sh bench
 	$(MAKE) build
 	/usr/bin/python3 bench/bench.py
+	/usr/bin/python3 bench/score.py
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

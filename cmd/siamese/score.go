@@ -73,7 +73,7 @@ run id (or a unique prefix of it).
 			if err := commit(); err != nil {
 				return err
 			}
-			slog.New(h).Info("scored", "images", n, "model", name, "seconds", took.Seconds(),
+			slog.New(h).Debug("scored", "images", n, "model", name, "seconds", took.Seconds(),
 				"images_per_second", float64(n)/max(took.Seconds(), 1e-9))
 			return nil
 		},
