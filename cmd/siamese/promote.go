@@ -121,7 +121,11 @@ func (a *app) promote(r *runner.Runner, rep *runner.Report, run *history.Run) er
 	files = append(files, models.Source{Name: models.AnchorsFile, Path: f.Anchors},
 		models.Source{Name: models.ThresholdsFile, Path: f.Thresholds}, models.Source{Name: models.ClassesFile, Path: f.Classes})
 	m := models.Manifest{Run: run.ID, RunStart: run.Start, Promoted: time.Now().UTC(), Preprocess: pre, Metrics: run.Metrics}
-	got, promoted, err := models.Promote(r.Root(), m, files, r.Pipeline.Models.Keep)
+	keep := r.Pipeline.Models.Keep
+	if keep < 1 { // a Pipeline not parsed from a file
+		keep = pipeline.DefaultKeep
+	}
+	got, promoted, err := models.Promote(r.Root(), m, files, keep)
 	if err != nil {
 		return err
 	}
