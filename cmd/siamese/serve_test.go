@@ -215,3 +215,26 @@ func TestPromotionAndScore(t *testing.T) {
 		t.Errorf("promoted models: %v, %v", all, err)
 	}
 }
+
+func TestServingCommandsHelpAndUsage(t *testing.T) {
+	dir := setup(t, testYAML)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string // in stdout, or stderr
+	}{
+		{[]string{"score", "--help"}, 0, "Usage:"},
+		{[]string{"models", "--help"}, 0, "Usage:"},
+		{[]string{"score"}, 2, "at least one image file"},
+		{[]string{"score", "--format", "xml", "x.npy"}, 2, `--format "xml"`},
+		{[]string{"score", "x.npy"}, 1, "use --model latest"},
+		{[]string{"score", "--model", "latest", "x.npy"}, 1, "no stage writes a model to score with"},
+		{[]string{"models", "extra"}, 2, "takes no arguments"},
+		{[]string{"models"}, 0, "no model promoted yet"},
+	} {
+		code, out, errOut := siamese(t, dir, tc.args...)
+		if code != tc.code || !strings.Contains(out+errOut, tc.want) {
+			t.Errorf("siamese %v: exit %d, want %d with %q\n%s%s", tc.args, code, tc.code, tc.want, out, errOut)
+		}
+	}
+}
