@@ -36,10 +36,11 @@ and Arrow IPC files (read with `pyarrow`):
 | `flatten` | `triplets_fasion_MNIST_flatten.npy` float64 (N, 3, 784) |
 | `split` | `X_train.npy`, `X_test.npy` float64 (n, 3, 784), `train_rows.npy`, `test_rows.npy` int64 |
 | `train` | `model/model.json` and its float32 weight files, `history.arrow`, `loss.png` |
-| `evaluate` | `embeddings.arrow`, `scores.arrow`, `metrics.json`, plots |
+| `evaluate` | `embeddings.arrow`, `scores.arrow`, `metrics.json`, plots, `anchors.npy` float32 (classes, 128), `thresholds.json` |
 
 This notebook loads them, rebuilds the trained network in a few lines of numpy, embeds the
-test triplets, and recomputes the evaluation metrics to check them against `metrics.json`.
+test triplets, recomputes the evaluation metrics to check them against `metrics.json`, and scores
+images for anomalies with the class anchors and thresholds.
 It is generated from `load_artifacts.py` (same functions; run `make_notebook.py` after editing the
 script), which does the same from the command line: `python3 load_artifacts.py --artifacts out --check`."""),
     ("code", "@header"),
