@@ -73,9 +73,14 @@ type Thresholds struct {
 	// Method says how the thresholds were chosen, in words.
 	Method string `json:"method"`
 	// Classes and Thresholds are parallel: Thresholds[c] is class c's.
-	Classes    []string         `json:"classes"`
-	Thresholds []float64        `json:"thresholds"`
-	PerClass   []ClassThreshold `json:"per_class"`
+	Classes    []string  `json:"classes"`
+	Thresholds []float64 `json:"thresholds"`
+	// Flagged is the fraction of all held-out images that scoring would
+	// flag: beyond the threshold of the class whose anchor is nearest.
+	// Nearly all are normal images, so it is the false-positive rate of
+	// scoring as a whole.
+	Flagged  float64          `json:"held_out_flagged"`
+	PerClass []ClassThreshold `json:"per_class"`
 }
 
 // ClassThreshold is how one class's threshold was chosen, and how it does
@@ -144,6 +149,16 @@ func Choose(anchors []float32, dim int, names []string, heldOut, reference Set, 
 		t.Thresholds = append(t.Thresholds, th)
 		t.PerClass = append(t.PerClass, ClassThreshold{Class: c, Name: names[c], Threshold: th, Source: src,
 			Images: len(own), FPR: beyond(own, th), TPR: beyond(rest, th)})
+	}
+	if n := len(heldOut.Labels); n > 0 {
+		m := &Model{Anchors: anchors, Dim: dim, Classes: names, Thresholds: t.Thresholds}
+		flagged := 0
+		for i := range n {
+			if !m.Nearest(heldOut.Emb[i*dim : (i+1)*dim]).Pass {
+				flagged++
+			}
+		}
+		t.Flagged = float64(flagged) / float64(n)
 	}
 	return t, nil
 }

@@ -109,6 +109,11 @@ func TestChoose(t *testing.T) {
 		math.Abs(c1.Threshold-(1-math.Cos(10*math.Pi/180))) > 1e-6 {
 		t.Errorf("class 1: %+v", c1)
 	}
+	// Scoring flags one held-out image: the one at 45 degrees, beyond the
+	// threshold of either anchor (it is as near to both).
+	if th.Flagged != 1.0/21 {
+		t.Errorf("held_out_flagged %v, want 1/21", th.Flagged)
+	}
 	if th.TargetFPR != 0.05 || len(th.Classes) != 2 || th.Classes[1] != "one" || !strings.Contains(th.Method, "held-out") {
 		t.Errorf("thresholds: %+v", th)
 	}
