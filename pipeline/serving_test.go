@@ -52,3 +52,20 @@ func TestModelsAndMonitoring(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseServing: whatever the models and monitoring blocks hold, a
+// parsed pipeline keeps at least one model and names a .prom file or none.
+func FuzzParseServing(f *testing.F) {
+	f.Add([]byte(good + "models: {keep: 3}\nmonitoring: {prometheus: a.prom}\n"))
+	f.Add([]byte(good + "models:\n  keep: -1\nmonitoring:\n  prometheus: [x]\n"))
+	f.Add([]byte(good + "models: ~\nmonitoring: {}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := Parse("f.yaml", data, testCatalog)
+		if err != nil {
+			return
+		}
+		if p.Models.Keep < 1 || (p.Monitoring.Prometheus != "" && !strings.HasSuffix(p.Monitoring.Prometheus, ".prom")) {
+			t.Fatalf("parsed models %+v, monitoring %+v", p.Models, p.Monitoring)
+		}
+	})
+}
