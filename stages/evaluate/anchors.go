@@ -3,6 +3,7 @@ package evaluate
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/siamese-pipeline/siamese/artifacts"
 	"github.com/siamese-pipeline/siamese/model"
@@ -39,6 +40,35 @@ func writeAnchors(ctx context.Context, env *runner.Env, w *model.Weights, d *dat
 			labels[i] = int(d.labels[r])
 		}
 		ref = scoring.Set{Emb: model.Embed(w, x, len(rows)), Labels: labels}
+	}
+	// A class neither set holds (no training triplet used its images and
+	// the queries drew none) takes its anchor from its images in images.npy.
+	present := make([]bool, classes)
+	for _, l := range append(slices.Clone(ref.Labels), held.Labels...) {
+		if l >= 0 && l < classes {
+			present[l] = true
+		}
+	}
+	var extra []int
+	for c, ok := range present {
+		if ok {
+			continue
+		}
+		var rows []int
+		for i, l := range d.labels {
+			if int(l) == c {
+				rows = append(rows, i)
+			}
+		}
+		extra = append(extra, spread(rows, max(1, env.Params.Int("queries")/classes))...)
+	}
+	if len(extra) > 0 {
+		x, labels := make([]float32, len(extra)*d.pixels), make([]int, len(extra))
+		for i, r := range extra {
+			d.image(int64(r), x[i*d.pixels:(i+1)*d.pixels])
+			labels[i] = int(d.labels[r])
+		}
+		ref = scoring.Set{Emb: append(slices.Clone(ref.Emb), model.Embed(w, x, len(extra))...), Labels: append(slices.Clone(ref.Labels), labels...)}
 	}
 	if err := ctx.Err(); err != nil {
 		return err

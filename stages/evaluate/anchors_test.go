@@ -139,3 +139,75 @@ func TestAnchorsWithoutHeldOutImages(t *testing.T) {
 		})
 	}
 }
+
+// A class that neither the reference nor the held-out images hold takes
+// its anchor, and its threshold, from its own images in images.npy.
+func TestAnchorsForAClassNoSetHolds(t *testing.T) {
+	d := stagetest.Write(t, 300, 20)
+	modelDir := t.TempDir()
+	writeModel(t, modelDir, "linear")
+	w, err := loadWeights(modelDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs := d.Inputs("images.npy", "labels.npy", "classes.txt", "triplets.arrow", "train_rows.npy", "test_rows.npy")
+	env, out := stagetest.Env(t, New(), inputs, map[string]any{"queries": 90})
+	data, err := loadData(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, held, err := splitImages(data, 90)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Drop class 2 from both sets.
+	keep := func(rows []int) ([]float32, []int) {
+		var x []float32
+		var labels []int
+		for _, r := range rows {
+			if data.labels[r] == 2 {
+				continue
+			}
+			img := make([]float32, data.pixels)
+			data.image(int64(r), img)
+			x, labels = append(x, img...), append(labels, int(data.labels[r]))
+		}
+		return model.Embed(w, x, len(labels)), labels
+	}
+	q := &queries{}
+	q.refEmb, q.refLabels = keep(ref)
+	q.emb, q.labels = keep(held)
+	if err := writeAnchors(t.Context(), env, w, data, q); err != nil {
+		t.Fatal(err)
+	}
+	anchors, shape, err := artifacts.ReadNPY[float32](filepath.Join(out, "anchors.npy"))
+	if err != nil || !slices.Equal(shape, []int{3, 4}) {
+		t.Fatalf("anchors.npy: %v %v", shape, err)
+	}
+	// Class 2's anchor: the mean embedding of 30 of its images.
+	var rows []int
+	for i, l := range data.labels {
+		if l == 2 {
+			rows = append(rows, i)
+		}
+	}
+	rows = spread(rows, 30)
+	x := make([]float32, len(rows)*data.pixels)
+	for i, r := range rows {
+		data.image(int64(r), x[i*data.pixels:(i+1)*data.pixels])
+	}
+	emb := model.Embed(w, x, len(rows))
+	for j := range 4 {
+		var sum float64
+		for i := range rows {
+			sum += float64(emb[i*4+j])
+		}
+		if got := float64(anchors[2*4+j]); math.Abs(got-sum/float64(len(rows))) > 1e-6 {
+			t.Errorf("class 2's anchor[%d] = %v, want %v", j, got, sum/float64(len(rows)))
+		}
+	}
+	th, err := scoring.ReadThresholds(filepath.Join(out, "thresholds.json"))
+	if err != nil || th.PerClass[2].Source != "reference" || th.PerClass[2].Images != 30 || th.PerClass[0].Source != "held-out" {
+		t.Errorf("thresholds: %+v %v", th, err)
+	}
+}
