@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/siamese-pipeline/siamese/history"
 	"github.com/siamese-pipeline/siamese/internal/atomicfile"
 	"github.com/siamese-pipeline/siamese/models"
 	"github.com/siamese-pipeline/siamese/scoring"
@@ -116,12 +115,10 @@ func (a *app) scoringModel(ref string) (*scoring.Model, string, error) {
 		if err != nil {
 			return nil, "", err
 		}
-		// The preprocessing the model's images had: the last recorded
-		// run's ingest params, else pipeline.yaml's.
-		if runs, err := history.List(r.Root()); err == nil && len(runs) > 0 {
-			if params, ok := runs[len(runs)-1].Params[sp.ingest]; ok {
-				sp.pre = preprocess(params, sp.pre)
-			}
+		// The preprocessing the model's images had: the params of the
+		// ingest run that made classes.txt (its record), else pipeline.yaml's.
+		if rec, err := r.Recorded(sp.ingest); err == nil && rec != nil {
+			sp.pre = preprocess(rec.Params, sp.pre)
 		}
 		m, err := scoring.Open(sp.files, sp.pre)
 		if err != nil {
