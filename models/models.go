@@ -230,7 +230,9 @@ func digest(files []Source) (string, error) {
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// List returns the promoted models, oldest first.
+// List returns the promoted models, oldest first. Directories without a
+// manifest are not models and are left out; a manifest that cannot be
+// read is an error.
 func List(root string) ([]*Model, error) {
 	area := filepath.Join(root, Dir)
 	entries, err := os.ReadDir(area)
@@ -245,6 +247,9 @@ func List(root string) ([]*Model, error) {
 	for _, e := range entries {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
+		}
+		if _, err := os.Stat(filepath.Join(area, e.Name(), ManifestFile)); errors.Is(err, os.ErrNotExist) {
+			continue // not a promoted model: someone else's directory
 		}
 		m, err := read(filepath.Join(area, e.Name()))
 		if err != nil {

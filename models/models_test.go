@@ -95,6 +95,20 @@ func TestPromote(t *testing.T) {
 			t.Errorf("Find(%q): %v, want %q", ref, err, want)
 		}
 	}
+	// A directory that is not a model is left out, and left alone.
+	if err := os.MkdirAll(filepath.Join(root, Dir, "notes"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if all, err := List(root); err != nil || len(all) != 2 {
+		t.Errorf("with a stray directory: %d models, %v", len(all), err)
+	}
+	if err := os.WriteFile(filepath.Join(root, Dir, "run-d", ManifestFile), []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := List(root); err == nil || !strings.Contains(err.Error(), "run-d") {
+		t.Errorf("a broken manifest: %v", err)
+	}
+	os.RemoveAll(filepath.Join(root, Dir, "notes"))
 	entries, _ := os.ReadDir(filepath.Join(root, Dir))
 	for _, e := range entries {
 		if strings.HasPrefix(e.Name(), ".") {
