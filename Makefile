@@ -30,6 +30,7 @@ bench:
 	scripts/setup.sh bench
 	$(MAKE) build
 	/usr/bin/python3 bench/bench.py
+	/usr/bin/python3 bench/score.py
 
 # make fuzz   run each fuzz target for FUZZTIME (make test runs their seed corpora)
 FUZZTIME ?= 30s

@@ -259,6 +259,7 @@ func buildTree(t *testing.T) *tree {
 		t.Fatalf("the fake model is too bad or too good (ROC AUC %.3f, accuracy %.3f): tune the test data", auc, acc)
 	}
 	writeJSON(t, filepath.Join(dir, "evaluate/metrics.json"), m)
+	writeAnchors(t, dir, emb[0], embClass)
 	return &tree{dir: dir, metrics: m}
 }
 

@@ -224,6 +224,7 @@ func TestEndToEnd(t *testing.T) {
 			"X_train.npy": "float64 (1900, 3, 784)", "X_test.npy": "float64 (100, 3, 784)",
 			"train_rows.npy": "int64 (1900,)", "test_rows.npy": "int64 (100,)",
 			"W0.npy": "float32 (784, 512)", "b2.npy": "float32 (128,)",
+			"anchors.npy": "float32 (10, 128)",
 		}
 		script := "import sys, numpy as np\nfor f in sys.argv[1:]:\n    a = np.load(f)\n    print(f, a.dtype, a.shape)\n"
 		got, err := exec.Command(python, append([]string{"-c", script}, npys...)...).CombinedOutput()
@@ -292,6 +293,8 @@ np.save(out, x)
 			t.Fatalf("%v\n%s", err, got)
 		}
 	})
+
+	t.Run("Jupyter executes the notebook", func(t *testing.T) { executeNotebook(t, root) })
 
 	t.Run("Node's apache-arrow reads every table", func(t *testing.T) {
 		reader, err := filepath.Abs("../../interop/read_arrow.mjs")

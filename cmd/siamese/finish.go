@@ -104,7 +104,7 @@ func (a *app) finish(r *runner.Runner, rep *runner.Report, runErr error) error {
 		return fmt.Errorf("report: %w", err)
 	}
 	r.Log.Info("run recorded", "run", run.ID, "outcome", run.Outcome, "report", page)
-	return gateErr
+	return a.afterRun(r, rep, run, gateErr)
 }
 
 // readMetrics reads the metrics files of the stages that declare one and

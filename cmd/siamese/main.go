@@ -90,6 +90,7 @@ Exit codes: 0 success, 1 a stage failed (or another run holds the lock),
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format: text or json")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log debug messages too")
 	root.AddCommand(a.runCmd(), a.statusCmd(), a.dagCmd(), a.runsCmd(), a.cleanCmd(), a.versionCmd())
+	root.AddCommand(a.scoreCmd(), a.modelsCmd())
 
 	err := root.ExecuteContext(ctx)
 	if err == nil {
