@@ -23,6 +23,7 @@ type dataKey struct {
 	TrainN, ValN, Dim int
 	TrainHash         uint64
 	ValHash           uint64
+	Mode              string // the training mode's settings; "" for fixed triplets
 }
 
 func hashFloats(x []float32) uint64 {
@@ -31,11 +32,6 @@ func hashFloats(x []float32) uint64 {
 		h = (h ^ uint64(math.Float32bits(v))) * 1099511628211
 	}
 	return h
-}
-
-func keyOf(train, val Triplets) dataKey {
-	return dataKey{TrainN: train.N, ValN: val.N, Dim: train.Dim,
-		TrainHash: hashFloats(train.Data), ValHash: hashFloats(val.Data)}
 }
 
 // checkpoint is everything needed to continue training after an epoch.
