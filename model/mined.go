@@ -34,6 +34,9 @@ type Batches struct {
 	Mining   Mining
 	Classes  int // P
 	PerClass int // K
+	// Mirror, if positive, is the width of the images in pixels: each
+	// drawn image is then mirrored left to right with probability 1/2.
+	Mirror int
 }
 
 // Mined trains on batches of P classes × K images drawn from images, with
@@ -49,6 +52,7 @@ type mined struct {
 	b       Batches
 	byClass [][]int32 // image rows of each class
 	plan    []int32   // rows of the prepared epoch's batches, one after the other
+	mirror  []bool    // whether each image of plan is mirrored
 	labels  []int32   // the labels of the loaded batch, read by the loss op
 }
 
@@ -80,6 +84,9 @@ func (m *mined) check(cfg Config) error {
 			present = append(present, int32(c))
 		}
 	}
+	if m.b.Mirror < 0 || (m.b.Mirror > 0 && m.im.Dim%m.b.Mirror != 0) {
+		return fmt.Errorf("model: images of %d values cannot be mirrored in rows of %d", m.im.Dim, m.b.Mirror)
+	}
 	if len(present) < m.b.Classes {
 		return fmt.Errorf("model: batches of %d classes, but the training images have %d", m.b.Classes, len(present))
 	}
@@ -92,7 +99,7 @@ func (m *mined) key() dataKey {
 		h = (h ^ uint64(l)) * 1099511628211
 	}
 	return dataKey{TrainN: m.im.N, Dim: m.im.Dim, TrainHash: h,
-		Mode: fmt.Sprintf("mined %s P=%d K=%d", m.b.Mining, m.b.Classes, m.b.PerClass)}
+		Mode: fmt.Sprintf("mined %s P=%d K=%d mirror=%d", m.b.Mining, m.b.Classes, m.b.PerClass, m.b.Mirror)}
 }
 
 func (m *mined) rows() int { return m.b.Classes * m.b.PerClass }
@@ -123,7 +130,7 @@ func (m *mined) epoch(cfg Config, e int) int {
 	}
 	pos := make([]int, len(queues))
 	batches := max(1, m.im.N/m.rows())
-	m.plan = m.plan[:0]
+	m.plan, m.mirror = m.plan[:0], m.mirror[:0]
 	for range batches {
 		// P distinct classes: a partial Fisher–Yates shuffle.
 		for i := range m.b.Classes {
@@ -136,6 +143,7 @@ func (m *mined) epoch(cfg Config, e int) int {
 					pos[c] = 0
 				}
 				m.plan = append(m.plan, queues[c][pos[c]])
+				m.mirror = append(m.mirror, m.b.Mirror > 0 && r.Uint64()&1 == 1)
 				pos[c]++
 			}
 		}
@@ -145,9 +153,20 @@ func (m *mined) epoch(cfg Config, e int) int {
 
 func (m *mined) load(n *net, b int) int {
 	rows := m.plan[b*m.rows() : (b+1)*m.rows()]
+	mirror := m.mirror[b*m.rows() : (b+1)*m.rows()]
 	d := m.im.Dim
 	for s, i := range rows {
-		copy(n.xData[s*d:(s+1)*d], m.im.Data[int(i)*d:int(i+1)*d])
+		dst, src := n.xData[s*d:(s+1)*d], m.im.Data[int(i)*d:int(i+1)*d]
+		if mirror[s] {
+			w := m.b.Mirror
+			for y := 0; y < d; y += w {
+				for x := range w {
+					dst[y+x] = src[y+w-1-x]
+				}
+			}
+		} else {
+			copy(dst, src)
+		}
 		m.labels[s] = m.im.Labels[i]
 	}
 	return len(rows)

@@ -219,3 +219,49 @@ func TestSchedules(t *testing.T) {
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9+1e-6*math.Abs(b) }
+
+// Mirrored images are loaded reversed row by row, about half of them, and
+// the same ones on a second drawing of the epoch.
+func TestMinedMirror(t *testing.T) {
+	const w, h = 3, 2
+	im := classImages(1, 40, w*h, 2)
+	cfg := smallConfig(w*h, 2)
+	m := Mined(im, Batches{Mining: BatchAll, Classes: 2, PerClass: 4, Mirror: w}).(*mined)
+	if err := m.check(cfg); err != nil {
+		t.Fatal(err)
+	}
+	n, err := m.net(InitWeights(cfg), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.close()
+	nb := m.epoch(cfg, 0)
+	first := slices.Clone(m.mirror)
+	mirrored := 0
+	for b := range nb {
+		m.load(n, b)
+		for s, r := range m.plan[b*8 : (b+1)*8] {
+			src, got := im.Data[int(r)*w*h:int(r+1)*w*h], n.xData[s*w*h:(s+1)*w*h]
+			want := slices.Clone(src)
+			if m.mirror[b*8+s] {
+				mirrored++
+				for y := range h {
+					slices.Reverse(want[y*w : (y+1)*w])
+				}
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("batch %d slot %d: loaded %v, want %v", b, s, got, want)
+			}
+		}
+	}
+	if mirrored == 0 || mirrored == len(m.plan) {
+		t.Errorf("%d of %d images mirrored", mirrored, len(m.plan))
+	}
+	m.epoch(cfg, 0)
+	if !slices.Equal(first, m.mirror) {
+		t.Error("epoch 0 drawn twice mirrors other images")
+	}
+	if err := Mined(im, Batches{Mining: BatchAll, Classes: 2, PerClass: 4, Mirror: 4}).check(cfg); err == nil {
+		t.Error("rows of 4 accepted for images of 6 values")
+	}
+}

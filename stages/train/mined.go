@@ -66,7 +66,11 @@ func (m mined) open(env *runner.Env) (model.Mode, *trainedOn, error) {
 		held = fmt.Sprintf("the %d images of the test triplets", inTest)
 	}
 	env.Log.Info("mined training images", "mining", m.mining, "images", im.N, "held_out", held)
-	mode := model.Mined(im, model.Batches{Mining: m.mining, Classes: p.Int("classes_per_batch"), PerClass: p.Int("images_per_class")})
+	b := model.Batches{Mining: m.mining, Classes: p.Int("classes_per_batch"), PerClass: p.Int("images_per_class")}
+	if p.Bool("mirror") {
+		b.Mirror = shape[len(shape)-1] // the images' width
+	}
+	mode := model.Mined(im, b)
 	return mode, &trainedOn{Rows: rows, HeldOut: held}, nil
 }
 

@@ -23,7 +23,7 @@ func TestTrainStageMined(t *testing.T) {
 			run := func() (string, []artifacts.Dense) {
 				env, out := stagetest.Env(t, New(), d.Inputs(allInputs...), map[string]any{
 					"hidden": []int{8, 4}, "epochs": 3, "lr": 0.01, "mining": mining, "classes_per_batch": 3,
-					"images_per_class": 4, "train_images": 72, "schedule": "one-cycle", "margin": 0.2})
+					"images_per_class": 4, "train_images": 72, "schedule": "one-cycle", "margin": 0.2, "mirror": mining == "batch-all"})
 				if err := New().Run(context.Background(), env); err != nil {
 					t.Fatal(err)
 				}

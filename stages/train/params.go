@@ -15,6 +15,7 @@ func minedParams() []pipeline.Param {
 		{Name: "images_per_class", Default: 16, Range: "[2, 65536]", Doc: "mined modes: images of each class in a batch (K)"},
 		{Name: "train_images", Default: 60000, Range: "[1, )",
 			Doc: "mined modes: train on the first train_images rows of images.npy (the dataset's training part), less the test triplets' images"},
+		{Name: "mirror", Default: false, Doc: "mined modes: mirror each drawn image left to right with probability 1/2"},
 		{Name: "schedule", Default: model.Constant, Choices: model.Schedules,
 			Doc: "learning rate by step: constant, cosine (warm-up, then cosine decay to 0) or one-cycle (from lr/25 up to lr, then down to lr/25e4)"},
 		{Name: "warmup", Default: 0.3, Range: "[0, 1)", Doc: "cosine, one-cycle: the fraction of the steps that warms up"},
