@@ -265,3 +265,22 @@ func TestMinedMirror(t *testing.T) {
 		t.Error("rows of 4 accepted for images of 6 values")
 	}
 }
+
+// KeepLast returns the last epoch's weights where early stopping would
+// restore an earlier, better one.
+func TestKeepLast(t *testing.T) {
+	cfg := smallConfig(12, 16, 8)
+	cfg.Epochs, cfg.Patience, cfg.LR, cfg.Seed, cfg.KeepLast = 3, 10, 3e-3, 3, true
+	train := clusterTriplets(1, 128, cfg.Input, false)
+	val := clusterTriplets(2, 64, cfg.Input, true) // gets worse as training fits train
+	res, err := Train(context.Background(), cfg, train, val, TrainOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.BestEpoch != 3 || len(res.History) != 3 {
+		t.Fatalf("best epoch %d of %d, want the last, 3", res.BestEpoch, len(res.History))
+	}
+	if got, last := Loss(res.Best, val, cfg.Margin), res.History[2].ValLoss; got != last || !(last > res.History[0].ValLoss) {
+		t.Fatalf("Best has val loss %g; the last epoch had %g, the first %g", got, last, res.History[0].ValLoss)
+	}
+}

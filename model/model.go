@@ -50,7 +50,10 @@ type Config struct {
 	Warmup   float64
 
 	Batch, Epochs, Patience int // 32, 10, 2
-	Seed                    uint64
+	// KeepLast returns the last epoch's weights instead of restoring the
+	// best epoch's (by validation loss) as Keras's restore_best_weights does.
+	KeepLast bool
+	Seed     uint64
 }
 
 // DefaultConfig returns the notebook's configuration.

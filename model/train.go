@@ -41,7 +41,7 @@ type TrainOptions struct {
 type Result struct {
 	Best      *Weights     // weights of the best epoch (restored, as Keras's restore_best_weights)
 	History   []EpochStats // all epochs run, including those before a resume
-	BestEpoch int          // 1-based; 0 if no epoch ran
+	BestEpoch int          // 1-based, the epoch of Best (the last with Config.KeepLast); 0 if no epoch ran
 	Resumed   bool         // whether training continued from a checkpoint
 	Stopped   bool         // whether early stopping ended training
 }
@@ -111,6 +111,9 @@ func Fit(ctx context.Context, cfg Config, mode Mode, val Triplets, opt TrainOpti
 		res.Best = ck.Best.Clone()
 		res.History = append([]EpochStats(nil), ck.History...)
 		res.BestEpoch = ck.BestEpoch
+		if cfg.KeepLast {
+			res.BestEpoch = ck.Epoch
+		}
 		res.Stopped = ck.Stopped
 		return res
 	}
@@ -157,7 +160,7 @@ func Fit(ctx context.Context, cfg Config, mode Mode, val Triplets, opt TrainOpti
 		st.Seconds = time.Since(start).Seconds()
 
 		ck.Wait, ck.BestLoss, ck.BestEpoch, ck.Stopped = earlyStop(ck.Wait, ck.BestLoss, ck.BestEpoch, monitor, epoch, cfg.Patience)
-		if ck.BestEpoch == epoch+1 {
+		if ck.BestEpoch == epoch+1 || cfg.KeepLast {
 			if err := ck.Best.CopyFrom(cur); err != nil {
 				return finish(), err
 			}

@@ -23,7 +23,7 @@ func TestTrainStageMined(t *testing.T) {
 			run := func() (string, []artifacts.Dense) {
 				env, out := stagetest.Env(t, New(), d.Inputs(allInputs...), map[string]any{
 					"hidden": []int{8, 4}, "epochs": 3, "lr": 0.01, "mining": mining, "classes_per_batch": 3,
-					"images_per_class": 4, "train_images": 72, "schedule": "one-cycle", "margin": 0.2, "mirror": mining == "batch-all"})
+					"images_per_class": 4, "train_images": 72, "schedule": "one-cycle", "margin": 0.2, "mirror": mining == "batch-all", "restore": "last"})
 				if err := New().Run(context.Background(), env); err != nil {
 					t.Fatal(err)
 				}
@@ -64,7 +64,8 @@ func TestTrainStageMined(t *testing.T) {
 			}
 			data, _ := os.ReadFile(filepath.Join(out, "model", "model.json"))
 			if err := json.Unmarshal(data, &m); err != nil || m.Training["mining"] != mining ||
-				m.Training["train_images"] != TrainImagesFile || m.Training["held_out"] == "" {
+				m.Training["train_images"] != TrainImagesFile || m.Training["held_out"] == "" ||
+				m.Training["best_epoch"] != m.Training["epochs_run"] { // restore: last
 				t.Errorf("model.json training %v (%v)", m.Training, err)
 			}
 			if _, again := run(); !slices.Equal(again[0].W, layers[0].W) {

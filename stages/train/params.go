@@ -18,6 +18,8 @@ func minedParams() []pipeline.Param {
 		{Name: "mirror", Default: false, Doc: "mined modes: mirror each drawn image left to right with probability 1/2"},
 		{Name: "schedule", Default: model.Constant, Choices: model.Schedules,
 			Doc: "learning rate by step: constant, cosine (warm-up, then cosine decay to 0) or one-cycle (from lr/25 up to lr, then down to lr/25e4)"},
+		{Name: "restore", Default: "best", Choices: []string{"best", "last"},
+			Doc: "the weights kept: the best epoch's by validation loss (Keras's restore_best_weights), or the last epoch's"},
 		{Name: "warmup", Default: 0.3, Range: "[0, 1)", Doc: "cosine, one-cycle: the fraction of the steps that warms up"},
 	}
 }

@@ -44,7 +44,7 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 	cfg := model.DefaultConfig()
 	cfg.Hidden, cfg.Margin, cfg.LR = p.Ints("hidden"), float32(p.Float("margin")), p.Float("lr")
 	cfg.Batch, cfg.Epochs, cfg.Patience, cfg.Seed = p.Int("batch"), p.Int("epochs"), p.Int("patience"), uint64(p.Int("seed"))
-	cfg.Schedule, cfg.Warmup = p.String("schedule"), p.Float("warmup")
+	cfg.Schedule, cfg.Warmup, cfg.KeepLast = p.String("schedule"), p.Float("warmup"), p.String("restore") == "last"
 
 	how, err := modeFor(p.String("mining"))
 	if err != nil {
