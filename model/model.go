@@ -14,6 +14,12 @@
 // first layer's input gradient is never computed. Ops own their output
 // buffers, so a step allocates next to nothing.
 //
+// Training modes (mode.go). Fit's loop is the same for every Mode: Fixed
+// trains on fixed triplets as above (Train); Mined (mined.go) trains on
+// batches of P classes × K labelled images, each row one image, with the
+// loss over the triplets mined inside the batch (mining.go, batch-all,
+// batch-hard or semi-hard), also one fused op with a hand-written gradient.
+//
 // Optimiser. Adam is ours (a gorgonia Solver) with Keras's update and
 // exposed state; its inner loop is an AVX2 kernel on amd64, bit-identical to
 // the scalar Go reference.
