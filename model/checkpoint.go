@@ -34,6 +34,15 @@ func hashFloats(x []float32) uint64 {
 	return h
 }
 
+// keyOf is the key of training on fixed triplets train, validating on val.
+func keyOf(train, val Triplets) dataKey { return Fixed(train).key().withVal(val) }
+
+// withVal adds the validation set to a mode's key.
+func (k dataKey) withVal(val Triplets) dataKey {
+	k.ValN, k.ValHash = val.N, hashFloats(val.Data)
+	return k
+}
+
 // checkpoint is everything needed to continue training after an epoch.
 type checkpoint struct {
 	Version   int

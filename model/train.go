@@ -86,8 +86,7 @@ func Fit(ctx context.Context, cfg Config, mode Mode, val Triplets, opt TrainOpti
 		return nil, fmt.Errorf("model: validation dimension %d, config Input %d", val.Dim, cfg.Input)
 	}
 
-	key := mode.key()
-	key.ValN, key.ValHash = val.N, hashFloats(val.Data)
+	key := mode.key().withVal(val)
 	ck := &checkpoint{Version: checkpointVersion, Config: cfg, Data: key, BestLoss: math.Inf(1)}
 	res := &Result{}
 	if opt.CheckpointDir != "" {
@@ -134,12 +133,15 @@ func Fit(ctx context.Context, cfg Config, mode Mode, val Triplets, opt TrainOpti
 		var seen int
 		for b := 0; b < batches; b++ {
 			if err := ctx.Err(); err != nil {
-				return finish(), fmt.Errorf("model: training interrupted in epoch %d: %w", epoch+1, err)
+				return finish(), &InterruptedError{Epoch: epoch + 1, Err: err}
 			}
 			size := mode.load(n, b)
 			loss, err := n.run()
 			if err != nil {
 				return finish(), fmt.Errorf("model: epoch %d batch %d: %w", epoch+1, b+1, err)
+			}
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				return finish(), &NaNLossError{Epoch: epoch + 1, Batch: b + 1, Loss: loss}
 			}
 			adam.LR = cfg.lrAt(adam.State.T, cfg.Epochs*batches)
 			if err := adam.Step(n.vgs); err != nil {
@@ -150,6 +152,9 @@ func Fit(ctx context.Context, cfg Config, mode Mode, val Triplets, opt TrainOpti
 			if opt.OnBatch != nil {
 				opt.OnBatch(b+1, batches, sum/float64(seen))
 			}
+		}
+		if err := checkFinite(cur, epoch+1); err != nil {
+			return finish(), err
 		}
 		st := EpochStats{Epoch: epoch + 1, Loss: sum / float64(seen), ValLoss: math.NaN()}
 		monitor := st.Loss

@@ -31,6 +31,10 @@ type Pipeline struct {
 	Stages []*Stage
 	// Gate holds the quality thresholds checked after a run, if any.
 	Gate []Threshold
+	// Models configures the promoted models; Monitoring where the last
+	// run is reported.
+	Models     Models
+	Monitoring Monitoring
 
 	byName map[string]*Stage
 }
@@ -111,7 +115,7 @@ func Parse(file string, data []byte, cat Catalog) (*Pipeline, error) {
 	if top.Kind != yaml.MappingNode {
 		return nil, fail(top, "want a mapping with a 'stages' key, got %s", describe(top))
 	}
-	p := &Pipeline{File: file, Root: DefaultRoot, byName: map[string]*Stage{}}
+	p := &Pipeline{File: file, Root: DefaultRoot, byName: map[string]*Stage{}, Models: Models{Keep: DefaultKeep}}
 	var stages *yaml.Node
 	err := eachKey(top, fail, func(key, val *yaml.Node) error {
 		switch key.Value {
@@ -131,8 +135,18 @@ func Parse(file string, data []byte, cat Catalog) (*Pipeline, error) {
 				return err
 			}
 			p.Gate = gate
+		case "models":
+			var err error
+			if p.Models, err = parseModels(val, fail); err != nil {
+				return err
+			}
+		case "monitoring":
+			var err error
+			if p.Monitoring, err = parseMonitoring(val, fail); err != nil {
+				return err
+			}
 		default:
-			return fail(key, "unknown key %q (want artifacts, stages or gate)", key.Value)
+			return fail(key, "unknown key %q (want artifacts, stages, gate, models or monitoring)", key.Value)
 		}
 		return nil
 	})

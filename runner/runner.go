@@ -107,8 +107,12 @@ func (r *Runner) Run(ctx context.Context, opt Options) (*Report, error) {
 		defer l.release()
 		_ = os.RemoveAll(filepath.Join(r.Root(), internalDir, "tmp")) // left by killed runs
 	}
+	r.warnDamagedRecords(opt.DryRun)
 	decisions, err := r.plan(opt)
 	if err != nil {
+		return rep, err
+	}
+	if err := r.checkResources(decisions); err != nil {
 		return rep, err
 	}
 	results := make([]Result, len(decisions))
@@ -128,6 +132,7 @@ func (r *Runner) Run(ctx context.Context, opt Options) (*Report, error) {
 		return rep, nil
 	}
 	err = r.execute(ctx, decisions, results, opt.Jobs)
+	err = interrupted(ctx, err, results)
 	if opt.Finish != nil {
 		rep.End = time.Now()
 		err = errors.Join(err, opt.Finish(rep, err))

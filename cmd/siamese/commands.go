@@ -31,6 +31,9 @@ whose outputs are missing or were edited, and everything downstream of it.
                                        say what would run, and why`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, args []string) error {
+			if opt.Jobs < 1 {
+				return usageError{fmt.Errorf("--jobs %d: want at least 1", opt.Jobs)}
+			}
 			r, err := a.load(sets)
 			if err != nil {
 				return err
