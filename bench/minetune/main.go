@@ -12,8 +12,8 @@ package main
 import (
 	"context"
 	"flag"
-	"math/rand/v2"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"time"
 
