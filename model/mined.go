@@ -58,12 +58,11 @@ type mined struct {
 
 const minedStream = 0x2545f4914f6cdd1d
 
-func (m *mined) check(cfg Config) error {
+func (m *mined) Dim() int { return m.im.Dim }
+
+func (m *mined) check(Config) error {
 	if err := m.im.Check(); err != nil {
 		return fmt.Errorf("train set: %w", err)
-	}
-	if m.im.Dim != cfg.Input {
-		return fmt.Errorf("model: image dimension %d, config Input %d", m.im.Dim, cfg.Input)
 	}
 	if !m.b.Mining.valid() {
 		return fmt.Errorf("model: unknown mining %q", m.b.Mining)

@@ -82,8 +82,8 @@ func Fit(ctx context.Context, cfg Config, mode Mode, val Triplets, opt TrainOpti
 	if err := val.Check(); err != nil && !(val.N == 0 && len(val.Data) == 0) {
 		return nil, fmt.Errorf("validation set: %w", err)
 	}
-	if val.N > 0 && val.Dim != cfg.Input {
-		return nil, fmt.Errorf("model: validation dimension %d, config Input %d", val.Dim, cfg.Input)
+	if mode.Dim() != cfg.Input || (val.N > 0 && val.Dim != cfg.Input) {
+		return nil, fmt.Errorf("model: data dimension %d/%d, config Input %d", mode.Dim(), val.Dim, cfg.Input)
 	}
 
 	key := mode.key().withVal(val)

@@ -60,7 +60,7 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	cfg.Input = val.Dim
+	cfg.Input = mode.Dim()
 	checkpoints, err := env.StateDir()
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
