@@ -25,6 +25,7 @@ type dataKey struct {
 	TrainN, ValN, Dim int
 	TrainHash         uint64
 	ValHash           uint64
+	Mode              string // the training mode's settings; "" for fixed triplets
 }
 
 // hashFloats is the xxh3 hash of x's bytes (in this machine's byte order),
@@ -35,9 +36,13 @@ func hashFloats(x []float32) uint64 {
 	return xxh3.HashSeed(b, uint64(len(x)))
 }
 
-func keyOf(train, val Triplets) dataKey {
-	return dataKey{TrainN: train.N, ValN: val.N, Dim: train.Dim,
-		TrainHash: hashFloats(train.Data), ValHash: hashFloats(val.Data)}
+// keyOf is the key of training on fixed triplets train, validating on val.
+func keyOf(train, val Triplets) dataKey { return Fixed(train).key().withVal(val) }
+
+// withVal adds the validation set to a mode's key.
+func (k dataKey) withVal(val Triplets) dataKey {
+	k.ValN, k.ValHash = val.N, hashFloats(val.Data)
+	return k
 }
 
 // checkpoint is everything needed to continue training after an epoch.

@@ -42,6 +42,12 @@ func (pg paramGrad) Grad() (G.Value, error) {
 }
 
 func newNet(w *Weights, b int, margin float32) (n *net, err error) {
+	return buildNet(w, 3*b, func(st *batchState) G.Op { return newTripletLossOp(b, w.OutputDim(), margin, st) })
+}
+
+// buildNet builds the network for batches of rows input rows, with the
+// loss op that loss returns (which reports into st) on the embeddings.
+func buildNet(w *Weights, rows int, loss func(st *batchState) G.Op) (n *net, err error) {
 	if err := w.Check(); err != nil {
 		return nil, err
 	}
@@ -50,9 +56,8 @@ func newNet(w *Weights, b int, margin float32) (n *net, err error) {
 			n, err = nil, fmt.Errorf("model: building graph: %v", r)
 		}
 	}()
-	rows := 3 * b
 	g := G.NewGraph()
-	n = &net{g: g, st: &batchState{}, b: b, dim: w.InputDim()}
+	n = &net{g: g, st: &batchState{}, b: rows / 3, dim: w.InputDim()}
 	n.xData = make([]float32, rows*n.dim)
 	n.x = G.NewMatrix(g, G.Float32, G.WithShape(rows, n.dim), G.WithName("x"),
 		G.WithValue(tensor.New(tensor.WithShape(rows, n.dim), tensor.WithBacking(n.xData))))
@@ -71,7 +76,7 @@ func newNet(w *Weights, b int, margin float32) (n *net, err error) {
 		}
 	}
 	n.embed = h
-	if n.cost, err = G.ApplyOp(newTripletLossOp(b, w.OutputDim(), margin, n.st), h); err != nil {
+	if n.cost, err = G.ApplyOp(loss(n.st), h); err != nil {
 		return nil, err
 	}
 	if n.grads, err = G.Grad(n.cost, n.params...); err != nil {

@@ -14,6 +14,12 @@
 // first layer's input gradient is never computed. Ops own their output
 // buffers, so a step allocates next to nothing.
 //
+// Training modes (mode.go). Fit's loop is the same for every Mode: Fixed
+// trains on fixed triplets as above (Train); Mined (mined.go) trains on
+// batches of P classes × K labelled images, each row one image, with the
+// loss over the triplets mined inside the batch (mining.go, batch-all,
+// batch-hard or semi-hard), also one fused op with a hand-written gradient.
+//
 // Optimiser. Adam is ours (a gorgonia Solver) with Keras's update and
 // exposed state; its inner loop is an AVX2 kernel on amd64, bit-identical to
 // the scalar Go reference.
@@ -43,9 +49,17 @@ type Config struct {
 	Margin float32 // triplet margin, 0.4
 
 	LR, Beta1, Beta2, Epsilon float64 // Adam: 3e-5, 0.9, 0.999, 1e-7
+	// Schedule varies the learning rate by step (schedule.go): Constant
+	// (the notebook's), Cosine or OneCycle, warming up over the first
+	// Warmup (a fraction) of the steps.
+	Schedule string
+	Warmup   float64
 
 	Batch, Epochs, Patience int // 32, 10, 2
-	Seed                    uint64
+	// KeepLast returns the last epoch's weights instead of restoring the
+	// best epoch's (by validation loss) as Keras's restore_best_weights does.
+	KeepLast bool
+	Seed     uint64
 }
 
 // DefaultConfig returns the notebook's configuration.
@@ -58,6 +72,7 @@ func DefaultConfig() Config {
 		Beta1:    0.9,
 		Beta2:    0.999,
 		Epsilon:  1e-7,
+		Schedule: Constant,
 		Batch:    32,
 		Epochs:   10,
 		Patience: 2,
@@ -78,6 +93,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("model: Epochs and Patience must not be negative")
 	case !(c.LR > 0) || c.Beta1 < 0 || c.Beta1 >= 1 || c.Beta2 < 0 || c.Beta2 >= 1 || !(c.Epsilon >= 0):
 		return fmt.Errorf("model: bad Adam parameters lr=%g beta1=%g beta2=%g eps=%g", c.LR, c.Beta1, c.Beta2, c.Epsilon)
+	}
+	if err := checkSchedule(c); err != nil {
+		return err
 	}
 	for i, h := range c.Hidden {
 		if h <= 0 {

@@ -41,7 +41,7 @@ type TrainOptions struct {
 type Result struct {
 	Best      *Weights     // weights of the best epoch (restored, as Keras's restore_best_weights)
 	History   []EpochStats // all epochs run, including those before a resume
-	BestEpoch int          // 1-based; 0 if no epoch ran
+	BestEpoch int          // 1-based, the epoch of Best (the last with Config.KeepLast); 0 if no epoch ran
 	Resumed   bool         // whether training continued from a checkpoint
 	Stopped   bool         // whether early stopping ended training
 }
@@ -68,23 +68,25 @@ func permutation(seed uint64, epoch, n int) []int {
 // It honours ctx between batches; when interrupted it returns the result so
 // far (Best may be nil) together with ctx's error.
 func Train(ctx context.Context, cfg Config, train, val Triplets, opt TrainOptions) (*Result, error) {
+	return Fit(ctx, cfg, Fixed(train), val, opt)
+}
+
+// Fit is Train for any training mode: the mode's batches, the same loop.
+func Fit(ctx context.Context, cfg Config, mode Mode, val Triplets, opt TrainOptions) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if err := train.Check(); err != nil {
-		return nil, fmt.Errorf("train set: %w", err)
+	if err := mode.check(cfg); err != nil {
+		return nil, err
 	}
 	if err := val.Check(); err != nil && !(val.N == 0 && len(val.Data) == 0) {
 		return nil, fmt.Errorf("validation set: %w", err)
 	}
-	if train.N == 0 {
-		return nil, fmt.Errorf("model: empty training set")
-	}
-	if train.Dim != cfg.Input || (val.N > 0 && val.Dim != cfg.Input) {
-		return nil, fmt.Errorf("model: data dimension %d/%d, config Input %d", train.Dim, val.Dim, cfg.Input)
+	if mode.Dim() != cfg.Input || (val.N > 0 && val.Dim != cfg.Input) {
+		return nil, fmt.Errorf("model: data dimension %d/%d, config Input %d", mode.Dim(), val.Dim, cfg.Input)
 	}
 
-	key := keyOf(train, val)
+	key := mode.key().withVal(val)
 	ck := &checkpoint{Version: checkpointVersion, Config: cfg, Data: key, BestLoss: math.Inf(1)}
 	res := &Result{}
 	if opt.CheckpointDir != "" {
@@ -108,6 +110,9 @@ func Train(ctx context.Context, cfg Config, train, val Triplets, opt TrainOption
 		res.Best = ck.Best.Clone()
 		res.History = append([]EpochStats(nil), ck.History...)
 		res.BestEpoch = ck.BestEpoch
+		if cfg.KeepLast {
+			res.BestEpoch = ck.Epoch
+		}
 		res.Stopped = ck.Stopped
 		return res
 	}
@@ -115,7 +120,7 @@ func Train(ctx context.Context, cfg Config, train, val Triplets, opt TrainOption
 		return finish(), nil
 	}
 
-	n, err := newNet(cur, cfg.Batch, cfg.Margin)
+	n, err := mode.net(cur, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -123,18 +128,16 @@ func Train(ctx context.Context, cfg Config, train, val Triplets, opt TrainOption
 
 	saver := &checkpointWriter{dir: opt.CheckpointDir}
 	defer saver.wait() // returns after the last checkpoint is written, whatever the outcome
-	batches := (train.N + cfg.Batch - 1) / cfg.Batch
 	for epoch := ck.Epoch; epoch < cfg.Epochs; epoch++ {
 		start := time.Now()
-		perm := permutation(cfg.Seed, epoch, train.N)
+		batches := mode.epoch(cfg, epoch)
 		var sum float64
 		var seen int
 		for b := 0; b < batches; b++ {
 			if err := ctx.Err(); err != nil {
 				return finish(), &InterruptedError{Epoch: epoch + 1, Err: err}
 			}
-			idx := perm[b*cfg.Batch : min(train.N, (b+1)*cfg.Batch)]
-			n.load(train, idx)
+			size := mode.load(n, b)
 			loss, err := n.run()
 			if err != nil {
 				return finish(), fmt.Errorf("model: epoch %d batch %d: %w", epoch+1, b+1, err)
@@ -142,11 +145,12 @@ func Train(ctx context.Context, cfg Config, train, val Triplets, opt TrainOption
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
 				return finish(), &NaNLossError{Epoch: epoch + 1, Batch: b + 1, Loss: loss}
 			}
+			adam.LR = cfg.lrAt(adam.State.T, cfg.Epochs*batches)
 			if err := adam.Step(n.vgs); err != nil {
 				return finish(), err
 			}
-			sum += loss * float64(len(idx))
-			seen += len(idx)
+			sum += loss * float64(size)
+			seen += size
 			if opt.OnBatch != nil {
 				opt.OnBatch(b+1, batches, sum/float64(seen))
 			}
@@ -163,7 +167,7 @@ func Train(ctx context.Context, cfg Config, train, val Triplets, opt TrainOption
 		st.Seconds = time.Since(start).Seconds()
 
 		ck.Wait, ck.BestLoss, ck.BestEpoch, ck.Stopped = earlyStop(ck.Wait, ck.BestLoss, ck.BestEpoch, monitor, epoch, cfg.Patience)
-		if ck.BestEpoch == epoch+1 {
+		if ck.BestEpoch == epoch+1 || cfg.KeepLast {
 			if err := ck.Best.CopyFrom(cur); err != nil {
 				return finish(), err
 			}

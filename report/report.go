@@ -73,6 +73,7 @@ type view struct {
 	Stages         []stageRow
 	StageSeconds   string
 	PerClass       *perClassTable
+	Trained        *trained
 	Images         []imageView
 	Notes          []string
 	Params         []paramGroup
@@ -240,6 +241,7 @@ func build(in Input) *view {
 	}
 	v.Stages, v.StageSeconds = stageRows(r.Stages)
 	v.PerClass = perClass(in.Metrics)
+	v.Trained = trainedBy(in.Metrics)
 	v.Images, v.Notes = images(in.Images)
 	v.Params = params(r, p)
 	if p != nil {
@@ -492,4 +494,17 @@ func params(r, p *history.Run) []paramGroup {
 		groups = append(groups, g)
 	}
 	return groups
+}
+
+// trained is how the model was trained and which images it never saw:
+// metrics.json's "mining" and "held_out".
+type trained struct{ Mining, HeldOut string }
+
+func trainedBy(m map[string]any) *trained {
+	mining, _ := m["mining"].(string)
+	held, _ := m["held_out"].(string)
+	if mining == "" && held == "" {
+		return nil
+	}
+	return &trained{Mining: mining, HeldOut: held}
 }

@@ -64,7 +64,8 @@ func sample() (cur, prev *history.Run, metrics map[string]any) {
 		pc = append(pc, map[string]any{"class": float64(i), "name": n,
 			"anomaly_auroc_mean_embedding": 0.80 + 0.019*float64(i), "anomaly_auroc_mean_image": 0.7 + 0.01*float64(i)})
 	}
-	raw, _ := json.Marshal(map[string]any{"roc_auc": 0.97123, "test_triplets": 1500, "per_class": pc})
+	raw, _ := json.Marshal(map[string]any{"roc_auc": 0.97123, "test_triplets": 1500, "per_class": pc,
+		"mining": "batch-all", "held_out": "images 60000 to 69999 & the test triplets'"})
 	json.Unmarshal(raw, &metrics) // as the caller reads metrics.json
 	return cur, prev, metrics
 }
@@ -203,6 +204,9 @@ func checkContent(t *testing.T, doc string) {
 func TestWrite(t *testing.T) {
 	_, doc := render(t, t.TempDir())
 	checkContent(t, doc)
+	if want := `id="trained-by">Trained by <code>batch-all</code>; never trained on: images 60000 to 69999 &amp; the test triplets&#39;.</p>`; !strings.Contains(doc, want) {
+		t.Errorf("report lacks %s", want)
+	}
 	// Nothing to load: every src and href is a data: URI or a fragment.
 	for _, m := range regexp.MustCompile(`(?i)\b(src|href|action|srcset|poster)\s*=\s*"([^"]*)"`).FindAllStringSubmatch(doc, -1) {
 		if !strings.HasPrefix(m[2], "data:") && !strings.HasPrefix(m[2], "#") {
@@ -228,7 +232,7 @@ func TestWriteMinimal(t *testing.T) {
 			t.Errorf("minimal report lacks %q", frag)
 		}
 	}
-	for _, frag := range []string{`id="per-class"`, `id="changes"`, `id="plots"`, `id="gate"`} {
+	for _, frag := range []string{`id="per-class"`, `id="changes"`, `id="plots"`, `id="gate"`, `id="trained-by"`} {
 		if strings.Contains(doc, frag) {
 			t.Errorf("minimal report has %q", frag)
 		}

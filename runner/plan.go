@@ -126,10 +126,11 @@ func (pl *planner) depFiles(s *pipeline.Stage) ([]File, error) {
 }
 
 // checkInputs makes sure that the inputs a running stage takes from deps
-// that this run does not run are on disk.
+// that this run does not run are on disk; the first missing one, in the
+// order its Spec lists them, is the error.
 func (pl *planner) checkInputs(s *pipeline.Stage) error {
-	for _, ref := range s.Inputs {
-		if !pl.runs[ref.Dep] {
+	for _, name := range s.Spec.Inputs {
+		if ref := s.Inputs[name]; !pl.runs[ref.Dep] {
 			if _, err := pl.depFile(s, ref); err != nil {
 				return err
 			}

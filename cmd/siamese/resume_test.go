@@ -26,6 +26,11 @@ func resumeArgs(src, root string) []string {
 // epoch of training, reruns it, and checks that training resumed from its
 // checkpoint and ended with the weights of an uninterrupted run.
 func TestTrainKilledAndResumed(t *testing.T) {
+	killAndResume(t, resumeArgs)
+}
+
+// killAndResume is TestTrainKilledAndResumed for the pipeline args gives.
+func killAndResume(t *testing.T, resumeArgs func(src, root string) []string) {
 	if os.Getenv("SIAMESE_RESUME_HELPER") != "" {
 		return
 	}

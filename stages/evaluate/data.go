@@ -19,6 +19,7 @@ type data struct {
 	// Triplet rows of triplets.arrow: the images of each triplet, and its class.
 	anchor, positive, negative, class []int64
 	trainRows, testRows               []int64
+	trained                           *trained // how the model was trained, from model.json
 }
 
 func loadData(env *runner.Env) (*data, error) {

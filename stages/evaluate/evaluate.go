@@ -22,7 +22,7 @@ func New() runner.Stage { return stage{} }
 
 func (stage) Spec() pipeline.Spec {
 	return pipeline.Spec{
-		Version: "4",
+		Version: "5",
 		Params: []pipeline.Param{
 			{Name: "queries", Default: 10000, Doc: "most unused images to score retrieval and anomaly metrics on", Range: "[1, )"},
 			{Name: "pca_points", Default: 3000, Doc: "embeddings shown in embedding_pca.png", Range: "[2, )"},
@@ -47,6 +47,10 @@ type Metrics struct {
 	PRAUC          float64 `json:"pr_auc"` // average precision
 	BestAccuracy   float64 `json:"best_accuracy"`
 	BestThreshold  float64 `json:"best_threshold"`
+	// Mining is how the model was trained (train.mining); HeldOut says
+	// which images no training step used.
+	Mining  string `json:"mining"`
+	HeldOut string `json:"held_out"`
 	// Retrieval is absent when no image is left that training did not
 	// use, or when the triplets are not those triplets.arrow describes.
 	*Retrieval
@@ -92,6 +96,10 @@ func run(ctx context.Context, env *runner.Env) error {
 	if err != nil {
 		return fmt.Errorf("evaluate: %w", err)
 	}
+	if d.trained, err = readTrained(env.In("model/"), len(d.labels)); err != nil {
+		return fmt.Errorf("evaluate: %w", err)
+	}
+	m.Mining, m.HeldOut = d.trained.Mining, d.trained.HeldOut
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -119,7 +127,7 @@ func run(ctx context.Context, env *runner.Env) error {
 	if err != nil {
 		return err
 	}
-	env.Log.Info("metrics", "binary_accuracy", m.BinaryAccuracy, "roc_auc", m.ROCAUC)
+	env.Log.Info("metrics", "mining", m.Mining, "binary_accuracy", m.BinaryAccuracy, "roc_auc", m.ROCAUC)
 	return os.WriteFile(env.Out("metrics.json"), append(data, '\n'), 0o644)
 }
 

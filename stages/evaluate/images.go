@@ -108,15 +108,13 @@ func embedImages(ctx context.Context, w *model.Weights, d *data, rows []int) ([]
 	return emb, labels, sums, nil
 }
 
-// splitImages returns the rows of images.npy that training triplets used,
-// and up to limit evenly spread rows of those they did not.
+// splitImages returns the rows of images.npy that training used (the
+// model's training images, else those of the training triplets), and up
+// to limit evenly spread rows of those it did not.
 func splitImages(d *data, limit int) (ref, query []int, err error) {
-	used := make([]bool, len(d.labels))
-	for _, t := range d.trainRows {
-		if t < 0 || t >= int64(len(d.anchor)) {
-			return nil, nil, fmt.Errorf("training triplet %d is not in triplets.arrow", t)
-		}
-		used[d.anchor[t]], used[d.positive[t]], used[d.negative[t]] = true, true, true
+	used, err := d.trainingImages()
+	if err != nil {
+		return nil, nil, err
 	}
 	var unused []int
 	for i, u := range used {

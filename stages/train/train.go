@@ -23,7 +23,7 @@ func (stage) Spec() pipeline.Spec {
 	def := model.DefaultConfig()
 	return pipeline.Spec{
 		Version: "1",
-		Params: []pipeline.Param{
+		Params: append([]pipeline.Param{
 			{Name: "hidden", Default: def.Hidden, Doc: "layer sizes; the last is the embedding size", Range: "[1, 65536]"},
 			{Name: "margin", Default: float64(def.Margin), Doc: "triplet loss margin (cosine distances lie in [0, 2])", Range: "[0, 2]"},
 			{Name: "lr", Default: def.LR, Doc: "Adam learning rate", Range: "(0, 1]"},
@@ -31,8 +31,10 @@ func (stage) Spec() pipeline.Spec {
 			{Name: "epochs", Default: def.Epochs, Doc: "most epochs to train", Range: "[1, 100000]"},
 			{Name: "patience", Default: def.Patience, Doc: "epochs without a better validation loss before stopping", Range: "[0, )"},
 			{Name: "seed", Default: 42, Doc: "seed of the initial weights and the shuffles", Range: "[0, )"},
-		},
-		Inputs:  []string{"X_train.npy", "X_test.npy"},
+		}, minedParams()...),
+		// fixed reads X_train; the mined modes read the images, and the
+		// test triplets to hold their images out (mined.go).
+		Inputs:  []string{"X_train.npy", "X_test.npy", "images.npy", "labels.npy", "triplets.arrow", "test_rows.npy"},
 		Outputs: []string{"model/", "history.arrow", "loss.png"},
 
 		Resources: resources, // resources.go
@@ -44,8 +46,13 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 	cfg := model.DefaultConfig()
 	cfg.Hidden, cfg.Margin, cfg.LR = p.Ints("hidden"), float32(p.Float("margin")), p.Float("lr")
 	cfg.Batch, cfg.Epochs, cfg.Patience, cfg.Seed = p.Int("batch"), p.Int("epochs"), p.Int("patience"), uint64(p.Int("seed"))
+	cfg.Schedule, cfg.Warmup, cfg.KeepLast = p.String("schedule"), p.Float("warmup"), p.String("restore") == "last"
 
-	train, err := readTriplets(env.In("X_train.npy"))
+	how, err := modeFor(p.String("mining"))
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	mode, trained, err := how.open(env)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
@@ -53,14 +60,14 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	cfg.Input = train.Dim
+	cfg.Input = mode.Dim()
 	checkpoints, err := env.StateDir()
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	env.Log.Info("training", "train", train.N, "val", val.N, "blas", blas.Name(), "hidden", cfg.Hidden, "epochs", cfg.Epochs)
+	env.Log.Info("training", "mining", p.String("mining"), "val", val.N, "blas", blas.Name(), "hidden", cfg.Hidden, "epochs", cfg.Epochs)
 	bar := newProgress(env.Log, cfg.Epochs)
-	res, err := model.Train(ctx, cfg, train, val, model.TrainOptions{
+	res, err := model.Fit(ctx, cfg, mode, val, model.TrainOptions{
 		CheckpointDir: checkpoints,
 		OnCheckpointError: func(err error) {
 			env.Log.Warn("starting afresh: the checkpoint could not be read", "err", err)
@@ -75,9 +82,13 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 		env.Log.Info("resumed from a checkpoint")
 	}
 	env.Log.Info("trained", "epochs", len(res.History), "best_epoch", res.BestEpoch, "early_stop", res.Stopped)
-	if err := artifacts.WriteMLP(env.Out("model/"), dense(res.Best), map[string]any{
+	extra := map[string]any{
 		"loss": "cosine_triplet", "margin": cfg.Margin, "best_epoch": res.BestEpoch, "epochs_run": len(res.History),
-	}); err != nil {
+	}
+	if err := trained.record(env.Out("model/"), p.String("mining"), extra); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if err := artifacts.WriteMLP(env.Out("model/"), dense(res.Best), extra); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
 	return writeHistory(env.Out("history.arrow"), env.Out("loss.png"), res.History)

@@ -1,0 +1,105 @@
+package train
+
+import (
+	"fmt"
+
+	"github.com/siamese-pipeline/siamese/artifacts"
+	"github.com/siamese-pipeline/siamese/model"
+	"github.com/siamese-pipeline/siamese/runner"
+)
+
+// mined trains on batches of labelled images mined for triplets. It draws
+// from the first train_images rows of images.npy (the dataset's training
+// part), less every image of the test triplets, so that evaluate scores
+// both the test triplets and its retrieval queries on images no training
+// step saw.
+type mined struct{ mining model.Mining }
+
+func (m mined) open(env *runner.Env) (model.Mode, *trainedOn, error) {
+	p := env.Params
+	images, shape, err := artifacts.ReadNPY[uint8](env.In("images.npy"))
+	if err != nil {
+		return nil, nil, err
+	}
+	labels, _, err := artifacts.ReadNPY[uint8](env.In("labels.npy"))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(shape) < 2 || shape[0] != len(labels) || len(labels) == 0 {
+		return nil, nil, fmt.Errorf("images.npy shape %v does not fit %d labels", shape, len(labels))
+	}
+	n, pixels := len(labels), len(images)/len(labels)
+	limit := p.Int("train_images")
+	if limit > n {
+		return nil, nil, fmt.Errorf("train_images is %d, but images.npy holds %d images", limit, n)
+	}
+	test, err := testImages(env, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	im := model.Images{Dim: pixels}
+	var rows []int64
+	for i := range limit {
+		if test[i] {
+			continue
+		}
+		rows = append(rows, int64(i))
+		im.Labels = append(im.Labels, int32(labels[i]))
+	}
+	im.N = len(rows)
+	im.Data = make([]float32, im.N*pixels)
+	for k, r := range rows {
+		dst := im.Data[k*pixels : (k+1)*pixels]
+		for j, v := range images[int(r)*pixels : int(r+1)*pixels] {
+			dst[j] = float32(float64(v) / 255) // as flatten scales, then reading as float32
+		}
+	}
+	inTest := 0
+	for i := range limit {
+		if test[i] {
+			inTest++
+		}
+	}
+	held := fmt.Sprintf("images %d to %d of images.npy (%d), and the %d images of the test triplets among the first %d",
+		limit, n-1, n-limit, inTest, limit)
+	if limit == n {
+		held = fmt.Sprintf("the %d images of the test triplets", inTest)
+	}
+	env.Log.Info("mined training images", "mining", m.mining, "images", im.N, "held_out", held)
+	b := model.Batches{Mining: m.mining, Classes: p.Int("classes_per_batch"), PerClass: p.Int("images_per_class")}
+	if p.Bool("mirror") {
+		b.Mirror = shape[len(shape)-1] // the images' width
+	}
+	mode := model.Mined(im, b)
+	return mode, &trainedOn{Rows: rows, HeldOut: held}, nil
+}
+
+// testImages marks the images of images.npy that the test triplets use.
+func testImages(env *runner.Env, n int) ([]bool, error) {
+	table, err := artifacts.ReadArrow(env.In("triplets.arrow"))
+	if err != nil {
+		return nil, err
+	}
+	testRows, _, err := artifacts.ReadNPY[int64](env.In("test_rows.npy"))
+	if err != nil {
+		return nil, err
+	}
+	test := make([]bool, n)
+	for _, name := range []string{"anchor", "positive", "negative"} {
+		col, err := table.Int64(name)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range testRows {
+			if r < 0 || r >= int64(len(col)) {
+				return nil, fmt.Errorf("test_rows names triplet %d, which triplets.arrow lacks", r)
+			}
+			if img := col[r]; img < 0 || img >= int64(n) {
+				return nil, fmt.Errorf("triplets.arrow names image %d, which images.npy lacks", img)
+			} else {
+				test[img] = true
+			}
+		}
+	}
+	return test, nil
+}
