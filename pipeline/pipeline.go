@@ -31,6 +31,10 @@ type Pipeline struct {
 	Stages []*Stage
 	// Gate holds the quality thresholds checked after a run, if any.
 	Gate []Threshold
+	// Executor runs the stages: "local" (the default) or "slurm".
+	Executor string
+	// Slurm says where the Slurm executor submits its jobs.
+	Slurm Slurm
 
 	byName map[string]*Stage
 }
@@ -47,6 +51,8 @@ type Stage struct {
 	Line   int
 	// Inputs maps each input the Spec names to the dep out that holds it.
 	Inputs map[string]Input
+	// Resources are what a run of the stage needs, for the executor.
+	Resources Resources
 
 	paramLines map[string]int
 	outLines   []int
@@ -111,7 +117,7 @@ func Parse(file string, data []byte, cat Catalog) (*Pipeline, error) {
 	if top.Kind != yaml.MappingNode {
 		return nil, fail(top, "want a mapping with a 'stages' key, got %s", describe(top))
 	}
-	p := &Pipeline{File: file, Root: DefaultRoot, byName: map[string]*Stage{}}
+	p := &Pipeline{File: file, Root: DefaultRoot, Executor: "local", byName: map[string]*Stage{}}
 	var stages *yaml.Node
 	err := eachKey(top, fail, func(key, val *yaml.Node) error {
 		switch key.Value {
@@ -131,8 +137,16 @@ func Parse(file string, data []byte, cat Catalog) (*Pipeline, error) {
 				return err
 			}
 			p.Gate = gate
+		case "executor":
+			e, err := parseExecutor(val, fail)
+			p.Executor = e
+			return err
+		case "slurm":
+			sl, err := parseSlurm(val, fail)
+			p.Slurm = sl
+			return err
 		default:
-			return fail(key, "unknown key %q (want artifacts, stages or gate)", key.Value)
+			return fail(key, "unknown key %q (want artifacts, stages, gate, executor or slurm)", key.Value)
 		}
 		return nil
 	})
@@ -237,8 +251,12 @@ func parseStage(key, val *yaml.Node, cat Catalog, fail failFunc) (*Stage, error)
 				return fail(v, "stage %s: outs: want a list of paths, got %s", s.Name, describe(v))
 			}
 			outs = v
+		case "resources":
+			r, err := parseResources(s.Name, v, fail)
+			s.Resources = r
+			return err
 		default:
-			return fail(k, "stage %s: unknown key %q (want uses, desc, deps, params or outs)", s.Name, k.Value)
+			return fail(k, "stage %s: unknown key %q (want uses, desc, deps, params, outs or resources)", s.Name, k.Value)
 		}
 		return nil
 	})
