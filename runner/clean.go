@@ -27,7 +27,7 @@ func (r *Runner) Clean() error {
 			}
 		}
 	}
-	for _, d := range []string{"stages", "state", "tmp", "logs"} {
+	for _, d := range []string{"stages", "state", "tmp", "logs", "slurm"} {
 		if err := os.RemoveAll(filepath.Join(r.Root(), internalDir, d)); err != nil {
 			return err
 		}
