@@ -23,6 +23,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/siamese-pipeline/siamese/pipeline"
 	"github.com/siamese-pipeline/siamese/runner"
 )
@@ -62,6 +64,7 @@ type Executor struct {
 	command func(ctx context.Context, stdin string, name string, args ...string) (string, error)
 	// poll bounds the back-off between two squeue calls.
 	minPoll, maxPoll time.Duration
+	shown            string // the progress line on the terminal
 }
 
 var _ runner.Scheduler = (*Executor)(nil)
@@ -239,6 +242,18 @@ func (e *Executor) cancel(ctx context.Context, jobs []string) error {
 
 func (e *Executor) progress(format string, args ...any) {
 	if e.cfg.Progress != nil {
+		e.status("")
 		fmt.Fprintf(e.cfg.Progress, format+"\n", args...)
 	}
+}
+
+// status shows line as the progress line, in place, where Progress is a
+// terminal; "" clears it.
+func (e *Executor) status(line string) {
+	f, ok := e.cfg.Progress.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) || line == e.shown {
+		return
+	}
+	fmt.Fprintf(f, "\r\033[K%s", line)
+	e.shown = line
 }

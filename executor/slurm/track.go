@@ -125,8 +125,10 @@ func (e *Executor) Wait(ctx context.Context, tasks []*runner.Task) error {
 			}
 		}
 		if len(done) == len(tasks) {
+			e.status("")
 			return stageErrors(tasks)
 		}
+		e.status(summary(tasks, jobs, done))
 		if changed {
 			poll = e.minPoll
 		} else {
@@ -175,6 +177,21 @@ func (e *Executor) Ended(ctx context.Context, tasks []*runner.Task) error {
 		e.settle(ctx, t, j)
 	}
 	return nil
+}
+
+// summary is the progress line of a run: how many of its jobs are in each state.
+func summary(tasks []*runner.Task, jobs map[string]Job, done map[string]bool) string {
+	pending, running := 0, 0
+	for _, t := range tasks {
+		switch {
+		case done[t.Job]:
+		case jobs[t.Job].State == "RUNNING" || jobs[t.Job].State == "COMPLETING":
+			running++
+		default:
+			pending++
+		}
+	}
+	return fmt.Sprintf("slurm: %d/%d jobs ended, %d running, %d pending", len(done), len(tasks), running, pending)
 }
 
 func describe(j Job) string {
