@@ -176,7 +176,20 @@ func (r *Runner) RecordDetached(ctx context.Context, job string, finish func(*Re
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+	// The submitter may not have let go of the lock yet.
 	lk, err := acquireLock(r.Root())
+	for deadline := time.Now().Add(time.Minute); err != nil && time.Now().Before(deadline); {
+		var lerr *LockError
+		if !errors.As(err, &lerr) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+		lk, err = acquireLock(r.Root())
+	}
 	if err != nil {
 		return err
 	}

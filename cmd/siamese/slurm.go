@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,9 +54,29 @@ func (a *app) schedulers(r *runner.Runner, sets []string, noGate bool) (map[stri
 		},
 		RecordCommand: record,
 		LogPath:       r.LogPath,
-		Progress:      a.stderr,
+		Progress:      a.progress(r),
 	})
 	return map[string]runner.Scheduler{slurm.Name: ex}, nil
+}
+
+// progress is where the Slurm executor writes its lines: stderr as they
+// are, or as log records with --log-format json, where stderr has only
+// JSON.
+func (a *app) progress(r *runner.Runner) io.Writer {
+	if a.logFormat == "json" {
+		return logWriter{r.Log}
+	}
+	return a.stderr
+}
+
+// logWriter logs each line written to it.
+type logWriter struct{ log *slog.Logger }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		w.log.Info(strings.Join(strings.Fields(line), " "), "executor", slurm.Name)
+	}
+	return len(p), nil
 }
 
 // useExecutor sets the executor of a run: --executor, or else the
