@@ -285,7 +285,7 @@ func TestSlurmResume(t *testing.T) {
 	tmp := t.TempDir()
 	clean, cancelled := filepath.Join(tmp, "clean"), filepath.Join(tmp, "cancelled")
 	args := append([]string{"run", "--executor", "slurm"},
-		small("--set", "triplets.per_class=600", "--set", "train.epochs=3", "--set", "train.patience=10")...)
+		small("--set", "triplets.per_class=300", "--set", "train.epochs=3", "--set", "train.patience=10")...)
 	cmd := siamese(cancelled, args...)
 	var out, errOut syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut

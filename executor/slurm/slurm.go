@@ -77,7 +77,7 @@ func New(cfg Config) *Executor {
 	if cfg.LatencyWait == 0 {
 		cfg.LatencyWait = 10 * time.Second
 	}
-	return &Executor{cfg: cfg, command: run, minPoll: 250 * time.Millisecond, maxPoll: 10 * time.Second}
+	return &Executor{cfg: cfg, command: run, minPoll: 250 * time.Millisecond, maxPoll: 5 * time.Second}
 }
 
 // Name implements runner.Scheduler.
