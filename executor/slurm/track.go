@@ -36,6 +36,9 @@ func (j Job) Failed() bool {
 	return slices.Contains(failed, j.State) || (j.State == "PENDING" && j.Reason == "DependencyNeverSatisfied")
 }
 
+// squeueOutage is how long Wait keeps trying while squeue fails.
+const squeueOutage = 2 * time.Minute
+
 // Jobs asks squeue, in one call, for the jobs with the given ids. Jobs the
 // controller has forgotten (ended longer ago than its MinJobAge) are
 // missing from the answer.
@@ -98,14 +101,30 @@ func (e *Executor) Wait(ctx context.Context, tasks []*runner.Task) error {
 	last := map[string]string{}
 	done := map[string]bool{}
 	poll := e.minPoll
+	var failing time.Time // since when squeue has failed, if it does
 	for {
 		jobs, err := e.Jobs(ctx, ids)
 		if ctx.Err() != nil {
 			return e.interrupted(ctx, ids, done)
 		}
 		if err != nil {
-			return fmt.Errorf("track jobs %s: %w", strings.Join(ids, ","), err)
+			// A controller that restarts does not answer for a while; the
+			// jobs go on meanwhile, and hold the root through the lease.
+			if failing.IsZero() {
+				failing = time.Now()
+			}
+			if time.Since(failing) > squeueOutage {
+				return fmt.Errorf("track jobs %s (they may still run): %w", strings.Join(ids, ","), err)
+			}
+			e.progress("squeue failed, trying again: %v", err)
+			select {
+			case <-ctx.Done():
+				return e.interrupted(ctx, ids, done)
+			case <-time.After(e.maxPoll):
+			}
+			continue
 		}
+		failing = time.Time{}
 		changed := false
 		for _, t := range tasks {
 			if done[t.Job] {
