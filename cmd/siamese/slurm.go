@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -119,7 +120,13 @@ func (a *app) stageCmd() *cobra.Command {
 			if id := os.Getenv("SLURM_JOB_ID"); id != "" {
 				reason = "slurm job " + id
 			}
-			return r.RunStage(c.Context(), args[0], reason)
+			err = r.RunStage(c.Context(), args[0], reason)
+			// What to ask for as the stage's resources.mem.
+			var ru syscall.Rusage
+			if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+				r.Log.Info("peak memory", "stage", args[0], "max_rss_mb", ru.Maxrss/1024)
+			}
+			return err
 		},
 	}
 	c.Flags().StringArrayVar(&sets, "set", nil, "override a param: stage.param=value (repeatable)")
