@@ -10,14 +10,15 @@ import (
 
 // Change is one difference between two runs.
 type Change struct {
-	Kind string // "param" or "metric"
-	Key  string // "stage.param" for a param, the metric's name for a metric
+	Kind string // "data", "param" or "metric"
+	Key  string // the stage for data, "stage.param" for a param, the metric's name for a metric
 	Old  string // the value in the older run; "" if it has none
 	New  string // the value in the newer run; "" if it has none
 }
 
 // Diff lists the params and metrics that differ between run a (the older)
-// and run b, params first, each sorted by key. Param values are written as
+// and run b, params first, each sorted by key, after the stages of b that
+// new data made run (sourceChanges). Param values are written as
 // JSON ("numpy" with its quotes, 3000, [512,256,128]) and compared as
 // written, so 3 and 3.0 are the same. Metric values are written with %.4g;
 // where both runs have a finite value, New also carries the change, as in
@@ -62,7 +63,7 @@ func Diff(a, b *Run) []Change {
 	byKey := func(x, y Change) int { return cmp.Compare(x.Key, y.Key) }
 	slices.SortFunc(params, byKey)
 	slices.SortFunc(metrics, byKey)
-	return append(params, metrics...)
+	return append(append(sourceChanges(a, b), params...), metrics...)
 }
 
 // FormatMetric writes a metric value as Diff does: %.4g.

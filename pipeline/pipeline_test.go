@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -286,6 +287,42 @@ func TestParseRange(t *testing.T) {
 			if err := r.check(x, "x"); err == nil {
 				t.Errorf("%s: %v accepted", tt.r, x)
 			}
+		}
+	}
+}
+
+// TestSetAll checks rules across params once every override is applied,
+// so that two overrides that satisfy a rule together pass in either
+// order, and leaves the params as they were on an error.
+func TestSetAll(t *testing.T) {
+	tests := []struct {
+		assigns []string
+		want    string
+	}{
+		{[]string{"gen.sizes=[1,2,3,4,5,6]", "gen.n=6"}, ""},
+		{[]string{"gen.n=6", "gen.sizes=[1,2,3,4,5,6]"}, ""},
+		{[]string{"gen.sizes=[1,2,3,4,5,6]"}, "--set gen.sizes=[1,2,3,4,5,6]: stage gen: sizes lists more than n values"},
+		{[]string{"gen.n=6", "gen.sizes=[1,2,3,4,5,6]", "gen.n=5"}, "--set gen.n=5: stage gen: sizes lists more than n values"},
+		{[]string{"gen.n=6", "gen.mode=z"}, `"z" is not one of a, b`},
+	}
+	for _, tt := range tests {
+		p, err := Parse("p.yaml", []byte(good), testCatalog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := fmt.Sprint(p.Stage("gen").Params)
+		err = p.SetAll(tt.assigns)
+		if tt.want == "" {
+			if err != nil || p.Stage("gen").Params.Int("n") != 6 || len(p.Stage("gen").Params.Ints("sizes")) != 6 {
+				t.Errorf("SetAll(%q): %v, params %v", tt.assigns, err, p.Stage("gen").Params)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("SetAll(%q) = %v, want %q", tt.assigns, err, tt.want)
+		}
+		if after := fmt.Sprint(p.Stage("gen").Params); after != before {
+			t.Errorf("SetAll(%q) failed and left params %s, were %s", tt.assigns, after, before)
 		}
 	}
 }

@@ -10,8 +10,57 @@ import (
 // Set applies an override written "stage.param=value", the value in YAML
 // syntax and of the param's type.
 func (p *Pipeline) Set(assign string) error {
-	fail := func(format string, args ...any) error {
-		return &Error{File: "--set " + assign, Msg: fmt.Sprintf(format, args...)}
+	return p.SetAll([]string{assign})
+}
+
+// SetAll applies overrides as Set does, each checked against its param's
+// declaration, and then checks each stage whose params they changed
+// against its rules across params, once all are applied: a rule that
+// ties two params (a folder dataset needs a source) holds for
+// --set ingest.dataset=folder --set ingest.source=DIR in either order.
+// On an error the params are as they were.
+func (p *Pipeline) SetAll(assigns []string) error {
+	type undo struct {
+		s     *Stage
+		param string
+		old   any
+	}
+	var undos []undo
+	rollback := func() {
+		for i := len(undos) - 1; i >= 0; i-- {
+			undos[i].s.Params[undos[i].param] = undos[i].old
+		}
+	}
+	var touched []*Stage
+	last := map[*Stage]string{}
+	for _, a := range assigns {
+		s, param, v, err := p.parseSet(a)
+		if err != nil {
+			rollback()
+			return err
+		}
+		undos = append(undos, undo{s, param, s.Params[param]})
+		s.Params[param] = v
+		if _, ok := last[s]; !ok {
+			touched = append(touched, s)
+		}
+		last[s] = a
+	}
+	for _, s := range touched {
+		if s.Spec.Check != nil {
+			if err := s.Spec.Check(s.Params); err != nil {
+				rollback()
+				return &Error{File: "--set " + last[s], Msg: fmt.Sprintf("stage %s: %v", s.Name, err)}
+			}
+		}
+	}
+	return nil
+}
+
+// parseSet parses and checks one override against its param's declaration.
+func (p *Pipeline) parseSet(assign string) (*Stage, string, any, error) {
+	fail := func(format string, args ...any) (*Stage, string, any, error) {
+		return nil, "", nil, &Error{File: "--set " + assign, Msg: fmt.Sprintf(format, args...)}
 	}
 	key, value, ok := strings.Cut(assign, "=")
 	stage, param, ok2 := strings.Cut(key, ".")
@@ -41,13 +90,5 @@ func (p *Pipeline) Set(assign string) error {
 	if err := def.checkValue(v); err != nil {
 		return fail("%v", err)
 	}
-	old := s.Params[param]
-	s.Params[param] = v
-	if s.Spec.Check != nil {
-		if err := s.Spec.Check(s.Params); err != nil {
-			s.Params[param] = old
-			return fail("stage %s: %v", stage, err)
-		}
-	}
-	return nil
+	return s, param, v, nil
 }

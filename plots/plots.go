@@ -35,6 +35,10 @@ var Palette = []color.RGBA{
 	{23, 190, 207, 255},
 }
 
+// classGlyphs are the markers of classes, one per cycle of Palette.
+var classGlyphs = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.TriangleGlyph{}, draw.SquareGlyph{}, draw.PlusGlyph{},
+	draw.CrossGlyph{}, draw.RingGlyph{}, draw.PyramidGlyph{}, draw.BoxGlyph{}}
+
 const dpi = 100
 
 // sans is the font used for all text (gonum/plot's default is a serif).
@@ -217,9 +221,10 @@ func Scatter2D(path string, xy []float64, classes []int, names []string) error {
 		if err != nil {
 			return fmt.Errorf("plots: Scatter2D: %w", err)
 		}
-		col := Palette[i%len(Palette)]
+		// Past ten classes the colours repeat with another marker.
+		col, shape := Palette[i%len(Palette)], classGlyphs[i/len(Palette)%len(classGlyphs)]
 		s.Color = color.NRGBA{col.R, col.G, col.B, 170}
-		s.Shape = draw.CircleGlyph{}
+		s.Shape = shape
 		s.Radius = radius
 		p.Add(s)
 		name := fmt.Sprintf("class %d", c)
@@ -227,7 +232,7 @@ func Scatter2D(path string, xy []float64, classes []int, names []string) error {
 			name = names[c]
 		}
 		// Legend thumbnail with a larger, opaque marker.
-		th := draw.GlyphStyle{Color: col, Shape: draw.CircleGlyph{}, Radius: vg.Points(4)}
+		th := draw.GlyphStyle{Color: col, Shape: shape, Radius: vg.Points(4)}
 		entries = append(entries, legendEntry{name, []plot.Thumbnailer{glyphThumb(th)}})
 	}
 	return save(path, p, entries, 8*vg.Inch, 6*vg.Inch)

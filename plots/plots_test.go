@@ -197,6 +197,16 @@ func TestScatter2D(t *testing.T) {
 	if err := Scatter2D(filepath.Join(dir, "bad.png"), xy[:5], classes[:3], nil); err == nil {
 		t.Error("mismatched lengths: no error")
 	}
+	// More classes than colours: the colours repeat with other markers.
+	var many []int
+	for i := range 500 {
+		many = append(many, i%25)
+	}
+	p = filepath.Join(dir, "scatter_25.png")
+	if err := Scatter2D(p, xy[:1000], many, nil); err != nil {
+		t.Fatal(err)
+	}
+	checkPNG(t, p, 800, 600)
 }
 
 // TestDeterministic renders the same plot twice and compares the bytes.

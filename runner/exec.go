@@ -59,6 +59,7 @@ func (r *Runner) runStage(ctx context.Context, s *pipeline.Stage, reason string)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	rec.Sources = env.sources()
 	if err := r.commit(s, outputs, rec); err != nil {
 		log.Error("stage failed", "err", err)
 		return err

@@ -68,6 +68,9 @@ func (pl *planner) decide(s *pipeline.Stage) (decision, error) {
 	if fp := fingerprint(s, deps); fp != rec.Fingerprint {
 		return run(staleReason(s, rec, deps))
 	}
+	if reason := pl.checkSources(rec); reason != "" {
+		return run(reason)
+	}
 	if !outsOK {
 		return run(outReason)
 	}

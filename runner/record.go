@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/zeebo/xxh3"
@@ -32,6 +33,9 @@ type Record struct {
 	End         time.Time      `json:"end"`
 	Seconds     float64        `json:"duration_s"`
 	Program     string         `json:"program,omitempty"`
+	// Sources are the files the stage reported reading from outside the
+	// artifacts root (Env.Track), by absolute path.
+	Sources []File `json:"sources,omitempty"`
 }
 
 // File describes one input or output: a file, or a directory whose Files
@@ -47,6 +51,10 @@ type File struct {
 
 const hashPrefix = "xxh3-128:"
 
+// hashBufs are hashFile's read buffers: a folder of ten thousand small
+// images must not allocate a fresh megabyte per file.
+var hashBufs = sync.Pool{New: func() any { return new([1 << 20]byte) }}
+
 // hashFile returns the content hash of a file.
 func hashFile(name string) (string, error) {
 	f, err := os.Open(name)
@@ -55,7 +63,9 @@ func hashFile(name string) (string, error) {
 	}
 	defer f.Close()
 	h := xxh3.New()
-	if _, err := io.CopyBuffer(h, f, make([]byte, 1<<20)); err != nil {
+	buf := hashBufs.Get().(*[1 << 20]byte)
+	defer hashBufs.Put(buf)
+	if _, err := io.CopyBuffer(h, f, buf[:]); err != nil {
 		return "", fmt.Errorf("hash %s: %w", name, err)
 	}
 	sum := h.Sum128().Bytes()

@@ -44,6 +44,7 @@ type Env struct {
 	inputs   map[string]string // input name → path
 	outputs  map[string]string // output name → path in the temporary directory
 	stateDir string
+	tracked  tracked // sources reported with Track
 }
 
 // In returns the path of the input the stage's Spec names name.

@@ -27,8 +27,15 @@ func TestSetRefusesOutOfRange(t *testing.T) {
 		{"split.seed=-1", "-1 is out of range [0, 4294967295]"},
 		{"triplets.per_class=-5", "-5 is out of range [1, )"},
 		{"triplets.rng=fast", `"fast" is not one of numpy, per-class`},
-		{"ingest.dataset=nosuch", `"nosuch" is not one of fashion, mnist`},
+		{"ingest.dataset=nosuch", `"nosuch" is not one of fashion, folder, mnist`},
 		{"evaluate.queries=0", "0 is out of range [1, )"},
+		{"triplets.per_class=0", "0 is out of range [1, )"},
+		{"triplets.seed=4294967296", "4294967296 is out of range [0, 4294967295]"},
+		{"ingest.image_size=0", "0 is out of range [1, 1024]"},
+		{"ingest.filter=lanczos", `"lanczos" is not one of approx-bilinear, bilinear, catmull-rom, nearest`},
+		{"ingest.on_bad_image=ignore", `"ignore" is not one of error, skip`},
+		{"ingest.image_size=32", "image_size 32: fashion's images are 28×28"},
+		{"ingest.dataset=folder", "dataset folder needs source"},
 	}
 	for _, tt := range tests {
 		p, err := pipeline.Load("../pipeline.yaml", Registry(), t.TempDir())

@@ -39,7 +39,7 @@ gate:
 
 func TestGateAndHistory(t *testing.T) {
 	dir := setup(t, gateYAML)
-	root := filepath.Join(dir, "artifacts")
+	root := filepath.Join(dir, "out")
 	steps := []struct {
 		args    []string
 		code    int

@@ -159,10 +159,8 @@ func (a *app) load(sets []string) (*runner.Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range sets {
-		if err := p.Set(s); err != nil {
-			return nil, err
-		}
+	if err := p.SetAll(sets); err != nil {
+		return nil, err
 	}
 	h, err := a.logHandler(a.stderr)
 	if err != nil {

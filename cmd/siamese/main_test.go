@@ -131,7 +131,7 @@ func TestJSONLogs(t *testing.T) {
 		t.Fatal(errOut)
 	}
 	_, _, failOut := siamese(t, dir, "--log-format", "json", "run", "--force", "--set", "second.fail=true")
-	stageLog, err := os.ReadFile(filepath.Join(dir, "artifacts", "second", "second.log"))
+	stageLog, err := os.ReadFile(filepath.Join(dir, "out", "second", "second.log"))
 	if err != nil {
 		t.Fatal(err)
 	}

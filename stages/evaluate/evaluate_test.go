@@ -138,3 +138,24 @@ func TestEvaluateRefusesOtherActivations(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestEvaluateUnequalClasses runs on four classes of unequal sizes, the
+// smallest of which training uses up: it has no query image, so it has
+// no anomaly AUROC, and the other classes still do.
+func TestEvaluateUnequalClasses(t *testing.T) {
+	d := stagetest.WriteSizes(t, []int{120, 40, 3, 70}, 20)
+	_, m := evaluate(t, d, d.Path("X_test.npy"))
+	if m.Retrieval == nil {
+		t.Fatalf("no retrieval metrics: %+v", m)
+	}
+	var names []string
+	for _, c := range m.PerClass {
+		names = append(names, c.Name)
+		if !(c.AnomalyMean > 0 && c.AnomalyMean <= 1) {
+			t.Errorf("class %s: anomaly AUROC %v", c.Name, c.AnomalyMean)
+		}
+	}
+	if !slices.Equal(names, []string{"zero", "one", "three"}) {
+		t.Errorf("per-class metrics of %v, want zero, one and three (two has no query)", names)
+	}
+}

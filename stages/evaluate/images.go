@@ -51,8 +51,12 @@ func scoreImages(ctx context.Context, env *runner.Env, w *model.Weights, d *data
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
-	if err := anomaly(w, d, refX, refEmb, refLab, qEmb, qLab, r); err != nil {
+	skipped, err := anomaly(w, d, refX, refEmb, refLab, qEmb, qLab, r)
+	if err != nil {
 		return nil, nil, err
+	}
+	if len(skipped) > 0 {
+		env.Log.Warn("classes left out of the anomaly metrics: the queries hold none of them, or nothing else", "classes", skipped)
 	}
 	env.Log.Info("retrieval", "knn_k1", r.KNN1, "map_at_r", r.MAPAtR, "anomaly_auroc", r.AnomalyMean)
 	return r, &queries{emb: qEmb, labels: qLab}, nil
@@ -93,14 +97,17 @@ func spread(v []int, limit int) []int {
 
 // anomaly scores each class against the rest by cosine distance to an
 // anchor: the class's mean reference embedding, and the embedding of its
-// mean reference image.
-func anomaly(w *model.Weights, d *data, refX, refEmb []float32, refLab []int, qEmb []float32, qLab []int, r *Retrieval) error {
+// mean reference image. It returns the names of the classes it could not
+// score: those the queries hold no image of, or only images of (small
+// classes of a folder dataset, whose images training used up).
+func anomaly(w *model.Weights, d *data, refX, refEmb []float32, refLab []int, qEmb []float32, qLab []int, r *Retrieval) ([]string, error) {
 	dim, side := w.OutputDim(), w.InputDim()
 	classes := 0
 	for _, l := range refLab {
 		classes = max(classes, l+1)
 	}
 	var sumMean, sumImg float64
+	var skipped []string
 	for c := range classes {
 		meanImg, count := make([]float32, side), 0
 		for i, l := range refLab {
@@ -114,16 +121,20 @@ func anomaly(w *model.Weights, d *data, refX, refEmb []float32, refLab []int, qE
 		if count == 0 {
 			continue
 		}
+		if in, out := queriesOf(qLab, c); in == 0 || out == 0 {
+			skipped = append(skipped, d.className(c))
+			continue
+		}
 		for j := range meanImg {
 			meanImg[j] /= float32(count)
 		}
 		byMean, err := metrics.ClassAUROC(qEmb, qLab, dim, metrics.MeanEmbedding(refEmb, refLab, dim, c), c)
 		if err != nil {
-			return fmt.Errorf("class %d: %w", c, err)
+			return nil, fmt.Errorf("class %d: %w", c, err)
 		}
 		byImg, err := metrics.ClassAUROC(qEmb, qLab, dim, model.Embed(w, meanImg, 1), c)
 		if err != nil {
-			return fmt.Errorf("class %d: %w", c, err)
+			return nil, fmt.Errorf("class %d: %w", c, err)
 		}
 		r.PerClass = append(r.PerClass, Class{Class: c, Name: d.className(c), AnomalyMean: byMean, AnomalyImg: byImg})
 		sumMean += byMean
@@ -132,7 +143,19 @@ func anomaly(w *model.Weights, d *data, refX, refEmb []float32, refLab []int, qE
 	if k := len(r.PerClass); k > 0 {
 		r.AnomalyMean, r.AnomalyImg = sumMean/float64(k), sumImg/float64(k)
 	}
-	return nil
+	return skipped, nil
+}
+
+// queriesOf counts the queries of class c and of the other classes.
+func queriesOf(qLab []int, c int) (in, out int) {
+	for _, l := range qLab {
+		if l == c {
+			in++
+		} else {
+			out++
+		}
+	}
+	return in, out
 }
 
 // pca draws up to params.pca_points embeddings in their first two

@@ -1,12 +1,12 @@
 // Package flatten is the stage that scales the triplet images to [0, 1]
-// and flattens each image: (np.load(array) / 255).reshape(N, 3, 784),
-// bit for bit, streamed so that memory stays small for any N.
+// and flattens each image: (np.load(array) / 255).reshape(N, 3, rows·cols)
+// — (N, 3, 784) for Fashion-MNIST — bit for bit, streamed so that memory
+// stays small for any N.
 package flatten
 
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/siamese-pipeline/siamese/artifacts"
 	"github.com/siamese-pipeline/siamese/pipeline"
@@ -18,9 +18,6 @@ const (
 	In  = "triplets_fasion_MNIST_array.npy"
 	Out = "triplets_fasion_MNIST_flatten.npy"
 )
-
-// wantShape is the shape of the input past its first axis.
-var wantShape = []int{3, 28, 28}
 
 type stage struct{}
 
@@ -42,15 +39,15 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 	}
 	defer in.Close()
 	shape := in.Shape()
-	if in.DType() != "uint8" || len(shape) != 4 || !slices.Equal(shape[1:], wantShape) {
-		return fmt.Errorf("%s: %s array of shape %v, want uint8 of shape (N, 3, 28, 28)", env.In(In), in.DType(), shape)
+	if in.DType() != "uint8" || len(shape) != 4 || shape[1] != 3 || shape[2] < 1 || shape[3] < 1 {
+		return fmt.Errorf("%s: %s array of shape %v, want uint8 of shape (N, 3, rows, cols)", env.In(In), in.DType(), shape)
 	}
-	n := shape[0]
-	out, err := artifacts.CreateNPY[float64](env.Out(Out), n, 3, 28*28)
+	n, pixels := shape[0], shape[2]*shape[3]
+	out, err := artifacts.CreateNPY[float64](env.Out(Out), n, 3, pixels)
 	if err != nil {
 		return err
 	}
-	if err := convert(ctx, in, out, int64(n)*3*28*28); err != nil {
+	if err := convert(ctx, in, out, int64(n)*3*int64(pixels)); err != nil {
 		out.Close()
 		return err
 	}

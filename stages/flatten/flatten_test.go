@@ -32,7 +32,7 @@ class Hasher:
 out = []
 for src, ours in zip(sys.argv[1::2], sys.argv[2::2]):
     triplets = np.load(src)
-    flat = (triplets / 255).reshape(len(triplets), 3, 784)
+    flat = (triplets / 255).reshape(len(triplets), 3, triplets.shape[2] * triplets.shape[3])
     h = Hasher(); np.save(h, flat)
     o = np.load(ours, mmap_mode="r")
     out.append({"sha256": h.h.hexdigest(), "dtype": str(o.dtype), "shape": list(o.shape)})
@@ -41,8 +41,13 @@ json.dump(out, sys.stdout)
 
 func writeInput(t *testing.T, path string, n int, seed uint64) {
 	t.Helper()
+	writeImages(t, path, n, 28, 28, seed)
+}
+
+func writeImages(t *testing.T, path string, n, rows, cols int, seed uint64) {
+	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 9))
-	data := make([]uint8, n*3*28*28)
+	data := make([]uint8, n*3*rows*cols)
 	for i := range data {
 		data[i] = uint8(r.IntN(256))
 	}
@@ -51,7 +56,7 @@ func writeInput(t *testing.T, path string, n int, seed uint64) {
 			data[i] = uint8(i)
 		}
 	}
-	if err := artifacts.WriteNPY(path, data, n, 3, 28, 28); err != nil {
+	if err := artifacts.WriteNPY(path, data, n, 3, rows, cols); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -66,16 +71,18 @@ func TestNumpyParity(t *testing.T) {
 	pytest.Need(t, "numpy")
 	defer func(c int) { chunkElems = c }(chunkElems)
 	cases := []struct {
-		n, chunk int
+		n, chunk   int
+		rows, cols int
 	}{
-		{0, 1 << 20}, {1, 1 << 20}, {7, 1 << 20}, {1000, 1 << 20}, // 1000: three chunks, the last partial
-		{50, 1000}, // chunks that split images
+		{0, 1 << 20, 28, 28}, {1, 1 << 20, 28, 28}, {7, 1 << 20, 28, 28}, {1000, 1 << 20, 28, 28}, // 1000: three chunks, the last partial
+		{50, 1000, 28, 28},                   // chunks that split images
+		{9, 1 << 20, 32, 20}, {5, 100, 7, 3}, // a folder dataset's other sizes
 	}
 	dir := t.TempDir()
 	var args []string
 	for i, tc := range cases {
 		in, out := filepath.Join(dir, "in"+strconv.Itoa(i)+".npy"), filepath.Join(dir, "out"+strconv.Itoa(i)+".npy")
-		writeInput(t, in, tc.n, uint64(i))
+		writeImages(t, in, tc.n, tc.rows, tc.cols, uint64(i))
 		chunkElems = tc.chunk
 		if err := run(context.Background(), t, in, out); err != nil {
 			t.Fatalf("n=%d: %v", tc.n, err)
@@ -102,7 +109,7 @@ func TestNumpyParity(t *testing.T) {
 		if got := stagetest.FileSHA(t, args[2*i+1]); got != w.SHA256 {
 			t.Errorf("n=%d chunk=%d: sha256 %s, numpy's %s", tc.n, tc.chunk, got, w.SHA256)
 		}
-		if w.DType != "float64" || len(w.Shape) != 3 || w.Shape[0] != tc.n || w.Shape[1] != 3 || w.Shape[2] != 784 {
+		if w.DType != "float64" || len(w.Shape) != 3 || w.Shape[0] != tc.n || w.Shape[1] != 3 || w.Shape[2] != tc.rows*tc.cols {
 			t.Errorf("n=%d: np.load gives %s %v", tc.n, w.DType, w.Shape)
 		}
 	}
@@ -113,7 +120,6 @@ func TestShapeErrors(t *testing.T) {
 		name  string
 		write func(p string) error
 	}{
-		{"28x27", func(p string) error { return artifacts.WriteNPY(p, make([]uint8, 2*3*28*27), 2, 3, 28, 27) }},
 		{"pairs", func(p string) error { return artifacts.WriteNPY(p, make([]uint8, 2*2*28*28), 2, 2, 28, 28) }},
 		{"flat already", func(p string) error { return artifacts.WriteNPY(p, make([]uint8, 2*3*784), 2, 3, 784) }},
 		{"float64", func(p string) error { return artifacts.WriteNPY(p, make([]float64, 2*3*28*28), 2, 3, 28, 28) }},
@@ -126,7 +132,7 @@ func TestShapeErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			err := run(context.Background(), t, in, out)
-			if err == nil || !strings.Contains(err.Error(), in) || !strings.Contains(err.Error(), "(N, 3, 28, 28)") {
+			if err == nil || !strings.Contains(err.Error(), in) || !strings.Contains(err.Error(), "(N, 3, rows, cols)") {
 				t.Fatalf("error %v, want one naming %s and the expected shape", err, in)
 			}
 			if _, err := os.Stat(out); err == nil {

@@ -1,18 +1,26 @@
 package ingest
 
 import (
-	"archive/zip"
+	"context"
 	"fmt"
-	"io"
-	"os"
-	"slices"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/siamese-pipeline/siamese/artifacts"
 )
 
-// part is the train or the test half of a dataset.
+// reader reads a dataset from files on disk. There is one implementation
+// per kind of dataset source, each in its own file: the four IDX files
+// (idx.go), Keras's npz archive (npz.go) and a folder of class folders of
+// images (folder.go).
+type reader interface {
+	// paths are the files and directories the reader reads, which the
+	// stage reports to the runner as tracked sources.
+	paths() []string
+	// read reads the dataset.
+	read(ctx context.Context) (*dataParts, error)
+}
+
+// part is one part of a dataset: the train or the test half of
+// Fashion-MNIST, or every image of a folder.
 type part struct {
 	images     []uint8
 	labels     []uint8
@@ -20,50 +28,23 @@ type part struct {
 	rows, cols int
 }
 
-type dataParts struct{ train, test part }
-
-// load reads the dataset from src and checks it against ds's counts and
-// image size.
-func (src *source) load(ds *dataset) (*dataParts, error) {
-	var d dataParts
-	var err error
-	if src.idx != nil {
-		// The two halves decompress in parallel.
-		var g errgroup.Group
-		g.Go(func() (err error) { d.train, err = loadIDX(src.idx[0], src.idx[1], ds.trainN, ds); return err })
-		g.Go(func() (err error) { d.test, err = loadIDX(src.idx[2], src.idx[3], ds.testN, ds); return err })
-		if err := g.Wait(); err != nil {
-			return nil, err
-		}
-		return &d, nil
-	}
-	z, err := zip.OpenReader(src.npz)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", src.npz, err)
-	}
-	defer z.Close()
-	if d.train, err = loadNPZ(z, src.npz, "x_train", "y_train", ds.trainN, ds); err != nil {
-		return nil, err
-	}
-	if d.test, err = loadNPZ(z, src.npz, "x_test", "y_test", ds.testN, ds); err != nil {
-		return nil, err
-	}
-	return &d, nil
+// dataParts is a dataset as images.npy and labels.npy hold it: its parts
+// one after the other (train then test), and its class names.
+type dataParts struct {
+	parts   []part
+	classes []string // in label order
 }
 
-func loadIDX(imagesPath, labelsPath string, want int, ds *dataset) (part, error) {
-	images, n, rows, cols, err := artifacts.ReadIDXImages(imagesPath)
-	if err != nil {
-		return part{}, err
+func (d *dataParts) n() int {
+	n := 0
+	for _, p := range d.parts {
+		n += p.n
 	}
-	labels, err := artifacts.ReadIDXLabels(labelsPath)
-	if err != nil {
-		return part{}, err
-	}
-	p := part{images: images, labels: labels, n: n, rows: rows, cols: cols}
-	return p, p.check(imagesPath, labelsPath, want, ds)
+	return n
 }
 
+// check checks a part read from a published dataset against its counts
+// and image size.
 func (p part) check(imagesName, labelsName string, want int, ds *dataset) error {
 	switch {
 	case p.rows != ds.rows || p.cols != ds.cols:
@@ -76,71 +57,33 @@ func (p part) check(imagesName, labelsName string, want int, ds *dataset) error 
 	return nil
 }
 
-// loadNPZ reads the images and labels members of Keras's npz archive.
-func loadNPZ(z *zip.ReadCloser, path, images, labels string, want int, ds *dataset) (part, error) {
-	x, xs, err := npzMember(z, path, images)
-	if err != nil {
-		return part{}, err
-	}
-	y, ys, err := npzMember(z, path, labels)
-	if err != nil {
-		return part{}, err
-	}
-	xName, yName := path+":"+images, path+":"+labels
-	if len(xs) != 3 {
-		return part{}, fmt.Errorf("%s: shape %v, want (n, %d, %d)", xName, xs, ds.rows, ds.cols)
-	}
-	if len(ys) != 1 {
-		return part{}, fmt.Errorf("%s: shape %v, want (n,)", yName, ys)
-	}
-	p := part{images: x, labels: y, n: xs[0], rows: xs[1], cols: xs[2]}
-	return p, p.check(xName, yName, want, ds)
-}
-
-// npzMember extracts member name+".npy" of an npz to a temporary file and
-// reads it as uint8.
-func npzMember(z *zip.ReadCloser, path, name string) ([]uint8, []int, error) {
-	i := slices.IndexFunc(z.File, func(f *zip.File) bool { return f.Name == name+".npy" })
-	if i < 0 {
-		return nil, nil, fmt.Errorf("read %s: no member %s.npy", path, name)
-	}
-	tmp, err := os.CreateTemp("", "ingest-*.npy")
-	if err != nil {
-		return nil, nil, err
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	r, err := z.File[i].Open()
-	if err != nil {
-		return nil, nil, fmt.Errorf("read %s: %s.npy: %w", path, name, err)
-	}
-	_, err = io.Copy(tmp, r)
-	r.Close()
-	if err != nil {
-		return nil, nil, fmt.Errorf("read %s: %s.npy: %w", path, name, err)
-	}
-	data, shape, err := artifacts.ReadNPY[uint8](tmp.Name())
-	if err != nil {
-		return nil, nil, fmt.Errorf("read %s: %s.npy: %w", path, name, err)
-	}
-	return data, shape, nil
-}
-
-// write writes train then test as one images array and one labels array.
+// write writes the parts, in order, as one images array and one labels
+// array.
 func (d *dataParts) write(imagesPath, labelsPath string) error {
-	n := d.train.n + d.test.n
-	iw, err := artifacts.CreateNPY[uint8](imagesPath, n, d.train.rows, d.train.cols)
+	if len(d.parts) == 0 {
+		return fmt.Errorf("no images")
+	}
+	first := d.parts[0]
+	for _, p := range d.parts[1:] {
+		if p.rows != first.rows || p.cols != first.cols {
+			return fmt.Errorf("parts of %d×%d and %d×%d images", first.rows, first.cols, p.rows, p.cols)
+		}
+	}
+	n := d.n()
+	iw, err := artifacts.CreateNPY[uint8](imagesPath, n, first.rows, first.cols)
 	if err != nil {
 		return err
 	}
-	for _, p := range []part{d.train, d.test} {
+	labels := make([]uint8, 0, n)
+	for _, p := range d.parts {
 		if err := iw.Write(p.images); err != nil {
 			iw.Close()
 			return err
 		}
+		labels = append(labels, p.labels...)
 	}
 	if err := iw.Close(); err != nil {
 		return err
 	}
-	return artifacts.WriteNPY(labelsPath, slices.Concat(d.train.labels, d.test.labels), n)
+	return artifacts.WriteNPY(labelsPath, labels, n)
 }

@@ -109,12 +109,11 @@ func (ds *dataset) setDownload() {
 	}
 }
 
-// source is where the dataset was found.
+// source is where the dataset was found, and how to read it.
 type source struct {
-	kind string   // "params.source", "debian", "keras-cache", "cache", "download"
-	dir  string   // the directory
-	idx  []string // paths of the four IDX files, or nil
-	npz  string   // path of the npz, or ""
+	kind string // "params.source", "debian", "keras-cache", "cache", "download"
+	dir  string // the directory
+	reader
 }
 
 // resolve finds the dataset: in param (if set, nowhere else), else in the
@@ -198,11 +197,11 @@ func find(ds *dataset, dir string) (*source, error) {
 		}
 	}
 	if len(missing) == 0 {
-		return &source{dir: dir, idx: idx}, nil
+		return &source{dir: dir, reader: idxReader{ds: ds, files: idx}}, nil
 	}
 	if ds.npz != nil {
 		if p := filepath.Join(dir, ds.npz.name); fileExists(p) {
-			return &source{dir: dir, npz: p}, nil
+			return &source{dir: dir, reader: npzReader{ds: ds, path: p}}, nil
 		}
 		return nil, fmt.Errorf("neither %s nor %s found", ds.npz.name, strings.Join(missing, ", "))
 	}

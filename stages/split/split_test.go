@@ -114,7 +114,6 @@ func TestErrors(t *testing.T) {
 		{"test_size 0", map[string]any{"test_size": 0.0}, nil, "test_size"},
 		{"test_size 1.5", map[string]any{"test_size": 1.5}, nil, "test_size"},
 		{"empty train", map[string]any{"test_size": 0.99}, nil, "train"},
-		{"seed", map[string]any{"seed": -3}, nil, "seed"},
 		{"uint8 input", nil, func(p string) error { return artifacts.WriteNPY(p, make([]uint8, 20*3*784), 20, 3, 784) }, "float64"},
 	}
 	for _, tc := range cases {

@@ -187,9 +187,6 @@ func TestErrors(t *testing.T) {
 		prep func(dir string)
 		want string
 	}{
-		{"per_class 0", map[string]any{"per_class": 0}, nil, "per_class"},
-		{"negative seed", map[string]any{"seed": -1}, nil, "seed"},
-		{"seed too big", map[string]any{"seed": 1 << 32}, nil, "seed"},
 		{"unknown rng", map[string]any{"rng": "mt"}, nil, "rng"},
 		{"empty class", nil, func(dir string) {
 			artifacts.WriteNPY(filepath.Join(dir, InLabels), []uint8{0, 1, 3, 0, 1, 3, 0, 1, 3, 0}, 10)
@@ -229,6 +226,48 @@ func TestCancel(t *testing.T) {
 		}
 		if d := time.Since(start); d > time.Second {
 			t.Errorf("rng %s: returned after %v", rng, d)
+		}
+	}
+}
+
+// TestUnequalClasses draws from 13 classes of 1 to 13 images of 20×12
+// pixels: every class gets per_class triplets of its own images, with
+// negatives from the others, whichever rng draws them.
+func TestUnequalClasses(t *testing.T) {
+	const rows, cols, perClass = 20, 12, 30
+	var labels []uint8
+	for c := range 13 {
+		for range c + 1 {
+			labels = append(labels, uint8(c))
+		}
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	images := make([]uint8, len(labels)*rows*cols)
+	for i := range images {
+		images[i] = uint8(r.IntN(256))
+	}
+	dir := t.TempDir()
+	if err := errors.Join(artifacts.WriteNPY(filepath.Join(dir, InImages), images, len(labels), rows, cols),
+		artifacts.WriteNPY(filepath.Join(dir, InLabels), labels, len(labels))); err != nil {
+		t.Fatal(err)
+	}
+	for _, rng := range []string{RNGNumpy, RNGPerClass} {
+		if err := run(context.Background(), t, dir, map[string]any{"per_class": perClass, "rng": rng}); err != nil {
+			t.Fatal(err)
+		}
+		got := index(t, dir, perClass) // checks each triplet's classes
+		if len(got) != 3*13*perClass {
+			t.Fatalf("rng %s: %d rows, want %d", rng, len(got), 3*13*perClass)
+		}
+		a, shape, err := artifacts.ReadNPY[uint8](filepath.Join(dir, OutArray))
+		if err != nil || !slices.Equal(shape, []int{13 * perClass, 3, rows, cols}) {
+			t.Fatalf("rng %s: array shape %v, %v", rng, shape, err)
+		}
+		const px = rows * cols
+		for i, row := range got {
+			if !slices.Equal(a[i*px:(i+1)*px], images[row*px:(row+1)*px]) {
+				t.Fatalf("rng %s: image %d of the array is not row %d of images.npy", rng, i, row)
+			}
 		}
 	}
 }

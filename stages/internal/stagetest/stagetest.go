@@ -35,29 +35,53 @@ func (d Data) Path(name string) string { return filepath.Join(d.Dir, name) }
 // c), per-class triplets of them, and a split into X_train and X_test.
 func Write(t *testing.T, n, perClass int) Data {
 	t.Helper()
-	d := Data{Dir: t.TempDir(), N: n, Triplets: 3 * perClass}
-	rng := rand.New(rand.NewPCG(7, 8))
-	images, labels := make([]uint8, n*Side*Side), make([]uint8, n)
-	byClass := map[int][]int{}
+	labels := make([]uint8, n)
 	for i := range labels {
-		c := i % 3
-		labels[i] = uint8(c)
+		labels[i] = uint8(i % 3)
+	}
+	return write(t, labels, 3, perClass)
+}
+
+// WriteSizes is Write for len(sizes) classes (at least 2) of sizes[c]
+// images each, class after class (class c is bright in row c mod Side).
+func WriteSizes(t *testing.T, sizes []int, perClass int) Data {
+	t.Helper()
+	var labels []uint8
+	for c, n := range sizes {
+		for range n {
+			labels = append(labels, uint8(c))
+		}
+	}
+	return write(t, labels, len(sizes), perClass)
+}
+
+var classNames = []string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
+
+func write(t *testing.T, labels []uint8, k, perClass int) Data {
+	t.Helper()
+	n := len(labels)
+	d := Data{Dir: t.TempDir(), N: n, Triplets: k * perClass}
+	rng := rand.New(rand.NewPCG(7, 8))
+	images := make([]uint8, n*Side*Side)
+	byClass := map[int][]int{}
+	for i, l := range labels {
+		c := int(l)
 		byClass[c] = append(byClass[c], i)
 		for p := range Side * Side {
 			v := rng.IntN(60)
-			if p/Side == c {
+			if p/Side == c%Side {
 				v += 180
 			}
 			images[i*Side*Side+p] = uint8(v)
 		}
 	}
 	var id, class, a, p, q []int64
-	for c := range 3 {
+	for c := range k {
 		for range perClass {
 			id, class = append(id, int64(len(id))), append(class, int64(c))
 			a = append(a, int64(byClass[c][rng.IntN(len(byClass[c]))]))
 			p = append(p, int64(byClass[c][rng.IntN(len(byClass[c]))]))
-			other := byClass[(c+1+rng.IntN(2))%3]
+			other := byClass[(c+1+rng.IntN(k-1))%k]
 			q = append(q, int64(other[rng.IntN(len(other))]))
 		}
 	}
@@ -84,7 +108,7 @@ func Write(t *testing.T, n, perClass int) Data {
 	}
 	must(t, artifacts.WriteNPY(d.Path("images.npy"), images, n, Side, Side))
 	must(t, artifacts.WriteNPY(d.Path("labels.npy"), labels, n))
-	must(t, os.WriteFile(d.Path("classes.txt"), []byte("zero\none\ntwo\n"), 0o644))
+	must(t, os.WriteFile(d.Path("classes.txt"), []byte(strings.Join(classNames[:k], "\n")+"\n"), 0o644))
 	must(t, artifacts.WriteArrow(d.Path("triplets.arrow"), artifacts.NewColumns().Int64("id", id).Int64("class", class).
 		Int64("anchor", a).Int64("positive", p).Int64("negative", q)))
 	must(t, artifacts.WriteNPY(d.Path("X_train.npy"), flat(train), len(train), 3, Side*Side))

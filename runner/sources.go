@@ -1,0 +1,210 @@
+package runner
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/zeebo/xxh3"
+)
+
+// Tracked sources are the files a stage reads from outside the artifacts
+// root (a dataset download, a folder of images), like a DVC dependency.
+// A stage reports each with Env.Track as it reads it; the stage's record
+// keeps every file's path, size, mtime and content hash, and a later plan
+// reruns the stage when one of them changed, appeared or disappeared.
+// Sizes and mtimes are the fast path: a file is hashed again only when
+// either differs, and a file touched but not changed keeps the stage up
+// to date while its record takes the new mtime (so it is hashed once).
+
+// tracked is what a running stage has reported through Track.
+type tracked struct {
+	mu    sync.Mutex
+	files []File // by absolute path, each path once
+}
+
+// Track reports that the stage reads path, a file or a directory (then
+// every file under it, recursively, but for hidden names: those beginning
+// with ".", as .DS_Store or .ipynb_checkpoints/) from outside the
+// artifacts root. It
+// describes path now, so a stage calls it before or while it reads it: a
+// change made after the description is seen by the next run. Track may be
+// called from several goroutines.
+func (e *Env) Track(path string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("track %s: %w", path, err)
+	}
+	f, err := describeSource(abs, nil)
+	if err != nil {
+		return fmt.Errorf("track %s: %w", path, err)
+	}
+	e.tracked.mu.Lock()
+	defer e.tracked.mu.Unlock()
+	e.tracked.files = slices.DeleteFunc(e.tracked.files, func(g File) bool { return g.Path == abs })
+	e.tracked.files = append(e.tracked.files, f)
+	return nil
+}
+
+// Tracked returns the absolute paths the stage reported with Track,
+// sorted.
+func (e *Env) Tracked() []string {
+	var paths []string
+	for _, f := range e.sources() {
+		paths = append(paths, f.Path)
+	}
+	return paths
+}
+
+// sources returns the descriptions of the tracked paths, sorted by path.
+func (e *Env) sources() []File {
+	e.tracked.mu.Lock()
+	defer e.tracked.mu.Unlock()
+	files := slices.Clone(e.tracked.files)
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	return files
+}
+
+// describeSource describes a tracked path as describeFile does, reusing
+// old's hashes of files whose size and mtime are unchanged, except that
+// under a directory hidden names are left out.
+func describeSource(path string, old *File) (File, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return File{}, err
+	}
+	if !info.IsDir() {
+		return describeFile(path, path, old)
+	}
+	dir := File{Path: path, Dir: true}
+	oldFiles := map[string]*File{}
+	if old != nil {
+		for i := range old.Files {
+			oldFiles[old.Files[i].Path] = &old.Files[i]
+		}
+	}
+	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != path && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		r, err := filepath.Rel(path, p)
+		if err != nil {
+			return err
+		}
+		r = filepath.ToSlash(r)
+		f, err := describeFile(p, r, oldFiles[r])
+		if err != nil {
+			return err
+		}
+		dir.Files = append(dir.Files, f)
+		dir.Size += f.Size
+		return nil
+	})
+	if err != nil {
+		return File{}, err
+	}
+	slices.SortFunc(dir.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	h := xxh3.New()
+	for _, f := range dir.Files {
+		fmt.Fprintf(h, "%s\x00%s\x00", f.Path, f.Hash)
+	}
+	sum := h.Sum128().Bytes()
+	dir.Hash = hashPrefix + hex.EncodeToString(sum[:])
+	return dir, nil
+}
+
+// checkSources compares the sources in a stage's record with the files on
+// disk. It returns why the stage must rerun ("source changed: NAME",
+// "source added: NAME", "source removed: NAME"), or "" when every source
+// holds the same bytes. Sources whose mtimes changed but not their
+// contents are updated in rec, and rec is marked touched.
+func (pl *planner) checkSources(rec *Record) string {
+	var changes []string
+	touched := false
+	for i := range rec.Sources {
+		old := &rec.Sources[i]
+		cur, err := describeSource(old.Path, old)
+		if errors.Is(err, fs.ErrNotExist) {
+			changes = append(changes, "source removed: "+filepath.Base(old.Path))
+			continue
+		}
+		if err != nil {
+			changes = append(changes, fmt.Sprintf("source unreadable: %s (%v)", filepath.Base(old.Path), err))
+			continue
+		}
+		if diff := sourceChanges(*old, cur); len(diff) > 0 {
+			changes = append(changes, diff...)
+			continue
+		}
+		if !sameStat(cur, *old) {
+			*old = cur
+			touched = true
+		}
+	}
+	switch {
+	case len(changes) == 1:
+		return changes[0]
+	case len(changes) > 1:
+		return fmt.Sprintf("%s (and %d more)", changes[0], len(changes)-1)
+	}
+	if touched {
+		pl.touched[rec.Stage] = rec
+	}
+	return ""
+}
+
+// sourceChanges lists how cur differs from old in content: the source
+// itself for a file, each file added, removed or changed for a directory,
+// named by the directory's base name and the file's path inside it.
+func sourceChanges(old, cur File) []string {
+	base := filepath.Base(old.Path)
+	if old.Dir != cur.Dir || !old.Dir {
+		if sameContent(old, cur) {
+			return nil
+		}
+		return []string{"source changed: " + base}
+	}
+	if sameContent(old, cur) {
+		return nil
+	}
+	was := map[string]File{}
+	for _, f := range old.Files {
+		was[f.Path] = f
+	}
+	var out []string
+	for _, f := range cur.Files {
+		name := filepath.Join(base, filepath.FromSlash(f.Path))
+		w, ok := was[f.Path]
+		switch {
+		case !ok:
+			out = append(out, "source added: "+name)
+		case !sameContent(w, f):
+			out = append(out, "source changed: "+name)
+		}
+		delete(was, f.Path)
+	}
+	for _, f := range old.Files {
+		if _, ok := was[f.Path]; ok {
+			out = append(out, "source removed: "+filepath.Join(base, filepath.FromSlash(f.Path)))
+		}
+	}
+	if len(out) == 0 { // the same files, hashed alike, in another order: cannot be, but say so
+		out = append(out, "source changed: "+base)
+	}
+	return out
+}

@@ -1,0 +1,247 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/siamese-pipeline/siamese/artifacts"
+	"github.com/siamese-pipeline/siamese/runner"
+	"github.com/siamese-pipeline/siamese/stages/internal/stagetest"
+)
+
+// grayPNG encodes a w×h gray image of one value.
+func grayPNG(t *testing.T, w, h int, v uint8) []byte {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = v
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func grayJPEG(t *testing.T, w, h int, v uint8) []byte {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = v
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 100}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// writeTree writes files by their slash-separated paths under dir.
+func writeTree(t *testing.T, dir string, files map[string][]byte) {
+	t.Helper()
+	for name, data := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+type folderResult struct {
+	images  []uint8
+	shape   []int
+	labels  []uint8
+	classes string
+	tracked []string
+}
+
+// runFolder runs ingest over a folder dataset with params set over the
+// defaults.
+func runFolder(t *testing.T, ctx context.Context, dir string, set map[string]any) (folderResult, error) {
+	t.Helper()
+	p := stagetest.Params(New(), map[string]any{"dataset": DatasetFolder, "source": dir})
+	for k, v := range set {
+		p[k] = v
+	}
+	if err := checkParams(p); err != nil {
+		t.Fatalf("params: %v", err)
+	}
+	out := t.TempDir()
+	env := runner.NewEnv("ingest", p, nil, map[string]string{
+		OutImages: filepath.Join(out, OutImages), OutLabels: filepath.Join(out, OutLabels),
+		OutClasses: filepath.Join(out, OutClasses),
+	}, t.TempDir(), nil)
+	if err := New().Run(ctx, env); err != nil {
+		return folderResult{}, err
+	}
+	var r folderResult
+	var err error
+	if r.images, r.shape, err = artifacts.ReadNPY[uint8](filepath.Join(out, OutImages)); err != nil {
+		t.Fatal(err)
+	}
+	if r.labels, _, err = artifacts.ReadNPY[uint8](filepath.Join(out, OutLabels)); err != nil {
+		t.Fatal(err)
+	}
+	names, err := os.ReadFile(filepath.Join(out, OutClasses))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.classes, r.tracked = string(names), env.Tracked()
+	return r, nil
+}
+
+func TestFolderDataset(t *testing.T) {
+	dir := t.TempDir()
+	// Three classes of 3, 1 and 2 images; sizes other than 28×28 among
+	// them, a JPEG, a nested folder; hidden files and a file outside the
+	// class folders are left out.
+	writeTree(t, dir, map[string][]byte{
+		"shirt/b.png":         grayPNG(t, 28, 28, 20),
+		"shirt/a.png":         grayPNG(t, 28, 28, 10),
+		"shirt/sub/0.png":     grayPNG(t, 40, 30, 30), // after the files directly in shirt/, as Keras lists them
+		"bag/x.PNG":           grayPNG(t, 7, 9, 40),
+		"ankle boot/z.jpeg":   grayJPEG(t, 28, 28, 128),
+		"ankle boot/y.jpg":    grayJPEG(t, 64, 64, 128),
+		"shirt/.DS_Store":     []byte("junk"),
+		".hidden/q.png":       grayPNG(t, 28, 28, 99),
+		"README.txt":          []byte("not a class"),
+		"shirt/.cache/nb.png": []byte("junk"),
+	})
+	r, err := runFolder(t, context.Background(), dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.classes != "ankle boot\nbag\nshirt\n" {
+		t.Errorf("classes.txt %q", r.classes)
+	}
+	if !slices.Equal(r.shape, []int{6, 28, 28}) {
+		t.Fatalf("images.npy shape %v", r.shape)
+	}
+	if want := []uint8{0, 0, 1, 2, 2, 2}; !slices.Equal(r.labels, want) {
+		t.Errorf("labels %v, want %v", r.labels, want)
+	}
+	// Uniform images stay uniform through every resize; PNGs of 28×28
+	// are copied.
+	for i, want := range []uint8{128, 128, 40, 10, 20, 30} {
+		img := r.images[i*784 : (i+1)*784]
+		if i >= 2 && !slices.Equal(img, bytes.Repeat([]byte{want}, 784)) || i < 2 && (img[0] < want-2 || img[0] > want+2) {
+			t.Errorf("image %d: %v…, want %d", i, img[:4], want)
+		}
+	}
+	if abs, _ := filepath.Abs(dir); !slices.Equal(r.tracked, []string{abs}) {
+		t.Errorf("tracked %v, want the folder", r.tracked)
+	}
+
+	small, err := runFolder(t, context.Background(), dir, map[string]any{"image_size": 8, "filter": "nearest"})
+	if err != nil || !slices.Equal(small.shape, []int{6, 8, 8}) {
+		t.Errorf("image_size 8: shape %v, %v", small.shape, err)
+	}
+}
+
+func TestFolderBadImages(t *testing.T) {
+	good := func(t *testing.T) map[string][]byte {
+		return map[string][]byte{"a/1.png": grayPNG(t, 5, 5, 1), "a/2.png": grayPNG(t, 5, 5, 2), "b/1.png": grayPNG(t, 5, 5, 3)}
+	}
+	tests := []struct {
+		name    string
+		files   map[string][]byte
+		bad     string // the file the error names, and skip leaves out
+		wantErr string // also in the error
+	}{
+		{"not an image file", map[string][]byte{"b/notes.txt": []byte("hello")}, "b/notes.txt", "not an image file"},
+		{"not a png", map[string][]byte{"a/3.png": []byte("hello")}, "a/3.png", "unreadable image"},
+		{"truncated png", map[string][]byte{"b/2.png": grayPNG(t, 5, 5, 1)[:40]}, "b/2.png", "unreadable image"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeTree(t, dir, good(t))
+			writeTree(t, dir, tt.files)
+			_, err := runFolder(t, context.Background(), dir, nil)
+			bad := filepath.Join(dir, filepath.FromSlash(tt.bad))
+			if err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), tt.wantErr) ||
+				!strings.Contains(err.Error(), "on_bad_image: skip") {
+				t.Fatalf("error %v, want one naming %s", err, bad)
+			}
+			r, err := runFolder(t, context.Background(), dir, map[string]any{"on_bad_image": BadImageSkip})
+			if err != nil || !slices.Equal(r.labels, []uint8{0, 0, 1}) {
+				t.Errorf("skip: labels %v, %v", r.labels, err)
+			}
+		})
+	}
+}
+
+func TestFolderLayoutErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string][]byte
+		want  string
+	}{
+		{"one class", map[string][]byte{"a/1.png": grayPNG(t, 5, 5, 1)}, "1 class folders, want 2 to 256"},
+		{"no class", map[string][]byte{"1.png": grayPNG(t, 5, 5, 1)}, "0 class folders"},
+		{"empty class", map[string][]byte{"a/1.png": grayPNG(t, 5, 5, 1), "b/.keep": nil}, "class folder b holds no image"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeTree(t, dir, tt.files)
+			if _, err := runFolder(t, context.Background(), dir, nil); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := runFolder(t, context.Background(), filepath.Join(t.TempDir(), "nope"), nil); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("missing folder: %v", err)
+	}
+}
+
+func TestFolderCancel(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string][]byte{}
+	img := grayPNG(t, 200, 200, 9)
+	for i := range 50 {
+		files[string(rune('a'+i%2))+"/"+strings.Repeat("x", 1+i/2)+".png"] = img
+	}
+	writeTree(t, dir, files)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	start := time.Now()
+	if _, err := runFolder(t, ctx, dir, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v, want context.Canceled", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("returned after %v", d)
+	}
+}
+
+func TestParamRules(t *testing.T) {
+	tests := []struct {
+		set  map[string]any
+		want string // "" for no error
+	}{
+		{map[string]any{}, ""},
+		{map[string]any{"dataset": DatasetFolder}, "needs source"},
+		{map[string]any{"dataset": DatasetFolder, "source": "x", "image_size": 64}, ""},
+		{map[string]any{"image_size": 32}, "fashion's images are 28×28"},
+		{map[string]any{"dataset": "mnist", "filter": "nearest"}, ""},
+	}
+	for _, tt := range tests {
+		err := checkParams(stagetest.Params(New(), tt.set))
+		if (tt.want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: %v, want %q", tt.set, err, tt.want)
+		}
+	}
+}
