@@ -35,6 +35,10 @@ func (a *app) schedulers(r *runner.Runner, sets []string, noGate bool) (map[stri
 	if err != nil {
 		return nil, err
 	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
 	global := []string{exe, "-f", file, "--artifacts", root, "--log-format", a.logFormat}
 	if a.verbose {
 		global = append(global, "--verbose")
@@ -50,6 +54,7 @@ func (a *app) schedulers(r *runner.Runner, sets []string, noGate bool) (map[stri
 	ex := slurm.New(slurm.Config{
 		Slurm: r.Pipeline.Slurm,
 		Root:  root,
+		Dir:   wd,
 		Command: func(stage string) []string {
 			return append(append(append([]string{}, global...), "stage", stage), over...)
 		},

@@ -39,6 +39,9 @@ type Config struct {
 	pipeline.Slurm
 	// Root is the artifacts root, on a filesystem every node shares.
 	Root string
+	// Dir is the jobs' working directory, the submitter's, so that
+	// relative paths mean the same to them; "" means the root.
+	Dir string
 	// Command is the command line of the job that runs stage, from its
 	// program's absolute path, which every node must be able to run.
 	Command func(stage string) []string
@@ -169,7 +172,11 @@ func (e *Executor) Submit(ctx context.Context, tasks []*runner.Task, record bool
 // sbatchArgs are the options of a job: its name, output file, resources
 // and the pipeline's slurm block.
 func (e *Executor) sbatchArgs(name, output string, r pipeline.Resources) []string {
-	args := []string{"--parsable", "--job-name=" + name, "--output=" + output, "--chdir=" + e.cfg.Root}
+	dir := e.cfg.Dir
+	if dir == "" {
+		dir = e.cfg.Root
+	}
+	args := []string{"--parsable", "--job-name=" + name, "--output=" + output, "--chdir=" + dir}
 	mem := r.MemMB
 	if mem == 0 {
 		mem = e.cfg.DefaultMem
