@@ -42,6 +42,8 @@ type Scheduler interface {
 	Wait(ctx context.Context, tasks []*Task) error
 	// Active returns those of jobs that are still pending or running.
 	Active(ctx context.Context, jobs []string) ([]string, error)
+	// Cancel cancels jobs.
+	Cancel(ctx context.Context, jobs []string) error
 	// Ended sets the Result of each task, whose Job is set, from how its
 	// job ended.
 	Ended(ctx context.Context, tasks []*Task) error

@@ -136,7 +136,8 @@ func (r *Runner) schedule(ctx context.Context, s Scheduler, ts []*Task, rep *Rep
 		l.Stages = append(l.Stages, lr)
 	}
 	if err := writeLease(r.Root(), l); err != nil {
-		return fmt.Errorf("lease the root to jobs %s: %w", strings.Join(jobs, ", "), err)
+		err = fmt.Errorf("lease the root to jobs %s: %w", strings.Join(jobs, ", "), err)
+		return errors.Join(err, s.Cancel(context.WithoutCancel(ctx), jobs))
 	}
 	if detach {
 		for _, t := range ts {

@@ -236,6 +236,9 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+// Cancel implements runner.Scheduler, with one scancel call.
+func (e *Executor) Cancel(ctx context.Context, jobs []string) error { return e.cancel(ctx, jobs) }
+
 // cancel cancels jobs with one scancel call.
 func (e *Executor) cancel(ctx context.Context, jobs []string) error {
 	if len(jobs) == 0 {
