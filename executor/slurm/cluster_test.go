@@ -334,29 +334,51 @@ func TestSlurmResume(t *testing.T) {
 		"train/model/b0.npy", "train/model/b1.npy", "train/model/b2.npy"})
 }
 
-// TestSlurmInterruptAndDetach: SIGTERM to a waiting submitter cancels its
+// TestSlurmInterruptAndDetach: a killed submitter's jobs hold the root;
+// SIGTERM to a waiting submitter cancels its
 // jobs; a detached run is shown by status, refuses a second submission
 // while its jobs are pending or running, and gets recorded once they end.
 func TestSlurmInterruptAndDetach(t *testing.T) {
 	cluster(t)
 	root := filepath.Join(t.TempDir(), "out")
 	args := append([]string{"run", "--executor", "slurm"}, small()...)
+	start := func() (*exec.Cmd, *syncBuffer, map[string]string) {
+		cmd := siamese(root, args...)
+		var out, errOut syncBuffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(time.Minute); len(submitted(errOut.String())) < 7; {
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("the run did not submit its jobs:\n%s", errOut.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return cmd, &errOut, submitted(errOut.String())
+	}
 
-	cmd := siamese(root, args...)
-	var out, errOut syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Start(); err != nil {
+	// A waiting submitter that is killed outright leaves its jobs holding
+	// the root.
+	cmd, _, jobs := start()
+	cmd.Process.Kill()
+	cmd.Wait()
+	if r := runSiamese(t, root, args...); r.code != 1 || !strings.Contains(r.stderr, "hold "+root) || !strings.Contains(r.stderr, jobs["evaluate"]) {
+		t.Errorf("a run while a killed submitter's jobs are pending: want exit 1 naming them; %s", r)
+	}
+	if err := exec.Command("scancel", values(jobs)...).Run(); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(time.Minute); len(submitted(errOut.String())) < 7; {
+	for deadline := time.Now().Add(time.Minute); len(live(t, values(jobs)...)) > 0; {
 		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("the run did not submit its jobs:\n%s", errOut.String())
+			t.Fatalf("scancel left %v", states(t, values(jobs)...))
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond)
 	}
-	jobs := submitted(errOut.String())
+
+	cmd, errOut, jobs := start()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
