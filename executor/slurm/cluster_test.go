@@ -335,9 +335,9 @@ func TestSlurmResume(t *testing.T) {
 }
 
 // TestSlurmInterruptAndDetach: a killed submitter's jobs hold the root;
-// SIGTERM to a waiting submitter cancels its
-// jobs; a detached run is shown by status, refuses a second submission
-// while its jobs are pending or running, and gets recorded once they end.
+// SIGTERM to a waiting submitter cancels its jobs; a detached run is shown
+// by status, refuses a second submission while its jobs are pending or
+// running, and gets recorded once they end.
 func TestSlurmInterruptAndDetach(t *testing.T) {
 	cluster(t)
 	root := filepath.Join(t.TempDir(), "out")
