@@ -34,8 +34,10 @@ type Scheduler interface {
 	// comes after have succeeded, sets each task's Job and returns the
 	// job ids. With record, a last job runs the program's record command
 	// once every task's job has ended, whatever became of it; its id is
-	// returned last.
-	Submit(ctx context.Context, tasks []*Task, record bool) ([]string, error)
+	// returned last. After each job is submitted, and before anything
+	// else, it calls lease with the ids so far; if lease fails, it cancels
+	// them and returns the error.
+	Submit(ctx context.Context, tasks []*Task, record bool, lease func(jobs []string) error) ([]string, error)
 	// Wait waits for the submitted tasks' jobs to end and sets each task's
 	// Result. Once ctx is done it cancels them, all at once, and returns
 	// ctx's error.

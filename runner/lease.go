@@ -118,26 +118,30 @@ func (r *Runner) checkLease(ctx context.Context) error {
 // them. The root stays leased to the jobs until they have ended, so that
 // a submitter that dies leaves them holding it.
 func (r *Runner) schedule(ctx context.Context, s Scheduler, ts []*Task, rep *Report, detach bool) error {
-	jobs, err := s.Submit(ctx, ts, detach)
-	if err != nil {
-		return err
-	}
 	host, _ := os.Hostname()
-	l := &Lease{Scheduler: s.Name(), Start: rep.Start, Host: host, PID: os.Getpid(), Detached: detach, Jobs: jobs}
 	byStage := map[string]*Task{}
 	for _, t := range ts {
 		byStage[t.Stage.Name] = t
 	}
-	for _, res := range rep.Results {
-		lr := LeaseResult{Stage: res.Stage, Outcome: res.Outcome, Reason: res.Reason}
-		if t := byStage[res.Stage]; t != nil {
-			lr.Job = t.Job
+	// The lease names every job as soon as it is submitted, so that a
+	// submitter killed while submitting leaves its jobs holding the root.
+	lease := func(jobs []string) error {
+		l := &Lease{Scheduler: s.Name(), Start: rep.Start, Host: host, PID: os.Getpid(), Detached: detach, Jobs: jobs}
+		for _, res := range rep.Results {
+			lr := LeaseResult{Stage: res.Stage, Outcome: res.Outcome, Reason: res.Reason}
+			if t := byStage[res.Stage]; t != nil {
+				lr.Job = t.Job
+			}
+			l.Stages = append(l.Stages, lr)
 		}
-		l.Stages = append(l.Stages, lr)
+		if err := writeLease(r.Root(), l); err != nil {
+			return fmt.Errorf("lease the root to jobs %s: %w", strings.Join(jobs, ", "), err)
+		}
+		return nil
 	}
-	if err := writeLease(r.Root(), l); err != nil {
-		err = fmt.Errorf("lease the root to jobs %s: %w", strings.Join(jobs, ", "), err)
-		return errors.Join(err, s.Cancel(context.WithoutCancel(ctx), jobs))
+	jobs, err := s.Submit(ctx, ts, detach, lease)
+	if err != nil {
+		return err
 	}
 	if detach {
 		for _, t := range ts {

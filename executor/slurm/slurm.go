@@ -114,7 +114,7 @@ func Dir(root string) string { return filepath.Join(root, pipeline.Internal, "sl
 
 // Execute submits the tasks and waits for their jobs.
 func (e *Executor) Execute(ctx context.Context, tasks []*runner.Task) error {
-	if _, err := e.Submit(ctx, tasks, false); err != nil {
+	if _, err := e.Submit(ctx, tasks, false, func([]string) error { return nil }); err != nil {
 		return err
 	}
 	return e.Wait(ctx, tasks)
@@ -122,7 +122,7 @@ func (e *Executor) Execute(ctx context.Context, tasks []*runner.Task) error {
 
 // Submit implements runner.Scheduler: one sbatch per task, in dependency
 // order, each naming the jobs of the tasks it comes after.
-func (e *Executor) Submit(ctx context.Context, tasks []*runner.Task, record bool) ([]string, error) {
+func (e *Executor) Submit(ctx context.Context, tasks []*runner.Task, record bool, lease func([]string) error) ([]string, error) {
 	if err := os.MkdirAll(Dir(e.cfg.Root), 0o755); err != nil {
 		return nil, err
 	}
@@ -154,6 +154,9 @@ func (e *Executor) Submit(ctx context.Context, tasks []*runner.Task, record bool
 		}
 		t.Job, jobOf[t.Stage.Name] = id, id
 		jobs = append(jobs, id)
+		if err := lease(jobs); err != nil {
+			return fail(err)
+		}
 		e.progress("%-10s job %-8s submitted (%s)", t.Stage.Name, id, t.Reason)
 	}
 	if record {
@@ -164,6 +167,9 @@ func (e *Executor) Submit(ctx context.Context, tasks []*runner.Task, record bool
 			return fail(fmt.Errorf("submit the job that records the run: %w", err))
 		}
 		jobs = append(jobs, id)
+		if err := lease(jobs); err != nil {
+			return fail(err)
+		}
 		e.progress("%-10s job %-8s submitted (records the run once the others end)", "(record)", id)
 	}
 	return jobs, nil

@@ -36,6 +36,10 @@ func (j Job) Failed() bool {
 	return slices.Contains(failed, j.State) || (j.State == "PENDING" && j.Reason == "DependencyNeverSatisfied")
 }
 
+// cancelWait bounds the wait for cancelled jobs to end; Slurm's KillWait
+// (30 s by default) bounds how long they take.
+const cancelWait = 45 * time.Second
+
 // squeueOutage is how long Wait keeps trying while squeue fails.
 const squeueOutage = 2 * time.Minute
 
@@ -169,12 +173,21 @@ func (e *Executor) interrupted(ctx context.Context, ids []string, done map[strin
 			live = append(live, id)
 		}
 	}
-	if err := e.cancel(context.WithoutCancel(ctx), live); err != nil {
+	bg := context.WithoutCancel(ctx)
+	if err := e.cancel(bg, live); err != nil {
 		return errors.Join(ctx.Err(), fmt.Errorf("cancel jobs %s: %w", strings.Join(live, ","), err))
 	}
-	if len(live) > 0 {
-		e.progress("cancelled jobs %s", strings.Join(live, ","))
+	if len(live) == 0 {
+		return ctx.Err()
 	}
+	// Wait, a bounded time, for the cancelled jobs' processes to be gone
+	// (COMPLETING), so that the root is free once the submitter exits.
+	for deadline := time.Now().Add(cancelWait); time.Now().Before(deadline); time.Sleep(e.minPoll) {
+		if left, err := e.Active(bg, live); err != nil || len(left) == 0 {
+			break
+		}
+	}
+	e.progress("cancelled jobs %s", strings.Join(live, ","))
 	return ctx.Err()
 }
 
