@@ -6,7 +6,7 @@ TAGS    ?= $(shell scripts/blas-tags.sh)
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build run test bench lint clean
+.PHONY: all build run test bench lint clean fuzz
 
 all: build
 
@@ -30,6 +30,16 @@ bench:
 	scripts/setup.sh bench
 	$(MAKE) build
 	/usr/bin/python3 bench/bench.py
+	/usr/bin/python3 bench/score.py
+
+# make fuzz   run each fuzz target for FUZZTIME (make test runs their seed corpora)
+FUZZTIME ?= 30s
+FUZZ_TARGETS := artifacts:FuzzReadNPY artifacts:FuzzReadIDX artifacts:FuzzReadArrow pipeline:FuzzParse \
+	pipeline:FuzzSet runner:FuzzReadRecord history:FuzzRunRecord model:FuzzLoadCheckpoint imageio:FuzzDecode
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t#*:}; \
+	  echo "== $$fn (./$$pkg) for $(FUZZTIME)"; \
+	  $(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s; done
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

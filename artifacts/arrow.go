@@ -258,16 +258,25 @@ func ReadArrow(path string) (t *Table, err error) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return readArrow(path, f, st.Size())
+}
+
+// readArrow reads an Arrow IPC file of size bytes from f; path names it
+// in errors.
+func readArrow(path string, f ipc.ReadAtSeeker, size int64) (t *Table, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			t, err = nil, fmt.Errorf("read %s: malformed Arrow file: %v", path, p)
 		}
 	}()
-	st, err := f.Stat()
-	if err != nil {
+	if err := checkFooter(f, size); err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	mem := &boundedAllocator{Allocator: memory.DefaultAllocator, max: max(256*st.Size(), 1<<20)}
+	mem := &boundedAllocator{Allocator: memory.DefaultAllocator, max: max(256*size, 1<<20)}
 	r, err := ipc.NewFileReader(f, ipc.WithAllocator(mem))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)

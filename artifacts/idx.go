@@ -17,8 +17,13 @@ const (
 	idxImagesMagic = 2051 // 0x00000803
 )
 
-// maxIDXBytes bounds the data an IDX header may announce (16 GiB).
-const maxIDXBytes = 1 << 34
+// maxIDXBytes bounds the data an IDX header may announce (4 GiB; all of
+// Fashion-MNIST is 55 MB).
+const maxIDXBytes = 1 << 32
+
+// maxDeflateRatio is the most a deflate stream can expand: 258 bytes from
+// two bits, about 1032:1.
+const maxDeflateRatio = 1032
 
 // ReadIDXImages reads an IDX image file (magic 2051, dims n×rows×cols),
 // gzipped or plain. data holds the n images one after another, row-major.
@@ -42,7 +47,11 @@ func readIDXFile(path string, ndim int) ([]int, []byte, error) {
 		return nil, nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	defer f.Close()
-	dims, data, err := decodeIDX(f, ndim)
+	var r io.Reader = f
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		r = sizedReader{f, st.Size()}
+	}
+	dims, data, err := decodeIDX(r, ndim)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s: %w", path, err)
 	}
@@ -92,6 +101,16 @@ func decodeIDX(r io.Reader, ndim int) (dims []int, data []byte, err error) {
 		}
 		total *= int64(d)
 	}
+	// What the file can hold bounds what it may announce: its own size
+	// when plain, the most deflate can expand it when gzipped.
+	if sr, ok := r.(sizedReader); ok {
+		if most := sr.size - int64(4+4*ndim); src == io.Reader(br) && total > most {
+			return nil, nil, fmt.Errorf("truncated: dimensions %v need %d data bytes, the file holds %d", dims, total, max(most, 0))
+		}
+		if most := sr.size * maxDeflateRatio; total > most {
+			return nil, nil, fmt.Errorf("dimensions %v announce %d data bytes, more than a gzip file of %d bytes can hold", dims, total, sr.size)
+		}
+	}
 	// Read what is there, at most one byte beyond what the header
 	// announces; allocate up front no more than a sane amount, so a
 	// corrupt header cannot force a huge allocation.
@@ -107,4 +126,10 @@ func decodeIDX(r io.Reader, ndim int) (dims []int, data []byte, err error) {
 		return nil, nil, fmt.Errorf("unexpected bytes after the %d data bytes of dimensions %v", total, dims)
 	}
 	return dims, buf.Bytes(), nil
+}
+
+// sizedReader is a reader whose total size is known: a regular file.
+type sizedReader struct {
+	io.Reader
+	size int64
 }

@@ -81,6 +81,8 @@ func TestReadIDXErrors(t *testing.T) {
 		{"truncated gzip", zimages[:len(zimages)-5], true, "unexpected EOF"},
 		{"truncated gzip header", zimages[:5], true, "gzip"},
 		{"corrupt gzip checksum", append(append([]byte{}, zimages[:len(zimages)-8]...), 0, 0, 0, 0, 16, 0, 0, 0), true, "checksum"},
+		{"gzip bomb", gz(idxFile(idxImagesMagic, []uint32{1 << 16, 1 << 8, 1 << 8}, nil)), true, "more than a gzip file of"},
+		{"plain bomb", idxFile(idxImagesMagic, []uint32{1 << 16, 1 << 8, 1 << 8}, nil), true, "truncated: dimensions [65536 256 256] need 4294967296 data bytes, the file holds 0"},
 		{"gzip trailing bytes", gz(append(append([]byte{}, images...), 7)), true, "unexpected bytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/siamese-pipeline/siamese/internal/testenv"
 )
 
 // nodeReader is the independent Arrow reader (interop/read_arrow.mjs, using
@@ -18,10 +20,10 @@ func needNodeArrow(t *testing.T) string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("Arrow interop: node not found on PATH")
+		testenv.Missing(t, "Arrow interop: node not found on PATH")
 	}
 	if _, err := os.Stat("../interop/node_modules/apache-arrow"); err != nil {
-		t.Skip("Arrow interop: interop/node_modules/apache-arrow missing; run `npm ci --prefix interop`")
+		testenv.Missing(t, "Arrow interop: interop/node_modules/apache-arrow missing; run `npm ci --prefix interop`")
 	}
 	return node
 }

@@ -83,6 +83,12 @@ func ReadMLP(dir string) ([]Dense, *MLP, error) {
 		if err != nil {
 			return nil, nil, err
 		}
+		if err := CheckFinite(filepath.Join(dir, ml.Weights), w, 0); err != nil {
+			return nil, nil, err
+		}
+		if err := CheckFinite(filepath.Join(dir, ml.Bias), b, 0); err != nil {
+			return nil, nil, err
+		}
 		if len(wShape) != 2 || len(bShape) != 1 || wShape[1] != bShape[0] || wShape[0] != ml.In || wShape[1] != ml.Out {
 			return nil, nil, fmt.Errorf("read %s: layer %d: shapes %v and %v do not match (%d, %d)", name, i, wShape, bShape, ml.In, ml.Out)
 		}

@@ -77,9 +77,9 @@ type npyHeader struct {
 
 func (h *npyHeader) dataBytes() int64 { return h.n * int64(h.dt.size) }
 
-// maxHeaderLen bounds the header dict. numpy itself refuses headers over
-// 10000 bytes by default.
-const maxHeaderLen = 1 << 20
+// maxHeaderLen bounds the header dict as numpy does: np.load refuses
+// headers over 10000 bytes unless given max_header_size (numpy >= 1.24).
+const maxHeaderLen = 10000
 
 // headerDict matches the header dict numpy writes: keys in sorted order,
 // each followed by ", ". npyio's parser depends on exactly this layout and
@@ -116,7 +116,7 @@ func readNPYHeader(r io.Reader) (*npyHeader, error) {
 		return nil, fmt.Errorf("unsupported .npy format version %d.%d (want 1.0, 2.0 or 3.0)", pre[6], pre[7])
 	}
 	if hlen > maxHeaderLen {
-		return nil, fmt.Errorf("header length %d exceeds %d bytes", hlen, maxHeaderLen)
+		return nil, fmt.Errorf("header of %d bytes is larger than numpy allows (%d)", hlen, maxHeaderLen)
 	}
 	h.dataOff += hlen
 	dict := make([]byte, hlen)
@@ -168,6 +168,9 @@ func readNPYHeader(r io.Reader) (*npyHeader, error) {
 	var ok bool
 	h.dt, h.bigEndian, ok = parseDescr(h.descr)
 	if !ok {
+		if strings.Trim(h.descr, "|<>=") == "O" {
+			return nil, fmt.Errorf("object dtype %q: the array holds pickled Python objects, which are never loaded", h.descr)
+		}
 		return nil, fmt.Errorf("unsupported dtype %q (supported: uint8, int32, int64, float32, float64)", h.descr)
 	}
 	h.n, ok = numElems(h.shape, h.dt.size)

@@ -282,6 +282,10 @@ func TestReadNPYErrors(t *testing.T) {
 		{"bad fortran_order", withDict("{'descr': '<f8', 'fortran_order': 0, 'shape': (6,), }"), "not a numpy header dict"},
 		{"huge shape", withDict("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }"), "too large"},
 		{"dim overflow", withDict("{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999,), }"), "header"},
+		{"object dtype", rawNPY(1, "|O", false, []int{2}, make([]byte, 16)), `object dtype "|O": the array holds pickled Python objects, which are never loaded`},
+		{"evaluatable header", withDict("{'descr': __import__('os').system('touch /tmp/pwned'), 'fortran_order': False, 'shape': (6,), }"), "not a numpy header dict"},
+		{"header larger than numpy allows", withDict("{'descr': '<f8', 'fortran_order': False, 'shape': (6,), }" + strings.Repeat(" ", 10001)), "header of 10102 bytes is larger than numpy allows (10000)"},
+		{"absurd shape, small file", withDict("{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000,), }"), "truncated: float64 (1000000000000,) needs 8000000000000 data bytes"},
 		{"wrong dtype requested", rawNPY(1, "<f4", false, []int{2}, make([]byte, 8)), "dtype is float32"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/siamese-pipeline/siamese/artifacts"
 	"github.com/siamese-pipeline/siamese/internal/pytest"
+	"github.com/siamese-pipeline/siamese/internal/testenv"
 	"github.com/siamese-pipeline/siamese/metrics"
 	"github.com/siamese-pipeline/siamese/model"
 )
@@ -258,6 +259,7 @@ func buildTree(t *testing.T) *tree {
 		t.Fatalf("the fake model is too bad or too good (ROC AUC %.3f, accuracy %.3f): tune the test data", auc, acc)
 	}
 	writeJSON(t, filepath.Join(dir, "evaluate/metrics.json"), m)
+	writeAnchors(t, dir, emb[0], embClass)
 	return &tree{dir: dir, metrics: m}
 }
 
@@ -482,10 +484,10 @@ func needNodeArrow(t *testing.T) string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node not found on PATH")
+		testenv.Missing(t, "node not found on PATH")
 	}
 	if _, err := os.Stat("../interop/node_modules/apache-arrow"); err != nil {
-		t.Skip("interop/node_modules/apache-arrow missing; run `npm ci --prefix interop`")
+		testenv.Missing(t, "interop/node_modules/apache-arrow missing; run `npm ci --prefix interop`")
 	}
 	return node
 }

@@ -12,7 +12,10 @@ Every stage of the pipeline leaves its results under the artifacts root
    angular similarity 1 - arccos(cos)/pi;
 5. recomputes binary accuracy (score > 0.5), ROC AUC and average precision
    with scikit-learn, and with --check compares them to
-   evaluate/metrics.json, exiting 1 on a mismatch.
+   evaluate/metrics.json, exiting 1 on a mismatch;
+6. loads the class anchors (evaluate/anchors.npy) and distance thresholds
+   (evaluate/thresholds.json) and scores images for anomalies with them, as
+   `siamese score` does.
 
 Arrow files are read with pyarrow when it is installed and skipped (with a
 note) otherwise. load_artifacts.ipynb holds the same code as notebook cells
@@ -174,6 +177,48 @@ def compare_metrics(mine, path):
     return problems
 
 
+def load_anchors(root):
+    """evaluate/anchors.npy: float32 (classes, embedding), one mean embedding per class; and
+    evaluate/thresholds.json: each class's cosine-distance threshold and how it was chosen."""
+    anchors = np.load(os.path.join(root, "evaluate", "anchors.npy"))
+    with open(os.path.join(root, "evaluate", "thresholds.json")) as f:
+        thresholds = json.load(f)
+    print(f"  anchors {anchors.shape} {anchors.dtype}; target false-positive rate {thresholds['target_fpr']}")
+    for name, t in zip(thresholds["classes"], thresholds["thresholds"]):
+        print(f"  {name:20s} threshold {t:.4f}")
+    return anchors, thresholds
+
+
+def score_images(images, layers, anchors, thresholds):
+    """Score uint8 images (n, h, w) as `siamese score` does: the class whose anchor is nearest in
+    cosine distance, that distance, the anomaly score distance / threshold, and whether the
+    distance is within the class's threshold."""
+    x = (images.reshape(len(images), -1) / 255).astype(np.float32)
+    emb = forward(x, layers).astype(np.float64)
+    a = anchors.astype(np.float64)
+    norms = np.linalg.norm(emb, axis=1, keepdims=True) * np.linalg.norm(a, axis=1)
+    cos = np.divide(emb @ a.T, norms, out=np.zeros((len(emb), len(a))), where=norms != 0)
+    dist = 1 - cos
+    nearest = dist.argmin(axis=1)
+    d = dist[np.arange(len(dist)), nearest]
+    th = np.asarray(thresholds["thresholds"])[nearest]
+    return nearest, d, d / th, d <= th
+
+
+def check_anchors(anchors, thresholds, classes, layers):
+    """Check that the anchors and thresholds fit the classes and the network; return the problems."""
+    problems = []
+    width = layers[-1][0].shape[1] if layers[-1][0] is not None else None
+    if anchors.dtype != np.float32 or anchors.ndim != 2 or anchors.shape != (len(classes), width):
+        problems.append(f"anchors.npy: {anchors.dtype} {anchors.shape}, want float32 ({len(classes)}, {width})")
+    if thresholds["classes"] != classes or len(thresholds["thresholds"]) != len(classes):
+        problems.append(f"thresholds.json names classes {thresholds['classes']}, classes.txt {classes}")
+    if not all(t >= 0 for t in thresholds["thresholds"]):
+        problems.append(f"thresholds.json: negative thresholds {thresholds['thresholds']}")
+    print(f"  anchors and thresholds {'fit' if not problems else 'do NOT fit'} the {len(classes)} classes")
+    return problems
+
+
 def read_arrow_files(root):
     """Print the schema and row count of every Arrow file, if pyarrow is installed."""
     try:
@@ -222,7 +267,7 @@ def main(argv=None):
     print(f"== .npy files under {root}")
     list_npy(root)
     print("== classes")
-    load_classes(root)
+    classes = load_classes(root)
     print("== Arrow files")
     tables = read_arrow_files(root)
     print("== model")
@@ -237,13 +282,19 @@ def main(argv=None):
     if args.write_expected:
         with open(args.write_expected, "w") as f:
             json.dump(mine, f, indent=2, sort_keys=True)
+    print("== anchors and thresholds")
+    anchors, thresholds = load_anchors(root)
+    images = np.load(os.path.join(root, "ingest", "images.npy"), mmap_mode="r")[:1000]
+    nearest, _, _, passed = score_images(images, layers, anchors, thresholds)
+    print(f"  scored {len(images)} images of ingest/images.npy: {passed.mean():.1%} within their nearest class's threshold")
+    anchor_problems = check_anchors(anchors, thresholds, classes, layers)
     if args.check:
         path = os.path.join(root, "evaluate", "metrics.json")
         print(f"== check against {path}")
         if not os.path.isfile(path):
             print(f"load_artifacts: {path} is missing", file=sys.stderr)
             return 1
-        problems = compare_metrics(mine, path)
+        problems = compare_metrics(mine, path) + anchor_problems
         if problems:
             for p in problems:
                 print(f"load_artifacts: {p}", file=sys.stderr)

@@ -36,10 +36,11 @@ and Arrow IPC files (read with `pyarrow`):
 | `flatten` | `triplets_fasion_MNIST_flatten.npy` float64 (N, 3, 784) |
 | `split` | `X_train.npy`, `X_test.npy` float64 (n, 3, 784), `train_rows.npy`, `test_rows.npy` int64 |
 | `train` | `model/model.json` and its float32 weight files, `history.arrow`, `loss.png` |
-| `evaluate` | `embeddings.arrow`, `scores.arrow`, `metrics.json`, plots |
+| `evaluate` | `embeddings.arrow`, `scores.arrow`, `metrics.json`, plots, `anchors.npy` float32 (classes, 128), `thresholds.json` |
 
 This notebook loads them, rebuilds the trained network in a few lines of numpy, embeds the
-test triplets, and recomputes the evaluation metrics to check them against `metrics.json`.
+test triplets, recomputes the evaluation metrics to check them against `metrics.json`, and scores
+images for anomalies with the class anchors and thresholds.
 It is generated from `load_artifacts.py` (same functions; run `make_notebook.py` after editing the
 script), which does the same from the command line: `python3 load_artifacts.py --artifacts out --check`."""),
     ("code", "@header"),
@@ -98,6 +99,22 @@ and numpy forward passes round float32 differently), accuracy exactly unless a s
 1e-6 of the threshold."""),
     ("code", "@compare_metrics"),
     ("code", 'problems = compare_metrics(mine, os.path.join(ARTIFACTS, "evaluate", "metrics.json"))\nproblems or "all metrics match"'),
+    ("markdown", """## 8. Anomaly scoring: class anchors and thresholds
+
+An image is scored by the distance of its embedding to its class's anchor. `evaluate/anchors.npy`
+(float32, classes × embedding) holds one anchor per class, the mean embedding of the class's training
+images; `evaluate/thresholds.json` holds each class's cosine-distance threshold, chosen on held-out
+images (those no training triplet used) so that about `target_fpr` of a class's normal images lie
+beyond it, with how it did there (`per_class`: `fpr`, and `tpr`, the other classes' images it flags).
+`siamese score` scores images the same way; the promoted model's copies lie in `models/current/`."""),
+    ("code", "@load_anchors"),
+    ("code", "anchors, thresholds = load_anchors(ARTIFACTS)"),
+    ("code", "@score_images"),
+    ("code", 'images = arrays["ingest/images.npy"][:1000]\nnearest, dist, anomaly, passed = score_images(images, layers, anchors, thresholds)\n'
+             'print(f"{passed.mean():.1%} of {len(images)} images lie within their nearest class\'s threshold")\n'
+             'list(zip([thresholds["classes"][c] for c in nearest[:5]], dist[:5].round(4), passed[:5]))'),
+    ("code", "@check_anchors"),
+    ("code", "problems += check_anchors(anchors, thresholds, classes, layers)\nproblems or \"anchors and thresholds fit\""),
 ]
 
 

@@ -18,6 +18,12 @@ type Result struct {
 	Message string
 }
 
+// slack absorbs float rounding in the comparisons: 0.97 - 0.96 is
+// 0.010000000000000009 in float64, yet a drop from 0.97 to 0.96 is "at most
+// 0.01". Metrics are reported to four decimals; 1e-9 changes no verdict a
+// person would give.
+const slack = 1e-9
+
 // Check applies each threshold to metrics. last holds the metrics of the
 // last good run, or is nil when there is none.
 func Check(thresholds []pipeline.Threshold, metrics, last map[string]float64) []Result {
@@ -29,7 +35,7 @@ func Check(thresholds []pipeline.Threshold, metrics, last map[string]float64) []
 			switch {
 			case !ok:
 				r.Message = fmt.Sprintf("%s was not reported", t.Metric)
-			case v >= *t.Min:
+			case v >= *t.Min-slack:
 				r.Pass, r.Message = true, fmt.Sprintf("%s = %.4f ≥ %g", t.Metric, v, *t.Min)
 			default:
 				r.Message = fmt.Sprintf("%s = %.4f is below the minimum %g", t.Metric, v, *t.Min)
@@ -44,7 +50,7 @@ func Check(thresholds []pipeline.Threshold, metrics, last map[string]float64) []
 				r.Message = fmt.Sprintf("%s was not reported", t.Metric)
 			case !had:
 				r.Pass, r.Message = true, "no earlier good run to compare with"
-			case prev-v <= *t.MaxDrop:
+			case prev-v <= *t.MaxDrop+slack:
 				r.Pass, r.Message = true, fmt.Sprintf("%s = %.4f, last good run %.4f", t.Metric, v, prev)
 			default:
 				r.Message = fmt.Sprintf("%s = %.4f fell %.4f below the last good run's %.4f (allowed %g)",

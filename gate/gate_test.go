@@ -25,6 +25,9 @@ func TestCheck(t *testing.T) {
 		{"no last run", pipeline.Threshold{Metric: "auc", MaxDrop: f(0.01)}, map[string]float64{"auc": 0.5}, nil, true, "no earlier good run"},
 		{"small drop", pipeline.Threshold{Metric: "auc", MaxDrop: f(0.01)}, map[string]float64{"auc": 0.955}, map[string]float64{"auc": 0.96}, true, ""},
 		{"big drop", pipeline.Threshold{Metric: "auc", MaxDrop: f(0.01)}, map[string]float64{"auc": 0.9}, map[string]float64{"auc": 0.96}, false, "fell 0.0600 below the last good run's 0.9600"},
+		{"drop of exactly max_drop", pipeline.Threshold{Metric: "auc", MaxDrop: f(0.01)}, map[string]float64{"auc": 0.96}, map[string]float64{"auc": 0.97}, true, "auc = 0.9600, last good run 0.9700"},
+		{"just over max_drop", pipeline.Threshold{Metric: "auc", MaxDrop: f(0.01)}, map[string]float64{"auc": 0.9599}, map[string]float64{"auc": 0.97}, false, "fell 0.0101 below"},
+		{"exactly at min after arithmetic", pipeline.Threshold{Metric: "auc", Min: f(0.3)}, map[string]float64{"auc": 0.7 - 0.4}, nil, true, ""},
 		{"improved", pipeline.Threshold{Metric: "auc", MaxDrop: f(0)}, map[string]float64{"auc": 0.97}, map[string]float64{"auc": 0.96}, true, ""},
 	}
 	for _, tt := range tests {

@@ -133,17 +133,27 @@ func Append(root string, r *Run) error {
 }
 
 // List returns all recorded runs, oldest first (by start time, then ID). A
-// missing runs directory means no runs; an unreadable record is an error.
+// missing runs directory means no runs. A record that cannot be read
+// (truncated, garbled, or holding another run) is left out; Damaged says
+// which.
 func List(root string) ([]*Run, error) {
+	runs, _, err := Scan(root)
+	return runs, err
+}
+
+// Scan is List that also returns an error for each record it left out
+// because it could not be read, naming the file.
+func Scan(root string) ([]*Run, []error, error) {
 	dir := filepath.Join(root, Dir)
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("history: %w", err)
+		return nil, nil, fmt.Errorf("history: %w", err)
 	}
 	var runs []*Run
+	var damaged []error
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() || strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".json") {
@@ -152,14 +162,16 @@ func List(root string) ([]*Run, error) {
 		path := filepath.Join(dir, name)
 		data, err := os.ReadFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("history: %w", err)
+			return nil, nil, fmt.Errorf("history: %w", err)
 		}
 		r := new(Run)
 		if err := json.Unmarshal(data, r); err != nil {
-			return nil, fmt.Errorf("history: %s: %w", path, err)
+			damaged = append(damaged, fmt.Errorf("history: %s: %w", path, err))
+			continue
 		}
 		if id := strings.TrimSuffix(name, ".json"); r.ID != id {
-			return nil, fmt.Errorf("history: %s: holds run %q, not %q", path, r.ID, id)
+			damaged = append(damaged, fmt.Errorf("history: %s: holds run %q, not %q", path, r.ID, id))
+			continue
 		}
 		runs = append(runs, r)
 	}
@@ -169,7 +181,7 @@ func List(root string) ([]*Run, error) {
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-	return runs, nil
+	return runs, damaged, nil
 }
 
 // Find returns the run ref refers to: a full ID, a unique ID prefix,

@@ -180,10 +180,16 @@ func TestAppendErrors(t *testing.T) {
 	if err := Append(root, nr); err != nil || !strings.HasPrefix(nr.ID, "20261129T231500Z-") {
 		t.Errorf("Append without id: %v, id %q", err, nr.ID)
 	}
-	// A corrupt record is reported by List, naming the file.
+	// A corrupt record is left out of the history, and Scan names the file.
+	before, _ := List(root)
 	os.WriteFile(filepath.Join(root, Dir, "20200101T000000Z-0000.json"), []byte("{"), 0o644)
-	if _, err := List(root); err == nil || !strings.Contains(err.Error(), "20200101T000000Z-0000.json") {
-		t.Errorf("List with a corrupt record: %v", err)
+	runs, damaged, err := Scan(root)
+	if err != nil || len(runs) != len(before) || len(damaged) != 1 || !strings.Contains(damaged[0].Error(), "20200101T000000Z-0000.json") {
+		t.Errorf("Scan with a corrupt record: %d runs (want %d), damaged %v, %v", len(runs), len(before), damaged, err)
+	}
+	// Appending rebuilds runs.arrow from the records that can be read.
+	if err := Append(root, &Run{Start: t0.Add(3 * time.Hour), End: t0.Add(4 * time.Hour), Outcome: OK}); err != nil {
+		t.Errorf("Append beside a corrupt record: %v", err)
 	}
 }
 

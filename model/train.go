@@ -129,13 +129,16 @@ func Train(ctx context.Context, cfg Config, train, val Triplets, opt TrainOption
 		var seen int
 		for b := 0; b < batches; b++ {
 			if err := ctx.Err(); err != nil {
-				return finish(), fmt.Errorf("model: training interrupted in epoch %d: %w", epoch+1, err)
+				return finish(), &InterruptedError{Epoch: epoch + 1, Err: err}
 			}
 			idx := perm[b*cfg.Batch : min(train.N, (b+1)*cfg.Batch)]
 			n.load(train, idx)
 			loss, err := n.run()
 			if err != nil {
 				return finish(), fmt.Errorf("model: epoch %d batch %d: %w", epoch+1, b+1, err)
+			}
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				return finish(), &NaNLossError{Epoch: epoch + 1, Batch: b + 1, Loss: loss}
 			}
 			if err := adam.Step(n.vgs); err != nil {
 				return finish(), err
@@ -145,6 +148,9 @@ func Train(ctx context.Context, cfg Config, train, val Triplets, opt TrainOption
 			if opt.OnBatch != nil {
 				opt.OnBatch(b+1, batches, sum/float64(seen))
 			}
+		}
+		if err := checkFinite(cur, epoch+1); err != nil {
+			return finish(), err
 		}
 		st := EpochStats{Epoch: epoch + 1, Loss: sum / float64(seen), ValLoss: math.NaN()}
 		monitor := st.Loss

@@ -35,6 +35,10 @@ type Pipeline struct {
 	Executor string
 	// Slurm says where the Slurm executor submits its jobs.
 	Slurm Slurm
+	// Models configures the promoted models; Monitoring where the last
+	// run is reported.
+	Models     Models
+	Monitoring Monitoring
 
 	byName map[string]*Stage
 }
@@ -117,7 +121,7 @@ func Parse(file string, data []byte, cat Catalog) (*Pipeline, error) {
 	if top.Kind != yaml.MappingNode {
 		return nil, fail(top, "want a mapping with a 'stages' key, got %s", describe(top))
 	}
-	p := &Pipeline{File: file, Root: DefaultRoot, Executor: "local", byName: map[string]*Stage{}}
+	p := &Pipeline{File: file, Root: DefaultRoot, Executor: "local", byName: map[string]*Stage{}, Models: Models{Keep: DefaultKeep}}
 	var stages *yaml.Node
 	err := eachKey(top, fail, func(key, val *yaml.Node) error {
 		switch key.Value {
@@ -145,8 +149,18 @@ func Parse(file string, data []byte, cat Catalog) (*Pipeline, error) {
 			sl, err := parseSlurm(val, fail)
 			p.Slurm = sl
 			return err
+		case "models":
+			var err error
+			if p.Models, err = parseModels(val, fail); err != nil {
+				return err
+			}
+		case "monitoring":
+			var err error
+			if p.Monitoring, err = parseMonitoring(val, fail); err != nil {
+				return err
+			}
 		default:
-			return fail(key, "unknown key %q (want artifacts, stages, gate, executor or slurm)", key.Value)
+			return fail(key, "unknown key %q (want artifacts, stages, gate, models, monitoring, executor or slurm)", key.Value)
 		}
 		return nil
 	})

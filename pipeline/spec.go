@@ -27,6 +27,9 @@ type Spec struct {
 	// is its Param's). The pipeline file and --set are checked with it
 	// before anything runs.
 	Check func(Params) error
+	// Resources, if set, estimates the stage's output sizes and peak
+	// memory from its params and its inputs' sizes (see Need).
+	Resources func(p Params, in Sizes) Need
 }
 
 // Param declares one param. Its type is the type of Default, one of int,

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/siamese-pipeline/siamese/history"
+	"github.com/siamese-pipeline/siamese/internal/testenv"
 )
 
 var t0 = time.Date(2026, 11, 29, 22, 15, 0, 0, time.UTC)
@@ -242,7 +243,7 @@ const chromiumPath = "/usr/bin/chromium"
 func needChromium(t *testing.T) {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("headless browser test skipped: %s not found (Debian: apt-get install -y chromium)", chromiumPath)
+		testenv.Missing(t, fmt.Sprintf("headless browser test: %s not found (Debian: apt-get install -y chromium)", chromiumPath))
 	}
 }
 

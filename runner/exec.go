@@ -52,17 +52,15 @@ func (r *Runner) runStage(ctx context.Context, s *pipeline.Stage, reason string)
 	rec := &Record{Stage: s.Name, Uses: s.Uses, Version: s.Spec.Version, Fingerprint: fp,
 		Params: s.Params, Deps: deps, Program: r.Program, Start: time.Now()}
 	log.Info("stage running", "reason", reason)
-	if err := impl.Run(ctx, env); err != nil {
-		log.Error("stage failed", "err", err)
-		return err
+	if err := runSafely(ctx, impl, env); err != nil {
+		return stageFailed(ctx, log, newHandler(logFile), s.Name, err)
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return stageFailed(ctx, log, newHandler(logFile), s.Name, err)
 	}
 	rec.Sources = env.sources()
-	if err := r.commit(s, outputs, rec); err != nil {
-		log.Error("stage failed", "err", err)
-		return err
+	if err := r.commit(s, outputs, rec, log); err != nil {
+		return stageFailed(ctx, log, newHandler(logFile), s.Name, err)
 	}
 	r.clearState(s.Name)
 	log.Info("stage done", "seconds", rec.Seconds)
@@ -118,7 +116,7 @@ func (r *Runner) prepare(s *pipeline.Stage) (string, map[string]string, error) {
 
 // commit hashes a stage's new outputs, moves them into place and then
 // writes the stage's record.
-func (r *Runner) commit(s *pipeline.Stage, outputs map[string]string, rec *Record) error {
+func (r *Runner) commit(s *pipeline.Stage, outputs map[string]string, rec *Record, log *slog.Logger) error {
 	for _, o := range s.Outs {
 		f, err := describeFile(outputs[o.Name()], o.Path, nil)
 		if errors.Is(err, os.ErrNotExist) {
@@ -129,6 +127,12 @@ func (r *Runner) commit(s *pipeline.Stage, outputs map[string]string, rec *Recor
 		}
 		rec.Outs = append(rec.Outs, f)
 	}
+	synced := time.Now()
+	n, err := syncTree(s.Outs, outputs)
+	if err != nil {
+		return fmt.Errorf("sync outputs: %w", err)
+	}
+	syncSeconds := time.Since(synced).Seconds()
 	// From here on a crash leaves no record, so the next run redoes the stage.
 	if err := removeRecord(r.Root(), s.Name); err != nil {
 		return fmt.Errorf("remove old record: %w", err)
@@ -144,7 +148,14 @@ func (r *Runner) commit(s *pipeline.Stage, outputs map[string]string, rec *Recor
 		if err := os.Rename(outputs[o.Name()], final); err != nil {
 			return fmt.Errorf("move %s into place: %w", o, err)
 		}
+		testHookCommit(s.Name, o.Path)
 	}
+	synced = time.Now()
+	if err := syncParents(r.Root(), s.Outs); err != nil {
+		return fmt.Errorf("sync output directories: %w", err)
+	}
+	syncSeconds += time.Since(synced).Seconds()
+	log.Info("outputs synced to disk", "bytes", n, "sync_seconds", syncSeconds)
 	rec.End = time.Now()
 	rec.Seconds = rec.End.Sub(rec.Start).Seconds()
 	if err := writeRecord(r.Root(), rec); err != nil {

@@ -120,8 +120,12 @@ func (r *Runner) Run(ctx context.Context, opt Options) (*Report, error) {
 		}
 		_ = os.RemoveAll(filepath.Join(r.Root(), internalDir, "tmp")) // left by killed runs
 	}
+	r.warnDamagedRecords(opt.DryRun)
 	decisions, err := r.plan(opt)
 	if err != nil {
+		return rep, err
+	}
+	if err := r.checkResources(decisions); err != nil {
 		return rep, err
 	}
 	results := make([]Result, len(decisions))
@@ -157,6 +161,7 @@ func (r *Runner) Run(ctx context.Context, opt Options) (*Report, error) {
 	default:
 		err = ex.Execute(ctx, ts)
 	}
+	err = interrupted(ctx, err, results)
 	if opt.Finish != nil {
 		rep.End = time.Now()
 		err = errors.Join(err, opt.Finish(rep, err))

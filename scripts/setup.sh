@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make run` or `make test` needs, where it is missing.
 #   scripts/setup.sh run    the dataset and OpenBLAS
-#   scripts/setup.sh test   also numpy, sklearn, Chromium and Node's apache-arrow
+#   scripts/setup.sh test   also numpy, sklearn, Chromium, Jupyter and Node's apache-arrow
 #   scripts/setup.sh bench  also PyTorch
 # Debian packages are installed with apt-get when running as root;
 # otherwise the script says what is missing and goes on.
@@ -17,6 +17,8 @@ if [[ $what == test || $what == bench ]]; then
   need python3-numpy
   need python3-sklearn
   need chromium
+  need jupyter-nbconvert
+  need python3-ipykernel
   command -v node >/dev/null 2>&1 || need nodejs
   command -v npm >/dev/null 2>&1 || need npm
   need slurm-wlm

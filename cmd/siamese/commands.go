@@ -34,6 +34,9 @@ whose outputs are missing or were edited, and everything downstream of it.
                                        submit each stale stage as a Slurm job, and return`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, args []string) error {
+			if opt.Jobs < 1 {
+				return usageError{fmt.Errorf("--jobs %d: want at least 1", opt.Jobs)}
+			}
 			r, err := a.load(sets)
 			if err != nil {
 				return err

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -52,14 +53,20 @@ func (a *app) finish(r *runner.Runner, rep *runner.Report, runErr error) error {
 	}
 	if runErr != nil {
 		run.Outcome, run.Error = history.Failed, runErr.Error()
+		if errors.As(runErr, new(*runner.InterruptedError)) {
+			run.Outcome = history.Interrupted
+		}
 	}
 	metrics, full, current, err := readMetrics(r, rep)
 	if err != nil {
 		return err
 	}
-	runs, err := history.List(root)
+	runs, damaged, err := history.Scan(root)
 	if err != nil {
 		return fmt.Errorf("run history: %w", err)
+	}
+	for _, d := range damaged {
+		r.Log.Warn("run record is damaged; left out of the history", "err", d)
 	}
 	run.Metrics = metrics
 
@@ -97,7 +104,7 @@ func (a *app) finish(r *runner.Runner, rep *runner.Report, runErr error) error {
 		return fmt.Errorf("report: %w", err)
 	}
 	r.Log.Info("run recorded", "run", run.ID, "outcome", run.Outcome, "report", page)
-	return gateErr
+	return a.afterRun(r, rep, run, gateErr)
 }
 
 // readMetrics reads the metrics files of the stages that declare one and

@@ -189,6 +189,18 @@ func TestFolderDataset(t *testing.T) {
 		t.Errorf("run skipping bad images:\n%s", out)
 	}
 
+	t.Run("score --model latest scores the folder as ingest prepared it", func(t *testing.T) {
+		code, out := siamese("score", "--model", "latest", "--format", "csv", src)
+		if code != 0 || strings.Count(out, ".png,") != 88 || strings.Contains(out, "notes.txt") {
+			t.Fatalf("score: exit %d\n%s", code, out)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
+			if f := strings.Split(line, ","); len(f) != 5 || !slices.Contains(classes, f[1]) {
+				t.Errorf("row %q", line)
+			}
+		}
+	})
+
 	t.Run("the example script recomputes the metrics", func(t *testing.T) {
 		python := pytest.Need(t, "numpy", "sklearn")
 		if got, err := exec.Command(python, "../../examples/load_artifacts.py", "--artifacts", root, "--check").CombinedOutput(); err != nil {

@@ -10,9 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime/debug"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -32,11 +30,8 @@ const (
 var version = ""
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-ctx.Done()
-		stop() // a second interrupt kills the process at once
-	}()
+	ctx, stop := notifySignals(context.Background())
+	defer stop()
 	os.Exit(newApp(os.Stdout, os.Stderr, stages.Registry()).run(ctx, os.Args[1:]))
 }
 
@@ -96,6 +91,7 @@ Exit codes: 0 success, 1 a stage failed (or another run holds the lock),
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log debug messages too")
 	root.AddCommand(a.runCmd(), a.statusCmd(), a.dagCmd(), a.runsCmd(), a.cleanCmd(), a.versionCmd(),
 		a.stageCmd(), a.recordRunCmd())
+	root.AddCommand(a.scoreCmd(), a.modelsCmd())
 
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -111,7 +107,11 @@ Exit codes: 0 success, 1 a stage failed (or another run holds the lock),
 }
 
 func exitCode(err error) int {
+	if code, ok := interruptedExit(err); ok {
+		return code
+	}
 	var (
+		res     *runner.ResourceError
 		usage   usageError
 		perr    *pipeline.Error
 		missing *runner.MissingInputError
@@ -121,7 +121,7 @@ func exitCode(err error) int {
 	switch {
 	case errors.As(err, &serr): // whatever made the stage fail, stages ran
 		return exitFailed
-	case errors.As(err, &usage), errors.As(err, &perr), errors.As(err, &missing):
+	case errors.As(err, &usage), errors.As(err, &perr), errors.As(err, &missing), errors.As(err, &res):
 		return exitUsage
 	case errors.As(err, &gerr):
 		return exitGate

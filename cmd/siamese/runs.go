@@ -31,9 +31,12 @@ its report artifacts/runs/<id>/report.html; artifacts/runs/runs.arrow holds them
 			if err != nil {
 				return err
 			}
-			runs, err := history.List(root)
+			runs, damaged, err := history.Scan(root)
 			if err != nil {
 				return err
+			}
+			for _, d := range damaged {
+				fmt.Fprintf(a.stderr, "warning: run record is damaged; left out: %v\n", d)
 			}
 			if len(runs) > limit && limit > 0 {
 				runs = runs[len(runs)-limit:]

@@ -60,7 +60,8 @@ func (f *File) Abort() {
 }
 
 // WriteFile writes data to path atomically and durably (synced before
-// the rename), creating path's directory if needed.
+// the rename, and its directory after), creating path's directory if
+// needed.
 func WriteFile(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
@@ -76,5 +77,22 @@ func WriteFile(path string, data []byte) error {
 	if err := f.Sync(); err != nil {
 		return err
 	}
-	return f.Commit()
+	if err := f.Commit(); err != nil {
+		return err
+	}
+	return SyncPath(filepath.Dir(path))
+}
+
+// SyncPath fsyncs the file or directory at path: for a directory, the
+// names in it (a rename into it is durable once it is synced).
+func SyncPath(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/siamese-pipeline/siamese/internal/testenv"
 )
 
 // Python is Debian's interpreter. The python3 first on PATH may be
@@ -32,7 +34,7 @@ func Missing(modules ...string) string {
 func Need(t testing.TB, modules ...string) string {
 	t.Helper()
 	if why := Missing(modules...); why != "" {
-		t.Skip(why + ": " + strings.Join(modules, ", ") + " needed")
+		testenv.Missing(t, why+": "+strings.Join(modules, ", ")+" needed")
 	}
 	return Python
 }

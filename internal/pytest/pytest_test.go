@@ -3,11 +3,13 @@ package pytest
 import (
 	"strings"
 	"testing"
+
+	"github.com/siamese-pipeline/siamese/internal/testenv"
 )
 
 func TestMissing(t *testing.T) {
 	if why := Missing(); why != "" {
-		t.Skip(why)
+		testenv.Missing(t, why)
 	}
 	if why := Missing("json"); why != "" {
 		t.Errorf("json: %s", why)

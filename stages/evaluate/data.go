@@ -40,6 +40,9 @@ func loadData(env *runner.Env) (*data, error) {
 		return nil, err
 	}
 	d.classes = strings.Split(strings.TrimRight(string(names), "\n"), "\n")
+	if err := artifacts.CheckLabels(env.In("labels.npy"), d.labels, len(d.classes)); err != nil {
+		return nil, err
+	}
 	table, err := artifacts.ReadArrow(env.In("triplets.arrow"))
 	if err != nil {
 		return nil, err

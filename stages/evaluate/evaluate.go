@@ -22,16 +22,19 @@ func New() runner.Stage { return stage{} }
 
 func (stage) Spec() pipeline.Spec {
 	return pipeline.Spec{
-		Version: "3",
+		Version: "4",
 		Params: []pipeline.Param{
 			{Name: "queries", Default: 10000, Doc: "most unused images to score retrieval and anomaly metrics on", Range: "[1, )"},
 			{Name: "pca_points", Default: 3000, Doc: "embeddings shown in embedding_pca.png", Range: "[2, )"},
+			{Name: "fpr", Default: 0.05, Doc: "target false-positive rate of the per-class thresholds in thresholds.json", Range: "(0, 1)"},
 		},
 		Inputs: []string{"images.npy", "labels.npy", "classes.txt", "triplets.arrow", "X_test.npy", "train_rows.npy",
 			"test_rows.npy", "model/"},
 		Outputs: []string{"embeddings.arrow", "scores.arrow", "metrics.json", "roc.png", "similarity_hist.png",
-			"embedding_pca.png"},
+			"embedding_pca.png", "anchors.npy", "thresholds.json"},
 		Metrics: "metrics.json",
+
+		Resources: resources, // resources.go
 	}
 }
 
@@ -72,7 +75,7 @@ type Class struct {
 	AnomalyImg  float64 `json:"anomaly_auroc_mean_image"`
 }
 
-func (stage) Run(ctx context.Context, env *runner.Env) error {
+func run(ctx context.Context, env *runner.Env) error {
 	w, err := loadWeights(env.In("model/"))
 	if err != nil {
 		return fmt.Errorf("evaluate: %w", err)
@@ -94,8 +97,8 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 	}
 	// The picture shows the queries when there are any, else the test anchors.
 	shown, shownLabels := test.anchors(), test.classes
+	var q *queries
 	if test.known {
-		var q *queries
 		if m.Retrieval, q, err = scoreImages(ctx, env, w, d); err != nil {
 			return fmt.Errorf("evaluate: %w", err)
 		}
@@ -105,6 +108,9 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 	} else {
 		env.Log.Warn("the triplets are not those triplets.arrow describes (brought your own?): " +
 			"classes, retrieval and anomaly metrics are left out")
+	}
+	if err := writeAnchors(ctx, env, w, d, q); err != nil {
+		return fmt.Errorf("evaluate: %w", err)
 	}
 	if err := pca(env, shown, shownLabels, w.OutputDim(), d.classNames(test.known)); err != nil {
 		return fmt.Errorf("evaluate: %w", err)

@@ -14,6 +14,9 @@ import (
 type queries struct {
 	emb    []float32
 	labels []int
+	// The reference images' embeddings, for anchors.go.
+	refEmb    []float32
+	refLabels []int
 }
 
 // scoreImages embeds the images the training triplets used (the
@@ -59,7 +62,7 @@ func scoreImages(ctx context.Context, env *runner.Env, w *model.Weights, d *data
 		env.Log.Warn("classes left out of the anomaly metrics: the queries hold none of them, or nothing else", "classes", skipped)
 	}
 	env.Log.Info("retrieval", "knn_k1", r.KNN1, "map_at_r", r.MAPAtR, "anomaly_auroc", r.AnomalyMean)
-	return r, &queries{emb: qEmb, labels: qLab}, nil
+	return r, &queries{emb: qEmb, labels: qLab, refEmb: refEmb, refLabels: refLab}, nil
 }
 
 // splitImages returns the rows of images.npy that training triplets used,

@@ -42,6 +42,9 @@ func embedTest(env *runner.Env, w *model.Weights, d *data) (*testSet, error) {
 	if len(shape) != 3 || shape[1] != 3 || shape[2] != w.InputDim() {
 		return nil, fmt.Errorf("X_test shape %v, want (n, 3, %d)", shape, w.InputDim())
 	}
+	if err := artifacts.CheckFinite(env.In("X_test.npy"), x, 3*shape[2]); err != nil {
+		return nil, err
+	}
 	t := &testSet{n: shape[0], dim: w.OutputDim(), rows: d.testRows, classes: make([]int, shape[0]), known: true}
 	if len(t.rows) != t.n {
 		return nil, fmt.Errorf("test_rows has %d rows, X_test %d", len(t.rows), t.n)

@@ -29,6 +29,8 @@ func (stage) Spec() pipeline.Spec {
 		Version: "1",
 		Inputs:  []string{In},
 		Outputs: []string{Out},
+
+		Resources: resources, // resources.go
 	}
 }
 

@@ -55,6 +55,8 @@ func (stage) Spec() pipeline.Spec {
 		},
 		Outputs: []string{OutImages, OutLabels, OutClasses},
 		Check:   checkParams,
+
+		Resources: resources, // resources.go
 	}
 }
 

@@ -28,6 +28,8 @@ func (stage) Spec() pipeline.Spec {
 		},
 		Inputs:  []string{"images.npy", "labels.npy", "triplets.arrow"},
 		Outputs: []string{"samples.png", "triplets.png"},
+
+		Resources: resources, // resources.go
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/siamese-pipeline/siamese/internal/pytest"
+	"github.com/siamese-pipeline/siamese/internal/testenv"
 	"github.com/siamese-pipeline/siamese/runner"
 	"github.com/siamese-pipeline/siamese/stages/flatten"
 	"github.com/siamese-pipeline/siamese/stages/ingest"
@@ -162,7 +163,7 @@ func TestNotebookParity(t *testing.T) {
 			cfg := map[string]any{"seeds": paritySeeds, "per_class": tc.perClass}
 			if tc.real {
 				if _, err := os.Stat(fashionDir); err != nil {
-					t.Skipf("Fashion-MNIST not installed at %s (Debian's dataset-fashion-mnist): %v", fashionDir, err)
+					testenv.Missing(t, fmt.Sprintf("Fashion-MNIST not installed at %s (Debian's dataset-fashion-mnist): %v", fashionDir, err))
 				}
 				run(t, ingest.New(), base, map[string]any{"source": fashionDir})
 				cfg["idx_dir"] = fashionDir

@@ -37,6 +37,8 @@ func (stage) Spec() pipeline.Spec {
 		},
 		Inputs:  []string{In},
 		Outputs: []string{OutXTrain, OutXTest, OutTrainRows, OutTestRows},
+
+		Resources: resources, // resources.go
 	}
 }
 

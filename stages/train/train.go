@@ -34,6 +34,8 @@ func (stage) Spec() pipeline.Spec {
 		},
 		Inputs:  []string{"X_train.npy", "X_test.npy"},
 		Outputs: []string{"model/", "history.arrow", "loss.png"},
+
+		Resources: resources, // resources.go
 	}
 }
 
@@ -89,6 +91,9 @@ func readTriplets(path string) (model.Triplets, error) {
 	}
 	if len(shape) != 3 || shape[1] != 3 {
 		return model.Triplets{}, fmt.Errorf("%s: shape %v, want (n, 3, dim)", path, shape)
+	}
+	if err := artifacts.CheckFinite(path, data, 3*shape[2]); err != nil {
+		return model.Triplets{}, err
 	}
 	return model.Triplets{N: shape[0], Dim: shape[2], Data: data}, nil
 }

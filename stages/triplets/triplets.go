@@ -36,6 +36,8 @@ func (stage) Spec() pipeline.Spec {
 		},
 		Inputs:  []string{InImages, InLabels},
 		Outputs: []string{OutArray, OutIndex},
+
+		Resources: resources, // resources.go
 	}
 }
 

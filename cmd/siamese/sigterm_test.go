@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/siamese-pipeline/siamese/artifacts"
+)
+
+// TestSIGTERMDuringEvaluate runs the evaluate stage at full size (the
+// 70,000 images, 30,000 triplets, 10,000 queries and the 784→512→256→128
+// network of pipeline.yaml, with weights drawn at random rather than
+// trained for minutes) and sends it SIGTERM in the middle: the program
+// exits with 143 within a second, saying what will rerun.
+func TestSIGTERMDuringEvaluate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("prepares the full-size inputs of evaluate")
+	}
+	src := syntheticSource(t)
+	root := filepath.Join(t.TempDir(), "out")
+	base := []string{"-f", repoFile("pipeline.yaml"), "--artifacts", root, "run", "--no-gate", "--set", "ingest.source=" + src}
+	for _, stage := range []string{"ingest", "triplets", "flatten", "split"} {
+		if code, out, errOut := runProgram(t, ".", append(base, "--only", stage)...); code != 0 {
+			t.Fatalf("%s: exit %d\n%s%s", stage, code, out, errOut)
+		}
+	}
+	// The network's weights, at random.
+	rng := rand.New(rand.NewPCG(1, 2))
+	var layers []artifacts.Dense
+	in := 784
+	for i, out := range []int{512, 256, 128} {
+		l := artifacts.Dense{In: in, Out: out, W: make([]float32, in*out), B: make([]float32, out), Activation: "relu"}
+		for j := range l.W {
+			l.W[j] = float32(rng.NormFloat64() * 0.05)
+		}
+		if i == 2 {
+			l.Activation = "linear"
+		}
+		layers, in = append(layers, l), out
+	}
+	model := filepath.Join(root, "train", "model")
+	if err := os.MkdirAll(model, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := artifacts.WriteMLP(model, layers, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	cmd := program(append(base, "--only", "evaluate")...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	delay := time.Duration(os.Getpid()%2000+1000) * time.Millisecond // somewhere in its first seconds
+	if d := os.Getenv("SIAMESE_SIGTERM_AFTER"); d != "" {
+		delay, _ = time.ParseDuration(d)
+	}
+	time.Sleep(delay)
+	sent := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	took := time.Since(sent)
+	t.Logf("SIGTERM at %s, %v after the start; the program ended %v later:\n%s", sent.UTC().Format("15:04:05.000"),
+		sent.Sub(start).Round(time.Millisecond), took.Round(time.Millisecond), out.String())
+	if code := cmd.ProcessState.ExitCode(); code != 143 || took > time.Second ||
+		!strings.Contains(out.String(), "siamese: interrupted (SIGTERM): evaluate will rerun") {
+		t.Fatalf("exit %d after %v, want 143 within a second:\n%s", code, took, out.String())
+	}
+	runs, _ := filepath.Glob(filepath.Join(root, "runs", "*.json"))
+	last, _ := os.ReadFile(runs[len(runs)-1])
+	if !strings.Contains(string(last), `"outcome": "interrupted"`) {
+		t.Errorf("the run record does not say interrupted:\n%s", last)
+	}
+}
+
+// TestSIGTERMDuringTrain interrupts a small training after its second
+// epoch: exit 143, the message names the epoch the next run resumes
+// from, and the next run does resume there.
+func TestSIGTERMDuringTrain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains")
+	}
+	src := syntheticSource(t)
+	root := filepath.Join(t.TempDir(), "out")
+	args := append(smallRun(src, root), "--set", "train.epochs=1000", "--set", "train.patience=1000", "--set", "triplets.per_class=100")
+	cmd := program(args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		log, _ := os.ReadFile(filepath.Join(root, "train", "train.log"))
+		if strings.Contains(string(log), "msg=epoch stage=train epoch=2 ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("no second epoch:\n%s", out.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	got := out.String()
+	i := strings.Index(got, "siamese: interrupted (SIGTERM): train will resume from epoch ")
+	if code := cmd.ProcessState.ExitCode(); code != 143 || i < 0 {
+		t.Fatalf("exit %d, want 143 and the epoch to resume from:\n%s", code, got)
+	}
+	var epoch int
+	fmt.Sscanf(got[i+len("siamese: interrupted (SIGTERM): train will resume from epoch "):], "%d", &epoch)
+	if epoch < 3 {
+		t.Fatalf("resumes from epoch %d, after two finished:\n%s", epoch, got)
+	}
+	// The rerun resumes there: its first epoch is that one (and it is
+	// stopped again once it has trained it).
+	os.Remove(filepath.Join(root, "train", "train.log"))
+	cmd = program(args...)
+	out.Reset()
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(2 * time.Minute)
+	const line = "msg=epoch stage=train epoch="
+	var log []byte
+	for {
+		log, _ = os.ReadFile(filepath.Join(root, "train", "train.log"))
+		if bytes.Contains(log, []byte(line)) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	first := 0
+	if j := bytes.Index(log, []byte(line)); j >= 0 {
+		fmt.Sscanf(string(log[j+len(line):]), "%d", &first)
+	}
+	if first != epoch {
+		t.Errorf("the rerun's first epoch is %d, want %d:\n%s\n%s", first, epoch, log, out.String())
+	}
+}

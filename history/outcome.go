@@ -1,0 +1,4 @@
+package history
+
+// Interrupted is the outcome of a run a signal stopped (SIGINT, SIGTERM).
+const Interrupted = "interrupted"
