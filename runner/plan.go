@@ -128,7 +128,8 @@ func (pl *planner) depFiles(s *pipeline.Stage) ([]File, error) {
 // checkInputs makes sure that the inputs a running stage takes from deps
 // that this run does not run are on disk.
 func (pl *planner) checkInputs(s *pipeline.Stage) error {
-	for _, ref := range s.Inputs {
+	for _, name := range s.Spec.Inputs { // in order, so the error names the first
+		ref := s.Inputs[name]
 		if !pl.runs[ref.Dep] {
 			if _, err := pl.depFile(s, ref); err != nil {
 				return err
