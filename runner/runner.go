@@ -125,7 +125,14 @@ func (r *Runner) Run(ctx context.Context, opt Options) (*Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	if err := r.checkResources(decisions); err != nil {
+	ex := opt.Executor
+	if ex == nil {
+		ex = Local(r, opt.Jobs)
+	}
+	s, scheduled := ex.(Scheduler)
+	// A scheduler's stages run on other machines: their memory is the
+	// scheduler's to check (resources.mem), not this machine's.
+	if err := r.checkResources(decisions, !scheduled); err != nil {
 		return rep, err
 	}
 	results := make([]Result, len(decisions))
@@ -144,11 +151,6 @@ func (r *Runner) Run(ctx context.Context, opt Options) (*Report, error) {
 	if opt.DryRun {
 		return rep, nil
 	}
-	ex := opt.Executor
-	if ex == nil {
-		ex = Local(r, opt.Jobs)
-	}
-	s, scheduled := ex.(Scheduler)
 	ts := tasks(decisions, results)
 	switch {
 	case opt.Detach && !scheduled:
