@@ -31,6 +31,10 @@ type Pipeline struct {
 	Stages []*Stage
 	// Gate holds the quality thresholds checked after a run, if any.
 	Gate []Threshold
+	// Executor runs the stages: "local" (the default) or "slurm".
+	Executor string
+	// Slurm says where the Slurm executor submits its jobs.
+	Slurm Slurm
 	// Models configures the promoted models; Monitoring where the last
 	// run is reported.
 	Models     Models
@@ -51,6 +55,8 @@ type Stage struct {
 	Line   int
 	// Inputs maps each input the Spec names to the dep out that holds it.
 	Inputs map[string]Input
+	// Resources are what a run of the stage needs, for the executor.
+	Resources Resources
 
 	paramLines map[string]int
 	outLines   []int
@@ -115,7 +121,7 @@ func Parse(file string, data []byte, cat Catalog) (*Pipeline, error) {
 	if top.Kind != yaml.MappingNode {
 		return nil, fail(top, "want a mapping with a 'stages' key, got %s", describe(top))
 	}
-	p := &Pipeline{File: file, Root: DefaultRoot, byName: map[string]*Stage{}, Models: Models{Keep: DefaultKeep}}
+	p := &Pipeline{File: file, Root: DefaultRoot, Executor: "local", byName: map[string]*Stage{}, Models: Models{Keep: DefaultKeep}}
 	var stages *yaml.Node
 	err := eachKey(top, fail, func(key, val *yaml.Node) error {
 		switch key.Value {
@@ -135,6 +141,14 @@ func Parse(file string, data []byte, cat Catalog) (*Pipeline, error) {
 				return err
 			}
 			p.Gate = gate
+		case "executor":
+			e, err := parseExecutor(val, fail)
+			p.Executor = e
+			return err
+		case "slurm":
+			sl, err := parseSlurm(val, fail)
+			p.Slurm = sl
+			return err
 		case "models":
 			var err error
 			if p.Models, err = parseModels(val, fail); err != nil {
@@ -146,7 +160,7 @@ func Parse(file string, data []byte, cat Catalog) (*Pipeline, error) {
 				return err
 			}
 		default:
-			return fail(key, "unknown key %q (want artifacts, stages, gate, models or monitoring)", key.Value)
+			return fail(key, "unknown key %q (want artifacts, stages, gate, models, monitoring, executor or slurm)", key.Value)
 		}
 		return nil
 	})
@@ -251,8 +265,12 @@ func parseStage(key, val *yaml.Node, cat Catalog, fail failFunc) (*Stage, error)
 				return fail(v, "stage %s: outs: want a list of paths, got %s", s.Name, describe(v))
 			}
 			outs = v
+		case "resources":
+			r, err := parseResources(s.Name, v, fail)
+			s.Resources = r
+			return err
 		default:
-			return fail(k, "stage %s: unknown key %q (want uses, desc, deps, params or outs)", s.Name, k.Value)
+			return fail(k, "stage %s: unknown key %q (want uses, desc, deps, params, outs or resources)", s.Name, k.Value)
 		}
 		return nil
 	})

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 type catalog map[string]Spec
@@ -108,6 +109,21 @@ func TestParseErrors(t *testing.T) {
 		{"choice", "stages:\n  gen:\n    params:\n      mode: c\n    outs: [gen.npy]\n", 4, `param mode: "c" is not one of a, b`},
 		{"list element", "stages:\n  gen:\n    params:\n      sizes: [3, 0]\n    outs: [gen.npy]\n", 4, "param sizes: 0 is out of range [1, )"},
 		{"empty list", "stages:\n  gen:\n    params:\n      sizes: []\n    outs: [gen.npy]\n", 4, "param sizes: want at least one value"},
+		{"bad executor", "executor: pbs\nstages:\n  gen:\n    outs: [gen.npy]\n", 1, `executor: want local or slurm, got string "pbs"`},
+		{"slurm not a mapping", "slurm: debug\nstages:\n  gen:\n    outs: [gen.npy]\n", 1, "slurm: want a mapping"},
+		{"slurm unknown key", "slurm:\n  partition: debug\n  queue: x\nstages:\n  gen:\n    outs: [gen.npy]\n", 3, `slurm: unknown key "queue"`},
+		{"slurm bad partition", "slurm:\n  partition: [a]\nstages:\n  gen:\n    outs: [gen.npy]\n", 2, "slurm: partition: want a name, got a list"},
+		{"slurm arg not an option", "slurm:\n  args: [--constraint=avx2, exclusive]\nstages:\n  gen:\n    outs: [gen.npy]\n", 2, `want an sbatch option starting with '-', got string "exclusive"`},
+		{"resources not a mapping", "stages:\n  gen:\n    outs: [gen.npy]\n    resources: 4\n", 4, "stage gen: resources: want a mapping"},
+		{"resources unknown key", "stages:\n  gen:\n    outs: [gen.npy]\n    resources:\n      cores: 2\n", 5, `resources: unknown key "cores"`},
+		{"resources cpus zero", "stages:\n  gen:\n    outs: [gen.npy]\n    resources: {cpus: 0}\n", 4, "resources: cpus: 0 is out of range [1, 4096]"},
+		{"resources cpus string", "stages:\n  gen:\n    outs: [gen.npy]\n    resources:\n      cpus: two\n", 5, `resources: cpus: want int, got string "two"`},
+		{"resources gpus negative", "stages:\n  gen:\n    outs: [gen.npy]\n    resources: {gpus: -1}\n", 4, "resources: gpus: -1 is out of range [0, 4096]"},
+		{"resources mem unit", "stages:\n  gen:\n    outs: [gen.npy]\n    resources:\n      mem: 4GiB\n", 5, `resources: mem: want a size like 4G or 500M, got string "4GiB"`},
+		{"resources mem zero", "stages:\n  gen:\n    outs: [gen.npy]\n    resources: {mem: 0G}\n", 4, "resources: mem: 0G is out of range"},
+		{"resources time", "stages:\n  gen:\n    outs: [gen.npy]\n    resources:\n      mem: 1G\n      time: soon\n", 6, `resources: time: want a duration like 30m or 2h (or minutes), got string "soon"`},
+		{"resources time zero", "stages:\n  gen:\n    outs: [gen.npy]\n    resources: {time: 0}\n", 4, "resources: time: want a duration"},
+		{"resources duplicate", "stages:\n  gen:\n    outs: [gen.npy]\n    resources: {cpus: 1, cpus: 2}\n", 4, `duplicate key "cpus"`},
 		{"cross-param rule", "stages:\n  gen:\n    params: {n: 1}\n    outs: [gen.npy]\n", 2, "stage gen: params: sizes lists more than n values"},
 	}
 	for _, tt := range tests {
@@ -124,6 +140,48 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("error %q does not name the file", err)
 			}
 		})
+	}
+}
+
+func TestParseExecutorAndResources(t *testing.T) {
+	src := "executor: slurm\nslurm:\n  partition: gpu\n  account: ml\n  qos: night\n  args: [--constraint=avx2]\n" +
+		strings.Replace(good, "    outs: [gen/gen.npy]\n", "    outs: [gen/gen.npy]\n    resources: {cpus: 2, mem: 4G, time: 30m, gpus: 1}\n", 1)
+	p, err := Parse("p.yaml", []byte(src), testCatalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Executor != "slurm" || p.Slurm.Partition != "gpu" || p.Slurm.Account != "ml" || p.Slurm.QOS != "night" ||
+		len(p.Slurm.Args) != 1 || p.Slurm.Args[0] != "--constraint=avx2" {
+		t.Errorf("executor %q, slurm %+v", p.Executor, p.Slurm)
+	}
+	r := p.Stage("gen").Resources
+	if r.CPUs != 2 || r.MemMB != 4096 || r.Minutes() != 30 || r.GPUs != 1 {
+		t.Errorf("resources %+v", r)
+	}
+	if r := p.Stage("double").Resources; r != (Resources{}) {
+		t.Errorf("unset resources %+v", r)
+	}
+	for _, tt := range []struct {
+		yaml string
+		want Resources
+	}{
+		{"{mem: 512}", Resources{MemMB: 512}},
+		{"{mem: 1500K}", Resources{MemMB: 2}},
+		{"{mem: 2t}", Resources{MemMB: 2 << 20}},
+		{"{time: 90}", Resources{Time: 90 * time.Minute}},
+		{"{time: 1h30m10s}", Resources{Time: 90*time.Minute + 10*time.Second}},
+	} {
+		src := strings.Replace(good, "    outs: [gen/gen.npy]\n", "    outs: [gen/gen.npy]\n    resources: "+tt.yaml+"\n", 1)
+		p, err := Parse("p.yaml", []byte(src), testCatalog)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.yaml, err)
+		}
+		if got := p.Stage("gen").Resources; got != tt.want {
+			t.Errorf("%s: %+v, want %+v", tt.yaml, got, tt.want)
+		}
+	}
+	if p, err := Parse("p.yaml", []byte(good), testCatalog); err != nil || p.Executor != "local" {
+		t.Errorf("default executor %q, %v", p.Executor, err)
 	}
 }
 
@@ -190,6 +248,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("stages:\n  gen:\n    deps: [gen]\n"))
 	f.Add([]byte("gate:\n  - {metric: x, min: 1}\nstages: {gen: null}\n"))
 	f.Add([]byte("a: &x [*x]\n"))
+	f.Add([]byte("executor: slurm\nslurm: {partition: p, args: [--x]}\nstages:\n  gen:\n    outs: [g.npy]\n    resources: {cpus: 2, mem: 4G, time: 30m, gpus: 0}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := Parse("f.yaml", data, testCatalog)
 		if err == nil && len(p.Stages) == 0 {

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 )
@@ -13,6 +14,9 @@ func (r *Runner) Clean() error {
 		return err
 	}
 	defer l.release()
+	if err := r.checkLease(context.Background()); err != nil {
+		return err
+	}
 	for _, s := range r.Pipeline.Stages {
 		if err := os.RemoveAll(r.LogPath(s)); err != nil {
 			return err
@@ -23,7 +27,7 @@ func (r *Runner) Clean() error {
 			}
 		}
 	}
-	for _, d := range []string{"stages", "state", "tmp", "logs"} {
+	for _, d := range []string{"stages", "state", "tmp", "logs", "slurm"} {
 		if err := os.RemoveAll(filepath.Join(r.Root(), internalDir, d)); err != nil {
 			return err
 		}

@@ -85,6 +85,9 @@ func TestInterruptedRunSaysWhatResumes(t *testing.T) {
 	}
 }
 
+// elsewhere is a Scheduler whose stages run on other machines.
+type elsewhere struct{ Scheduler }
+
 func TestResourcesCheckedBeforeAnythingRuns(t *testing.T) {
 	f := newFixture(t)
 	f.stages["double"].spec.Resources = func(p pipeline.Params, in pipeline.Sizes) pipeline.Need {
@@ -118,6 +121,11 @@ func TestResourcesCheckedBeforeAnythingRuns(t *testing.T) {
 		if s.runs.Load() != 0 {
 			t.Errorf("stage %s ran", name)
 		}
+	}
+	// Stages a scheduler runs on other machines are not held to this
+	// machine's memory (a dry run calls none of the scheduler's methods).
+	if _, err := f.run(Options{DryRun: true, Executor: elsewhere{}}, "gen.n=4"); err != nil {
+		t.Errorf("a dry run for a scheduler: %v", err)
 	}
 	freeMemory = func() (int64, string, error) { return 1 << 30, "test", nil }
 	if _, err := f.run(Options{}, "gen.n=4"); err != nil {

@@ -60,10 +60,10 @@ var (
 // that are to run will write and how much memory each will take, from
 // their params and their inputs' sizes (on disk, or as estimated for the
 // outputs of stages that run before them), and refuses the run if the
-// outputs would not fit on the artifacts filesystem or a stage would not
-// fit in memory. Stages whose Spec has no Resources count as needing
-// nothing.
-func (r *Runner) checkResources(decisions []decision) error {
+// outputs would not fit on the artifacts filesystem or, where the stages
+// run on this machine (localMemory), a stage would not fit in its memory.
+// Stages whose Spec has no Resources count as needing nothing.
+func (r *Runner) checkResources(decisions []decision, localMemory bool) error {
 	known := map[string]int64{} // out path → bytes, estimated
 	var growth, overlap int64   // net new bytes; the most any one stage holds twice
 	disk, diskErr := int64(-1), error(nil)
@@ -105,7 +105,7 @@ func (r *Runner) checkResources(decisions []decision) error {
 				return &ResourceError{Stage: s.Name, What: "disk", Need: total, Free: disk, Where: r.Root()}
 			}
 		}
-		if need.Memory > 0 {
+		if need.Memory > 0 && localMemory {
 			if mem < 0 && memErr == nil {
 				mem, memWhere, memErr = freeMemory()
 			}

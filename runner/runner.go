@@ -16,8 +16,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/siamese-pipeline/siamese/pipeline"
 )
 
@@ -33,6 +31,10 @@ type Runner struct {
 	// LogHandler makes the handler of each stage's own log file; nil
 	// means slog's text format.
 	LogHandler func(io.Writer) slog.Handler
+	// Schedulers are the cluster schedulers whose jobs may hold the root
+	// through a lease, by Name: the runner asks the lease's scheduler
+	// whether its jobs are still pending or running.
+	Schedulers map[string]Scheduler
 }
 
 // Options select what a run does.
@@ -46,6 +48,13 @@ type Options struct {
 	// run), while the run still holds the lock, with the report and the
 	// run's error; what it returns is joined to the run's error.
 	Finish func(rep *Report, err error) error
+	// Executor runs the stale stages; nil means in this process, Jobs at
+	// a time.
+	Executor Executor
+	// Detach, with a Scheduler as the Executor, submits the stale stages
+	// and a last job that records the run (calling the program's record
+	// command, which calls RecordDetached), and returns at once.
+	Detach bool
 }
 
 // Outcome is what became of a stage in a run.
@@ -57,6 +66,7 @@ const (
 	Failed    Outcome = "failed"
 	Cancelled Outcome = "cancelled"
 	WouldRun  Outcome = "would run"
+	Submitted Outcome = "submitted" // to a scheduler, by a detached run
 	Skipped   Outcome = "not selected"
 )
 
@@ -105,6 +115,9 @@ func (r *Runner) Run(ctx context.Context, opt Options) (*Report, error) {
 			return rep, err
 		}
 		defer l.release()
+		if err := r.checkLease(ctx); err != nil {
+			return rep, err
+		}
 		_ = os.RemoveAll(filepath.Join(r.Root(), internalDir, "tmp")) // left by killed runs
 	}
 	r.warnDamagedRecords(opt.DryRun)
@@ -112,7 +125,14 @@ func (r *Runner) Run(ctx context.Context, opt Options) (*Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	if err := r.checkResources(decisions); err != nil {
+	ex := opt.Executor
+	if ex == nil {
+		ex = Local(r, opt.Jobs)
+	}
+	s, scheduled := ex.(Scheduler)
+	// A scheduler's stages run on other machines: their memory is the
+	// scheduler's to check (resources.mem), not this machine's.
+	if err := r.checkResources(decisions, !scheduled); err != nil {
 		return rep, err
 	}
 	results := make([]Result, len(decisions))
@@ -131,7 +151,18 @@ func (r *Runner) Run(ctx context.Context, opt Options) (*Report, error) {
 	if opt.DryRun {
 		return rep, nil
 	}
-	err = r.execute(ctx, decisions, results, opt.Jobs)
+	ts := tasks(decisions, results)
+	switch {
+	case opt.Detach && !scheduled:
+		return rep, errors.New("only a cluster scheduler's executor can detach a run")
+	case scheduled && len(ts) > 0:
+		err = r.schedule(ctx, s, ts, rep, opt.Detach)
+		if opt.Detach {
+			return rep, err // the run's last job records it
+		}
+	default:
+		err = ex.Execute(ctx, ts)
+	}
 	err = interrupted(ctx, err, results)
 	if opt.Finish != nil {
 		rep.End = time.Now()
@@ -188,70 +219,4 @@ func (r *Runner) plan(opt Options) ([]decision, error) {
 		}
 	}
 	return out, nil
-}
-
-// testHookStageReturn runs after a stage's goroutine has told its
-// dependents it is done, and before it returns its error to the errgroup.
-var testHookStageReturn = func() {}
-
-// execute runs the stages the plan chose, each once its deps are done.
-func (r *Runner) execute(ctx context.Context, decisions []decision, results []Result, jobs int) error {
-	if jobs < 1 {
-		jobs = 1
-	}
-	slots := make(chan struct{}, jobs)
-	done := map[string]chan struct{}{}
-	for _, d := range decisions {
-		done[d.stage.Name] = make(chan struct{})
-	}
-	index := map[string]int{}
-	for i, d := range decisions {
-		index[d.stage.Name] = i
-	}
-	g, ctx := errgroup.WithContext(ctx)
-	for i, d := range decisions {
-		if !d.run {
-			close(done[d.stage.Name])
-			continue
-		}
-		g.Go(func() error {
-			defer testHookStageReturn()
-			defer close(done[d.stage.Name])
-			for _, dep := range d.stage.Deps {
-				select {
-				case <-done[dep]:
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-				// A dep that was to run and did not succeed leaves this stage
-				// cancelled; the dep's own error is the run's.
-				if dr := results[index[dep]]; decisions[index[dep]].run && dr.Outcome != Ran {
-					return nil
-				}
-			}
-			select {
-			case slots <- struct{}{}:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			defer func() { <-slots }()
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			res := &results[i]
-			res.Start = time.Now()
-			err := r.runStage(ctx, d.stage, d.reason)
-			res.End = time.Now()
-			if err != nil {
-				res.Outcome, res.Err = Failed, err
-				if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-					res.Outcome = Cancelled
-				}
-				return &StageError{Stage: d.stage.Name, Err: err}
-			}
-			res.Outcome = Ran
-			return nil
-		})
-	}
-	return g.Wait()
 }

@@ -21,6 +21,8 @@ if [[ $what == test || $what == bench ]]; then
   need python3-ipykernel
   command -v node >/dev/null 2>&1 || need nodejs
   command -v npm >/dev/null 2>&1 || need npm
+  need slurm-wlm
+  need munge
 fi
 if [[ $what == bench ]]; then
   need python3-torch

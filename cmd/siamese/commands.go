@@ -14,9 +14,10 @@ import (
 
 func (a *app) runCmd() *cobra.Command {
 	var (
-		opt    runner.Options
-		sets   []string
-		noGate bool
+		opt      runner.Options
+		sets     []string
+		noGate   bool
+		executor string
 	)
 	c := &cobra.Command{
 		Use:   "run",
@@ -28,7 +29,9 @@ whose outputs are missing or were edited, and everything downstream of it.
   siamese run --only train             rerun one stage from its deps' outputs on disk
   siamese run --from flatten           rerun a stage and everything downstream
   siamese run --set triplets.per_class=100 --dry-run
-                                       say what would run, and why`,
+                                       say what would run, and why
+  siamese run --executor slurm --detach
+                                       submit each stale stage as a Slurm job, and return`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if opt.Jobs < 1 {
@@ -41,9 +44,15 @@ whose outputs are missing or were edited, and everything downstream of it.
 			if noGate {
 				r.Pipeline.Gate = nil
 			}
+			if err := a.useExecutor(r, &opt, executor, sets, noGate); err != nil {
+				return err
+			}
 			opt.Finish = func(rep *runner.Report, err error) error { return a.finish(r, rep, err) }
 			rep, err := r.Run(c.Context(), opt)
 			a.printReport(rep, opt.DryRun)
+			if opt.Detach && err == nil {
+				a.printDetached(r)
+			}
 			return err
 		},
 	}
@@ -55,6 +64,8 @@ whose outputs are missing or were edited, and everything downstream of it.
 	f.StringArrayVar(&sets, "set", nil, "override a param: stage.param=value (repeatable)")
 	f.IntVarP(&opt.Jobs, "jobs", "j", 2, "stages to run at once")
 	f.BoolVar(&noGate, "no-gate", false, "skip the quality gate of pipeline.yaml")
+	f.StringVar(&executor, "executor", "", "run the stages locally or as Slurm jobs: local or slurm (default: as the pipeline file says, else local)")
+	f.BoolVar(&opt.Detach, "detach", false, "with --executor slurm: submit the jobs, print their ids and exit; a last job records the run")
 	return c
 }
 
@@ -108,7 +119,10 @@ func (a *app) statusCmd() *cobra.Command {
 				}
 				fmt.Fprintf(w, "%s\t%s\n", res.Stage, state)
 			}
-			return w.Flush()
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			return a.printLease(c, r, sets)
 		},
 	}
 	c.Flags().StringArrayVar(&sets, "set", nil, "override a param: stage.param=value (repeatable)")

@@ -156,7 +156,7 @@ func TestHostileInputs(t *testing.T) {
 			"siamese: stage train needs split/X_train.npy from stage split, which is missing"},
 		// Pipeline files.
 		{"unknown key", false, yaml("    desc: sklearn", "    colour: red\n    desc: sklearn"), []string{"run"}, 2,
-			"siamese: $DIR/pipeline.yaml:" + lineOf("    desc: sklearn") + `: stage split: unknown key "colour" (want uses, desc, deps, params or outs)`},
+			"siamese: $DIR/pipeline.yaml:" + lineOf("    desc: sklearn") + `: stage split: unknown key "colour" (want uses, desc, deps, params, outs or resources)`},
 		{"cycle", false, yaml("deps: [ingest]\n    params:\n      per_class", "deps: [ingest, flatten]\n    params:\n      per_class"), []string{"run"}, 2,
 			"siamese: $DIR/pipeline.yaml:" + lineOf("  triplets:") + ": dependency cycle: triplets → flatten → triplets"},
 		{"not YAML", false, file("pipeline.yaml", []byte("\x00\xff{[")), []string{"run"}, 2, "siamese: $DIR/pipeline.yaml: invalid YAML: control characters are not allowed"},

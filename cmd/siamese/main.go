@@ -92,7 +92,8 @@ Exit codes: 0 success, 1 a stage failed (or another run holds the lock),
 	pf.StringVar(&a.root, "artifacts", "", "artifacts root (default: as the pipeline file says)")
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format: text or json")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log debug messages too")
-	root.AddCommand(a.runCmd(), a.statusCmd(), a.dagCmd(), a.runsCmd(), a.cleanCmd(), a.versionCmd())
+	root.AddCommand(a.runCmd(), a.statusCmd(), a.dagCmd(), a.runsCmd(), a.cleanCmd(), a.versionCmd(),
+		a.stageCmd(), a.recordRunCmd())
 	root.AddCommand(a.scoreCmd(), a.modelsCmd())
 
 	err := root.ExecuteContext(ctx)
@@ -168,8 +169,12 @@ func (a *app) load(sets []string) (*runner.Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &runner.Runner{Pipeline: p, Stages: a.registry, Log: slog.New(h), Program: programVersion(),
-		LogHandler: func(w io.Writer) slog.Handler { h, _ := a.logHandler(w); return h }}, nil
+	r := &runner.Runner{Pipeline: p, Stages: a.registry, Log: slog.New(h), Program: programVersion(),
+		LogHandler: func(w io.Writer) slog.Handler { h, _ := a.logHandler(w); return h }}
+	if r.Schedulers, err = a.schedulers(r, sets, false); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 func programVersion() string {

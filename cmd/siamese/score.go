@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -59,11 +60,21 @@ run id (or a unique prefix of it).
 			out, commit := a.stdout, func() error { return nil }
 			if output != "" {
 				f, err := atomicfile.Create(output)
-				if err != nil {
+				switch {
+				case errors.Is(err, atomicfile.ErrNotRegular):
+					// A device or a pipe (-o /dev/null) is written in place.
+					dev, err := os.OpenFile(output, os.O_WRONLY, 0)
+					if err != nil {
+						return err
+					}
+					defer dev.Close()
+					out, commit = dev, dev.Close
+				case err != nil:
 					return err
+				default:
+					defer f.Abort()
+					out, commit = f, f.Commit
 				}
-				defer f.Abort()
-				out, commit = f, f.Commit
 			}
 			n, took, err := score(c, m, args, format, out)
 			if err != nil {

@@ -135,6 +135,21 @@ func TestPromotionAndScore(t *testing.T) {
 		}
 	}
 
+	// -o writes a file whole, and writes a device in place: /dev/null
+	// stays a device.
+	if code, _, errOut := siamese(pass, "score", "--model", "latest", "-o", os.DevNull, dir); code != 0 {
+		t.Errorf("score -o %s: exit %d\n%s", os.DevNull, code, errOut)
+	}
+	if info, err := os.Stat(os.DevNull); err != nil || info.Mode()&os.ModeCharDevice == 0 {
+		t.Fatalf("score -o %s replaced the device: %v %v", os.DevNull, info, err)
+	}
+	csvOut := filepath.Join(tmp, "scores.csv")
+	if code, _, errOut := siamese(pass, "score", "--model", "latest", "--format", "csv", "-o", csvOut, dir); code != 0 {
+		t.Errorf("score -o FILE: exit %d\n%s", code, errOut)
+	} else if got, _ := os.ReadFile(csvOut); string(got) != out {
+		t.Errorf("score -o FILE wrote %d bytes, stdout had %d", len(got), len(out))
+	}
+
 	// A run that passes the gate promotes its model.
 	run(pass, 0)
 	cur, err := models.CurrentModel(root)

@@ -17,9 +17,18 @@ type File struct {
 	done bool
 }
 
+// ErrNotRegular is returned for a path that holds a device, a pipe, a
+// socket or a directory: renaming a file onto it would replace it (a
+// /dev/null turned into a plain file), so it is never done.
+var ErrNotRegular = errors.New("not a regular file")
+
 // Create starts writing the file that Commit will put at path. The
-// directory of path must exist.
+// directory of path must exist, and path must not hold anything but a
+// regular file or a symlink.
 func Create(path string) (*File, error) {
+	if info, err := os.Lstat(path); err == nil && !info.Mode().IsRegular() && info.Mode()&os.ModeSymlink == 0 {
+		return nil, &os.PathError{Op: "atomicfile: replace", Path: path, Err: ErrNotRegular}
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return nil, err

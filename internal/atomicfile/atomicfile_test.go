@@ -1,6 +1,7 @@
 package atomicfile
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -82,5 +83,19 @@ func TestFailedCommitLeavesTheOldFile(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(target, "keep")); err != nil {
 		t.Errorf("the old content is gone: %v", err)
+	}
+}
+
+// A device, a pipe or a directory at the path is never replaced.
+func TestCreateRefusesWhatIsNotARegularFile(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Create(os.DevNull); !errors.Is(err, ErrNotRegular) {
+		t.Errorf("Create(%s): %v, want ErrNotRegular", os.DevNull, err)
+	}
+	if info, err := os.Stat(os.DevNull); err != nil || info.Mode()&os.ModeDevice == 0 {
+		t.Fatalf("%s is no longer a device: %v %v", os.DevNull, info, err)
+	}
+	if _, err := Create(dir); !errors.Is(err, ErrNotRegular) {
+		t.Errorf("Create(a directory): %v, want ErrNotRegular", err)
 	}
 }
