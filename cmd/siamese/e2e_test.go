@@ -3,10 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"math"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,96 +13,29 @@ import (
 
 	"github.com/siamese-pipeline/siamese/artifacts"
 	"github.com/siamese-pipeline/siamese/internal/pytest"
+	"github.com/siamese-pipeline/siamese/internal/synthidx"
 	"github.com/siamese-pipeline/siamese/internal/testenv"
 	"github.com/siamese-pipeline/siamese/pipeline"
 	"github.com/siamese-pipeline/siamese/stages"
 )
 
-// writeIDX writes a small-valued but full-size synthetic Fashion-MNIST in
-// the original IDX format: class c has a bright band at rows 2c..2c+5.
+// writeIDX writes a full-size synthetic Fashion-MNIST whose classes are
+// easy to tell apart (synthidx.Bands).
 func writeIDX(t *testing.T, dir string) {
 	t.Helper()
-	rng := rand.New(rand.NewPCG(1, 2))
-	for _, part := range []struct {
-		prefix string
-		n      int
-	}{{"train", 60000}, {"t10k", 10000}} {
-		images := make([]byte, 16, 16+part.n*784)
-		binary.BigEndian.PutUint32(images[0:], 2051)
-		binary.BigEndian.PutUint32(images[4:], uint32(part.n))
-		binary.BigEndian.PutUint32(images[8:], 28)
-		binary.BigEndian.PutUint32(images[12:], 28)
-		labels := make([]byte, 8, 8+part.n)
-		binary.BigEndian.PutUint32(labels[0:], 2049)
-		binary.BigEndian.PutUint32(labels[4:], uint32(part.n))
-		img := make([]byte, 784)
-		for range part.n {
-			c := rng.IntN(10)
-			for p := range img {
-				img[p] = byte(rng.IntN(64))
-				if r := p / 28; r >= 2*c && r < 2*c+6 {
-					img[p] += 150
-				}
-			}
-			images = append(images, img...)
-			labels = append(labels, byte(c))
-		}
-		for name, data := range map[string][]byte{
-			part.prefix + "-images-idx3-ubyte": images, part.prefix + "-labels-idx1-ubyte": labels,
-		} {
-			if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
+	if err := synthidx.Write(dir, synthidx.Bands); err != nil {
+		t.Fatal(err)
 	}
 }
 
 // writeLearnableIDX writes a full-size synthetic Fashion-MNIST that a
-// model must learn to tell apart: every image has a bright band at a
-// random row, whatever its class, which dominates the pixels' cosine
-// similarity; the class is only a faint column at 2c+4. An untrained
+// model must learn to tell apart (synthidx.Learnable): an untrained
 // network scores a ROC AUC near 0.57 on its triplets; a trained one
 // (learning rate 1e-4, three epochs of 1,900 triplets) about 0.99.
 func writeLearnableIDX(t *testing.T, dir string) {
 	t.Helper()
-	rng := rand.New(rand.NewPCG(1, 2))
-	for _, part := range []struct {
-		prefix string
-		n      int
-	}{{"train", 60000}, {"t10k", 10000}} {
-		images := make([]byte, 16, 16+part.n*784)
-		binary.BigEndian.PutUint32(images[0:], 2051)
-		binary.BigEndian.PutUint32(images[4:], uint32(part.n))
-		binary.BigEndian.PutUint32(images[8:], 28)
-		binary.BigEndian.PutUint32(images[12:], 28)
-		labels := make([]byte, 8, 8+part.n)
-		binary.BigEndian.PutUint32(labels[0:], 2049)
-		binary.BigEndian.PutUint32(labels[4:], uint32(part.n))
-		img := make([]byte, 784)
-		for range part.n {
-			c := rng.IntN(10)
-			band := rng.IntN(22)
-			for p := range img {
-				r, col := p/28, p%28
-				v := rng.IntN(64)
-				if r >= band && r < band+6 {
-					v += 150
-				}
-				if col >= 2*c+4 && col < 2*c+6 {
-					v += 40
-				}
-				img[p] = byte(min(v, 255))
-			}
-			images = append(images, img...)
-			labels = append(labels, byte(c))
-		}
-		for name, data := range map[string][]byte{
-			part.prefix + "-images-idx3-ubyte": images, part.prefix + "-labels-idx1-ubyte": labels,
-		} {
-			if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
+	if err := synthidx.Write(dir, synthidx.Learnable); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -7,10 +7,8 @@ package slurm_test
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/siamese-pipeline/siamese/internal/synthidx"
 	"github.com/siamese-pipeline/siamese/internal/testenv"
 )
 
@@ -61,53 +60,11 @@ func cluster(t *testing.T) {
 			setupErr = fmt.Errorf("go build: %v\n%s", err, out)
 			return
 		}
-		setupErr = writeIDX(filepath.Join(shared, "fashion"))
+		setupErr = synthidx.Write(filepath.Join(shared, "fashion"), synthidx.Bands)
 	})
 	if setupErr != nil {
 		t.Fatal(setupErr)
 	}
-}
-
-// writeIDX writes a full-size synthetic Fashion-MNIST in the IDX format:
-// class c has a bright band at rows 2c..2c+5.
-func writeIDX(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	for _, part := range []struct {
-		prefix string
-		n      int
-	}{{"train", 60000}, {"t10k", 10000}} {
-		images := make([]byte, 16, 16+part.n*784)
-		binary.BigEndian.PutUint32(images[0:], 2051)
-		binary.BigEndian.PutUint32(images[4:], uint32(part.n))
-		binary.BigEndian.PutUint32(images[8:], 28)
-		binary.BigEndian.PutUint32(images[12:], 28)
-		labels := make([]byte, 8, 8+part.n)
-		binary.BigEndian.PutUint32(labels[0:], 2049)
-		binary.BigEndian.PutUint32(labels[4:], uint32(part.n))
-		img := make([]byte, 784)
-		for range part.n {
-			c := rng.IntN(10)
-			for p := range img {
-				img[p] = byte(rng.IntN(64))
-				if r := p / 28; r >= 2*c && r < 2*c+6 {
-					img[p] += 150
-				}
-			}
-			images = append(images, img...)
-			labels = append(labels, byte(c))
-		}
-		for name, data := range map[string][]byte{
-			part.prefix + "-images-idx3-ubyte": images, part.prefix + "-labels-idx1-ubyte": labels,
-		} {
-			if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // small are the overrides of a small run.
