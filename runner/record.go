@@ -9,7 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -76,6 +77,12 @@ func hashFile(name string) (string, error) {
 // path is rel). Where old describes the same path and its size and mtime
 // are unchanged, old's hash is reused instead of reading the file again.
 func describeFile(full, rel string, old *File) (File, error) {
+	return describe(full, rel, old, false)
+}
+
+// describe is describeFile; with skipHidden, names starting with "." under
+// a directory are left out.
+func describe(full, rel string, old *File, skipHidden bool) (File, error) {
 	info, err := os.Stat(full)
 	if err != nil {
 		return File{}, err
@@ -97,8 +104,17 @@ func describeFile(full, rel string, old *File) (File, error) {
 		}
 	}
 	err = filepath.WalkDir(full, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil {
 			return err
+		}
+		if skipHidden && p != full && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
 		}
 		r, err := filepath.Rel(full, p)
 		if err != nil {
@@ -116,7 +132,7 @@ func describeFile(full, rel string, old *File) (File, error) {
 	if err != nil {
 		return File{}, err
 	}
-	sort.Slice(dir.Files, func(i, j int) bool { return dir.Files[i].Path < dir.Files[j].Path })
+	slices.SortFunc(dir.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
 	h := xxh3.New()
 	for _, f := range dir.Files {
 		fmt.Fprintf(h, "%s\x00%s\x00", f.Path, f.Hash)

@@ -1,17 +1,13 @@
 package runner
 
 import (
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-
-	"github.com/zeebo/xxh3"
 )
 
 // Tracked sources are the files a stage reads from outside the artifacts
@@ -75,57 +71,7 @@ func (e *Env) sources() []File {
 // old's hashes of files whose size and mtime are unchanged, except that
 // under a directory hidden names are left out.
 func describeSource(path string, old *File) (File, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return File{}, err
-	}
-	if !info.IsDir() {
-		return describeFile(path, path, old)
-	}
-	dir := File{Path: path, Dir: true}
-	oldFiles := map[string]*File{}
-	if old != nil {
-		for i := range old.Files {
-			oldFiles[old.Files[i].Path] = &old.Files[i]
-		}
-	}
-	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if p != path && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			return nil
-		}
-		r, err := filepath.Rel(path, p)
-		if err != nil {
-			return err
-		}
-		r = filepath.ToSlash(r)
-		f, err := describeFile(p, r, oldFiles[r])
-		if err != nil {
-			return err
-		}
-		dir.Files = append(dir.Files, f)
-		dir.Size += f.Size
-		return nil
-	})
-	if err != nil {
-		return File{}, err
-	}
-	slices.SortFunc(dir.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
-	h := xxh3.New()
-	for _, f := range dir.Files {
-		fmt.Fprintf(h, "%s\x00%s\x00", f.Path, f.Hash)
-	}
-	sum := h.Sum128().Bytes()
-	dir.Hash = hashPrefix + hex.EncodeToString(sum[:])
-	return dir, nil
+	return describe(path, path, old, true)
 }
 
 // checkSources compares the sources in a stage's record with the files on
