@@ -5,53 +5,26 @@ import (
 	"errors"
 	"math/rand/v2"
 	"slices"
-	"sync/atomic"
 	"testing"
 
-	gblas "gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
-	"gonum.org/v1/gonum/blas/gonum"
-
-	"github.com/siamese-pipeline/siamese/blas"
+	"github.com/siamese-pipeline/siamese/internal/blastest"
 )
-
-// trap is gonum's implementation with a Sgemm that counts its calls.
-type trap struct {
-	gonum.Implementation
-	calls *atomic.Int64
-}
-
-func (t trap) Sgemm(tA, tB gblas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	t.calls.Add(1)
-	t.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-}
 
 // TestProductsUseSelectedBLAS fails if a product of the retrieval metrics
 // reaches gonum's native Sgemm, directly or through gonum's blas32: they must
 // use the backend package blas selects (OpenBLAS or our packed Sgemm).
 func TestProductsUseSelectedBLAS(t *testing.T) {
-	if !blas.PackedSgemm() {
-		t.Skip("this CPU lacks AVX2+FMA: the pure-Go build's selected Sgemm is gonum's own")
-	}
-	var calls atomic.Int64
-	blas32.Use(trap{calls: &calls})
-	defer blas32.Use(blas.Float32())
 	r := rand.New(rand.NewPCG(7, 7))
 	ref, refLabels := randEmb(r, 3000, 16, 5)
 	query, queryLabels := randEmb(r, 300, 16, 5)
-	before := blas.NativeSgemmCalls()
-	if _, err := KNNAccuracies(context.Background(), ref, refLabels, query, queryLabels, 16, 1, 5); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := SelfRetrieval(context.Background(), query, queryLabels, 16); err != nil {
-		t.Fatal(err)
-	}
-	if n := blas.NativeSgemmCalls() - before; n != 0 {
-		t.Errorf("%d products went to gonum's native Sgemm (blas %s)", n, blas.Name())
-	}
-	if n := calls.Load(); n != 0 {
-		t.Errorf("%d products went through gonum's blas32 instead of package blas", n)
-	}
+	blastest.RequireSelected(t, func() {
+		if _, err := KNNAccuracies(context.Background(), ref, refLabels, query, queryLabels, 16, 1, 5); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := SelfRetrieval(context.Background(), query, queryLabels, 16); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 // TestTilesAgree checks that tiny tiles (many row and column blocks, each

@@ -1,47 +1,20 @@
 package evaluate
 
 import (
-	"sync/atomic"
 	"testing"
 
-	gblas "gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
-	"gonum.org/v1/gonum/blas/gonum"
-
-	"github.com/siamese-pipeline/siamese/blas"
+	"github.com/siamese-pipeline/siamese/internal/blastest"
 	"github.com/siamese-pipeline/siamese/stages/internal/stagetest"
 )
-
-// trap is gonum's implementation with a Sgemm that counts its calls.
-type trap struct {
-	gonum.Implementation
-	calls *atomic.Int64
-}
-
-func (t trap) Sgemm(tA, tB gblas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	t.calls.Add(1)
-	t.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-}
 
 // TestProductsUseSelectedBLAS fails if a product of the stage (embeddings,
 // retrieval, anomaly scores) reaches gonum's native Sgemm, directly or
 // through gonum's blas32, instead of the backend package blas selects.
 func TestProductsUseSelectedBLAS(t *testing.T) {
-	if !blas.PackedSgemm() {
-		t.Skip("this CPU lacks AVX2+FMA: the pure-Go build's selected Sgemm is gonum's own")
-	}
-	var calls atomic.Int64
-	blas32.Use(trap{calls: &calls})
-	defer blas32.Use(blas.Float32())
-	before := blas.NativeSgemmCalls()
 	d := stagetest.Write(t, 300, 20)
-	if _, m := evaluate(t, d, d.Path("X_test.npy")); m.Retrieval == nil {
-		t.Fatal("no retrieval metrics: the test covers too little")
-	}
-	if n := blas.NativeSgemmCalls() - before; n != 0 {
-		t.Errorf("%d products went to gonum's native Sgemm (blas %s)", n, blas.Name())
-	}
-	if n := calls.Load(); n != 0 {
-		t.Errorf("%d products went through gonum's blas32 instead of package blas", n)
-	}
+	blastest.RequireSelected(t, func() {
+		if _, m := evaluate(t, d, d.Path("X_test.npy")); m.Retrieval == nil {
+			t.Fatal("no retrieval metrics: the test covers too little")
+		}
+	})
 }
