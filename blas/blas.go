@@ -3,9 +3,9 @@
 //
 // Without the openblas build tag the pure-Go gonum implementation is used,
 // with its Sgemm replaced by this package's packed, register-blocked and
-// parallel one (see sgemm.go): AVX2+FMA assembly on amd64 CPUs that have it
-// and a Go micro-kernel on other architectures; amd64 CPUs without AVX2+FMA
-// keep gonum's Sgemm.
+// parallel one (see sgemm.go): AVX-512 or AVX2+FMA assembly on amd64 CPUs
+// that have it and a Go micro-kernel on other architectures; amd64 CPUs
+// without AVX2+FMA keep gonum's Sgemm.
 // Built with `-tags openblas` (and cgo enabled) the package links against
 // OpenBLAS through gonum's netlib binding, installs it with gorgonia.Use at
 // init and pins OpenBLAS's thread count to runtime.GOMAXPROCS (or to

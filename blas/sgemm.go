@@ -11,17 +11,16 @@ import (
 
 // Blocking of the packed single-precision GEMM (GotoBLAS/BLIS style): C is
 // computed in mr×nr tiles by a register-blocked micro-kernel that reads a
-// packed mr×kc panel of A and a packed kc×nr panel of B. The k dimension is
-// split into equal blocks of at most kcMax (the kc×nr B micro-panel, 16 KiB,
-// stays in L1; 256 and 512 measured the same on Zen 4), rows
-// into blocks of mcBlock (the packed A block stays in L2) and columns into
-// blocks of ncBlock.
+// packed mr×kc panel of A and a kc×nr panel of B (packed, or read in place
+// when B is not transposed). The k dimension is split into equal blocks of at
+// most kcMax, rows into blocks of mcBlock (the packed A block stays in L2) and
+// columns into blocks of ncBlock.
 const (
 	mr      = 6
-	nr      = 16
+	nrMax   = 32 // the widest micro-kernel's nr
 	kcMax   = 256
 	mcBlock = 192  // multiple of mr
-	ncBlock = 1024 // multiple of nr
+	ncBlock = 1024 // multiple of every nr
 
 	// The packed path is split over goroutines only with at least parWork
 	// multiply-adds each. (Even tiny products take it: then every product
@@ -29,18 +28,31 @@ const (
 	parWork = 64 * 64 * 64
 )
 
-// kernel computes acc = Σ_p a[p*mr+r]·b[p*nr+j] over p < kc for the packed
-// panels a (mr×kc) and b (kc×nr), then stores c[r*ldc+j] = alpha·acc when
-// flags == 0, or alpha·acc + beta·c[r*ldc+j] otherwise (c is read only then).
-// It is sgemmKernelAVX2 where the CPU has AVX2 and FMA, else kernelGo.
+// A microKernel computes acc = Σ_p a[p*lda+r]·b[p*ldb+j] over p < kc, r < mr,
+// j < nr, for an mr×kc panel a whose columns are lda apart (mr when packed)
+// and a kc×nr panel b whose rows are ldb apart (nr when packed), then stores
+// c[r*ldc+j] = alpha·acc when flags == 0, or alpha·acc + beta·c[r*ldc+j]
+// otherwise (c is read only then).
+type microKernel struct {
+	name string
+	nr   int
+	run  func(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, flags int)
+}
+
+// goKernel is the portable micro-kernel (kernelGo).
+var goKernel = microKernel{name: "go", nr: nrGo, run: kernelGo}
+
+// kernels lists the micro-kernels this CPU can run, fastest first: the
+// assembly ones where the CPU has AVX-512 or AVX2+FMA (sgemm_amd64.go), then
+// goKernel. kern is the one in use.
 //
 // usePacked selects the packed path at all: on amd64 CPUs without AVX2+FMA
 // gonum's Sgemm (SSE assembly) is 2–3× faster than kernelGo, so it is used
 // there; elsewhere kernelGo is about on par with gonum's pure-Go Sgemm.
 var (
-	kernel     = kernelGo
-	kernelName = "go"
-	usePacked  = runtime.GOARCH != "amd64"
+	kernels   = []microKernel{goKernel}
+	kern      = goKernel
+	usePacked = runtime.GOARCH != "amd64"
 )
 
 // sgemmImpl is gonum's implementation with a packed, register-blocked and
@@ -107,13 +119,15 @@ func sgemmPacked(aT, bT bool, m, n, k int, alpha float32, a []float32, lda int, 
 		nt = max(w, 1)
 	}
 	byCols := n >= m
+	k0 := kern // one kernel for the whole product
+	nr := k0.nr
 	units := (m + mr - 1) / mr
 	if byCols {
 		units = (n + nr - 1) / nr
 	}
 	nt = min(nt, units)
 	if nt <= 1 {
-		sgemmRange(aT, bT, 0, m, 0, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		sgemmRange(k0, aT, bT, 0, m, 0, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	parallelChunks(nt, nt-1, func(t int) {
@@ -124,7 +138,7 @@ func sgemmPacked(aT, bT bool, m, n, k int, alpha float32, a []float32, lda int, 
 		} else {
 			i0, i1 = u0*mr, min(u1*mr, m)
 		}
-		sgemmRange(aT, bT, i0, i1, j0, j1, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		sgemmRange(k0, aT, bT, i0, i1, j0, j1, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	})
 }
 
@@ -176,19 +190,39 @@ func kcFor(k int) int {
 	return (k + nb - 1) / nb
 }
 
-// sgemmRange computes rows [i0,i1) × columns [j0,j1) of C.
-func sgemmRange(aT, bT bool, i0, i1, j0, j1, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// sgemmRange computes rows [i0,i1) × columns [j0,j1) of C with kernel kn.
+//
+// Panels are packed unless the kernel can read them in place: op(A)'s mr
+// rows for one p lie side by side in A when A is transposed, and op(B)'s nr
+// columns when B is not, so such panels are read from A and B themselves
+// (when their rows are at most maxDirectLD floats apart; beyond that packing
+// saves TLB misses). Only a partial last panel is packed then. Which panels
+// are packed changes nothing in the sums, only where they are read from.
+func sgemmRange(kn microKernel, aT, bT bool, i0, i1, j0, j1, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	nr := kn.nr
 	kcb := kcFor(k)
+	directA := direct && aT && lda <= maxDirectLD
+	directB := direct && !bT && ldb <= maxDirectLD
 	mcMax := min(mcBlock, (i1-i0+mr-1)/mr*mr)
 	ncMax := min(ncBlock, (j1-j0+nr-1)/nr*nr)
+	if directA {
+		mcMax = mr // room for a partial last panel
+	}
+	if directB {
+		ncMax = nr
+	}
 	bufs := getPackBufs(mcMax*kcb, ncMax*kcb)
 	defer putPackBufs(bufs)
-	var tmp [mr * nr]float32
+	var tmp [mr * nrMax]float32
 	for jc := j0; jc < j1; jc += ncBlock {
 		nc := min(ncBlock, j1-jc)
 		for pc := 0; pc < k; pc += kcb {
 			kc := min(kcb, k-pc)
-			packB(bT, b, ldb, pc, kc, jc, nc, bufs.b)
+			if !directB {
+				packB(bT, b, ldb, pc, kc, jc, nc, nr, bufs.b)
+			} else if rest := nc % nr; rest != 0 {
+				packB(false, b, ldb, pc, kc, jc+nc-rest, rest, nr, bufs.b)
+			}
 			flags, bt := 1, float32(1)
 			if pc == 0 {
 				bt = beta
@@ -198,20 +232,42 @@ func sgemmRange(aT, bT bool, i0, i1, j0, j1, k int, alpha float32, a []float32, 
 			}
 			for ic := i0; ic < i1; ic += mcBlock {
 				mc := min(mcBlock, i1-ic)
-				packA(aT, a, lda, ic, mc, pc, kc, bufs.a)
+				if !directA {
+					packA(aT, a, lda, ic, mc, pc, kc, bufs.a)
+				} else if rest := mc % mr; rest != 0 {
+					packA(true, a, lda, ic+mc-rest, rest, pc, kc, bufs.a)
+				}
 				for jr := 0; jr < nc; jr += nr {
 					nn := min(nr, nc-jr)
-					bp := &bufs.b[jr*kc]
+					var bp *float32
+					bs := nr
+					switch {
+					case !directB:
+						bp = &bufs.b[jr*kc]
+					case nn == nr:
+						bp, bs = &b[pc*ldb+jc+jr], ldb
+					default: // the partial last panel, packed
+						bp = &bufs.b[0]
+					}
 					for ir := 0; ir < mc; ir += mr {
 						mm := min(mr, mc-ir)
-						ap := &bufs.a[ir*kc]
+						var ap *float32
+						as := mr
+						switch {
+						case !directA:
+							ap = &bufs.a[ir*kc]
+						case mm == mr:
+							ap, as = &a[pc*lda+ic+ir], lda
+						default:
+							ap = &bufs.a[0]
+						}
 						ci := (ic+ir)*ldc + jc + jr
 						if mm == mr && nn == nr {
 							_ = c[ci+(mr-1)*ldc+nr-1] // the kernel writes up to here
-							kernel(kc, ap, bp, &c[ci], ldc, alpha, bt, flags)
+							kn.run(kc, ap, as, bp, bs, &c[ci], ldc, alpha, bt, flags)
 							continue
 						}
-						kernel(kc, ap, bp, &tmp[0], nr, 1, 0, 0)
+						kn.run(kc, ap, as, bp, bs, &tmp[0], nr, 1, 0, 0)
 						for r := 0; r < mm; r++ {
 							row := c[ci+r*ldc : ci+r*ldc+nn]
 							t := tmp[r*nr : r*nr+nn]
@@ -231,3 +287,9 @@ func sgemmRange(aT, bT bool, i0, i1, j0, j1, k int, alpha float32, a []float32, 
 		}
 	}
 }
+
+// maxDirectLD is the widest leading dimension whose panels are read in place.
+const maxDirectLD = 4096
+
+// direct enables reading panels in place (tests and benchmarks turn it off).
+var direct = true

@@ -1,19 +1,47 @@
-// AVX2+FMA single-precision GEMM micro-kernel (6×16), unrolled by 4 over k.
+// Single-precision GEMM micro-kernels, 6 rows by 16 (AVX2+FMA) or 32
+// (AVX-512) columns, unrolled by 4 over k. A's columns are lda floats apart
+// and B's rows ldb floats apart: packed panels, or A and B themselves.
 
 //go:build !purego && !(cgo && openblas)
 
 #include "textflag.h"
 
-// STORE_ROW writes alpha (Y0) times one row of accumulators to C at DX.
-#define STORE_ROW(lo, hi) \
+// STEP_Y adds a(p, r)·b(p, j) for one p to the accumulators Y4–Y15
+// and moves SI and DI to the next p (R10 and R9 bytes on).
+#define STEP_Y \
+	VMOVUPS (DI), Y0; \
+	VMOVUPS 32(DI), Y1; \
+	VBROADCASTSS 0(SI), Y2; \
+	VFMADD231PS Y0, Y2, Y4; \
+	VFMADD231PS Y1, Y2, Y5; \
+	VBROADCASTSS 4(SI), Y3; \
+	VFMADD231PS Y0, Y3, Y6; \
+	VFMADD231PS Y1, Y3, Y7; \
+	VBROADCASTSS 8(SI), Y2; \
+	VFMADD231PS Y0, Y2, Y8; \
+	VFMADD231PS Y1, Y2, Y9; \
+	VBROADCASTSS 12(SI), Y3; \
+	VFMADD231PS Y0, Y3, Y10; \
+	VFMADD231PS Y1, Y3, Y11; \
+	VBROADCASTSS 16(SI), Y2; \
+	VFMADD231PS Y0, Y2, Y12; \
+	VFMADD231PS Y1, Y2, Y13; \
+	VBROADCASTSS 20(SI), Y3; \
+	VFMADD231PS Y0, Y3, Y14; \
+	VFMADD231PS Y1, Y3, Y15; \
+	ADDQ R10, SI; \
+	ADDQ R9, DI
+
+// STORE_Y writes alpha (Y0) times one row of accumulators to C at DX.
+#define STORE_Y(lo, hi) \
 	VMULPS Y0, lo, lo; \
 	VMULPS Y0, hi, hi; \
 	VMOVUPS lo, (DX); \
 	VMOVUPS hi, 32(DX)
 
-// STORE_ROW_BETA writes alpha (Y0) times one row of accumulators plus
+// STORE_BETA_Y writes alpha (Y0) times one row of accumulators plus
 // beta (Y1) times C's row at DX.
-#define STORE_ROW_BETA(lo, hi) \
+#define STORE_BETA_Y(lo, hi) \
 	VMULPS (DX), Y1, Y2; \
 	VMULPS 32(DX), Y1, Y3; \
 	VFMADD231PS Y0, lo, Y2; \
@@ -21,18 +49,66 @@
 	VMOVUPS Y2, (DX); \
 	VMOVUPS Y3, 32(DX)
 
-// func sgemmKernelAVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32, flags int)
+// STEP_Z adds a(p, r)·b(p, j) for one p to the accumulators Z4–Z15
+// and moves SI and DI to the next p (R10 and R9 bytes on).
+#define STEP_Z \
+	VMOVUPS (DI), Z0; \
+	VMOVUPS 64(DI), Z1; \
+	VBROADCASTSS 0(SI), Z2; \
+	VFMADD231PS Z0, Z2, Z4; \
+	VFMADD231PS Z1, Z2, Z5; \
+	VBROADCASTSS 4(SI), Z3; \
+	VFMADD231PS Z0, Z3, Z6; \
+	VFMADD231PS Z1, Z3, Z7; \
+	VBROADCASTSS 8(SI), Z2; \
+	VFMADD231PS Z0, Z2, Z8; \
+	VFMADD231PS Z1, Z2, Z9; \
+	VBROADCASTSS 12(SI), Z3; \
+	VFMADD231PS Z0, Z3, Z10; \
+	VFMADD231PS Z1, Z3, Z11; \
+	VBROADCASTSS 16(SI), Z2; \
+	VFMADD231PS Z0, Z2, Z12; \
+	VFMADD231PS Z1, Z2, Z13; \
+	VBROADCASTSS 20(SI), Z3; \
+	VFMADD231PS Z0, Z3, Z14; \
+	VFMADD231PS Z1, Z3, Z15; \
+	ADDQ R10, SI; \
+	ADDQ R9, DI
+
+// STORE_Z writes alpha (Z0) times one row of accumulators to C at DX.
+#define STORE_Z(lo, hi) \
+	VMULPS Z0, lo, lo; \
+	VMULPS Z0, hi, hi; \
+	VMOVUPS lo, (DX); \
+	VMOVUPS hi, 64(DX)
+
+// STORE_BETA_Z writes alpha (Z0) times one row of accumulators plus
+// beta (Z1) times C's row at DX.
+#define STORE_BETA_Z(lo, hi) \
+	VMULPS (DX), Z1, Z2; \
+	VMULPS 64(DX), Z1, Z3; \
+	VFMADD231PS Z0, lo, Z2; \
+	VFMADD231PS Z0, hi, Z3; \
+	VMOVUPS Z2, (DX); \
+	VMOVUPS Z3, 64(DX)
+
+// func sgemmKernelAVX2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, flags int)
 //
-// acc(6×16) = Σ_p a[p*6+r] * b[p*16+j] for p < kc, then for each row r:
+// acc(6×16) = Σ_p a[p*lda+r] * b[p*ldb+j] for p < kc, then for each row r:
 //   flags == 0: c[r*ldc+j] = alpha*acc
 //   flags != 0: c[r*ldc+j] = alpha*acc + beta*c[r*ldc+j]
-// a is a packed 6×kc panel (6 values per p), b a packed kc×16 panel.
-TEXT ·sgemmKernelAVX2(SB), NOSPLIT, $0-56
+// a is a 6×kc panel with 6 values per p, lda apart (6 when packed), b a kc×16
+// panel with row stride ldb (16 when packed).
+TEXT ·sgemmKernelAVX2(SB), NOSPLIT, $0-72
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R8
+	MOVQ lda+16(FP), R10
+	SHLQ $2, R10
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R9
+	SHLQ $2, R9
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
 	SHLQ $2, R8
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
@@ -48,150 +124,132 @@ TEXT ·sgemmKernelAVX2(SB), NOSPLIT, $0-56
 	VXORPS Y15, Y15, Y15
 	MOVQ CX, BX
 	SHRQ $2, BX
-	JZ tail
-loop4:
-	VMOVUPS 0(DI), Y0
-	VMOVUPS 32(DI), Y1
-	VBROADCASTSS 0(SI), Y2
-	VFMADD231PS Y0, Y2, Y4
-	VFMADD231PS Y1, Y2, Y5
-	VBROADCASTSS 4(SI), Y3
-	VFMADD231PS Y0, Y3, Y6
-	VFMADD231PS Y1, Y3, Y7
-	VBROADCASTSS 8(SI), Y2
-	VFMADD231PS Y0, Y2, Y8
-	VFMADD231PS Y1, Y2, Y9
-	VBROADCASTSS 12(SI), Y3
-	VFMADD231PS Y0, Y3, Y10
-	VFMADD231PS Y1, Y3, Y11
-	VBROADCASTSS 16(SI), Y2
-	VFMADD231PS Y0, Y2, Y12
-	VFMADD231PS Y1, Y2, Y13
-	VBROADCASTSS 20(SI), Y3
-	VFMADD231PS Y0, Y3, Y14
-	VFMADD231PS Y1, Y3, Y15
-	VMOVUPS 64(DI), Y0
-	VMOVUPS 96(DI), Y1
-	VBROADCASTSS 24(SI), Y2
-	VFMADD231PS Y0, Y2, Y4
-	VFMADD231PS Y1, Y2, Y5
-	VBROADCASTSS 28(SI), Y3
-	VFMADD231PS Y0, Y3, Y6
-	VFMADD231PS Y1, Y3, Y7
-	VBROADCASTSS 32(SI), Y2
-	VFMADD231PS Y0, Y2, Y8
-	VFMADD231PS Y1, Y2, Y9
-	VBROADCASTSS 36(SI), Y3
-	VFMADD231PS Y0, Y3, Y10
-	VFMADD231PS Y1, Y3, Y11
-	VBROADCASTSS 40(SI), Y2
-	VFMADD231PS Y0, Y2, Y12
-	VFMADD231PS Y1, Y2, Y13
-	VBROADCASTSS 44(SI), Y3
-	VFMADD231PS Y0, Y3, Y14
-	VFMADD231PS Y1, Y3, Y15
-	VMOVUPS 128(DI), Y0
-	VMOVUPS 160(DI), Y1
-	VBROADCASTSS 48(SI), Y2
-	VFMADD231PS Y0, Y2, Y4
-	VFMADD231PS Y1, Y2, Y5
-	VBROADCASTSS 52(SI), Y3
-	VFMADD231PS Y0, Y3, Y6
-	VFMADD231PS Y1, Y3, Y7
-	VBROADCASTSS 56(SI), Y2
-	VFMADD231PS Y0, Y2, Y8
-	VFMADD231PS Y1, Y2, Y9
-	VBROADCASTSS 60(SI), Y3
-	VFMADD231PS Y0, Y3, Y10
-	VFMADD231PS Y1, Y3, Y11
-	VBROADCASTSS 64(SI), Y2
-	VFMADD231PS Y0, Y2, Y12
-	VFMADD231PS Y1, Y2, Y13
-	VBROADCASTSS 68(SI), Y3
-	VFMADD231PS Y0, Y3, Y14
-	VFMADD231PS Y1, Y3, Y15
-	VMOVUPS 192(DI), Y0
-	VMOVUPS 224(DI), Y1
-	VBROADCASTSS 72(SI), Y2
-	VFMADD231PS Y0, Y2, Y4
-	VFMADD231PS Y1, Y2, Y5
-	VBROADCASTSS 76(SI), Y3
-	VFMADD231PS Y0, Y3, Y6
-	VFMADD231PS Y1, Y3, Y7
-	VBROADCASTSS 80(SI), Y2
-	VFMADD231PS Y0, Y2, Y8
-	VFMADD231PS Y1, Y2, Y9
-	VBROADCASTSS 84(SI), Y3
-	VFMADD231PS Y0, Y3, Y10
-	VFMADD231PS Y1, Y3, Y11
-	VBROADCASTSS 88(SI), Y2
-	VFMADD231PS Y0, Y2, Y12
-	VFMADD231PS Y1, Y2, Y13
-	VBROADCASTSS 92(SI), Y3
-	VFMADD231PS Y0, Y3, Y14
-	VFMADD231PS Y1, Y3, Y15
-	ADDQ $96, SI
-	ADDQ $256, DI
+	JZ Ytail
+Yloop4:
+	STEP_Y
+	STEP_Y
+	STEP_Y
+	STEP_Y
 	DECQ BX
-	JNZ loop4
-tail:
+	JNZ Yloop4
+Ytail:
 	ANDQ $3, CX
-	JZ store
-loop1:
-	VMOVUPS 0(DI), Y0
-	VMOVUPS 32(DI), Y1
-	VBROADCASTSS 0(SI), Y2
-	VFMADD231PS Y0, Y2, Y4
-	VFMADD231PS Y1, Y2, Y5
-	VBROADCASTSS 4(SI), Y3
-	VFMADD231PS Y0, Y3, Y6
-	VFMADD231PS Y1, Y3, Y7
-	VBROADCASTSS 8(SI), Y2
-	VFMADD231PS Y0, Y2, Y8
-	VFMADD231PS Y1, Y2, Y9
-	VBROADCASTSS 12(SI), Y3
-	VFMADD231PS Y0, Y3, Y10
-	VFMADD231PS Y1, Y3, Y11
-	VBROADCASTSS 16(SI), Y2
-	VFMADD231PS Y0, Y2, Y12
-	VFMADD231PS Y1, Y2, Y13
-	VBROADCASTSS 20(SI), Y3
-	VFMADD231PS Y0, Y3, Y14
-	VFMADD231PS Y1, Y3, Y15
-	ADDQ $24, SI
-	ADDQ $64, DI
+	JZ Ystore
+Yloop1:
+	STEP_Y
 	DECQ CX
-	JNZ loop1
-store:
-	VBROADCASTSS alpha+40(FP), Y0
-	MOVQ flags+48(FP), AX
+	JNZ Yloop1
+Ystore:
+	VBROADCASTSS alpha+56(FP), Y0
+	MOVQ flags+64(FP), AX
 	TESTQ AX, AX
-	JNZ withbeta
-	STORE_ROW(Y4, Y5)
+	JNZ Ywithbeta
+	STORE_Y(Y4, Y5)
 	ADDQ R8, DX
-	STORE_ROW(Y6, Y7)
+	STORE_Y(Y6, Y7)
 	ADDQ R8, DX
-	STORE_ROW(Y8, Y9)
+	STORE_Y(Y8, Y9)
 	ADDQ R8, DX
-	STORE_ROW(Y10, Y11)
+	STORE_Y(Y10, Y11)
 	ADDQ R8, DX
-	STORE_ROW(Y12, Y13)
+	STORE_Y(Y12, Y13)
 	ADDQ R8, DX
-	STORE_ROW(Y14, Y15)
+	STORE_Y(Y14, Y15)
 	VZEROUPPER
 	RET
-withbeta:
-	VBROADCASTSS beta+44(FP), Y1
-	STORE_ROW_BETA(Y4, Y5)
+Ywithbeta:
+	VBROADCASTSS beta+60(FP), Y1
+	STORE_BETA_Y(Y4, Y5)
 	ADDQ R8, DX
-	STORE_ROW_BETA(Y6, Y7)
+	STORE_BETA_Y(Y6, Y7)
 	ADDQ R8, DX
-	STORE_ROW_BETA(Y8, Y9)
+	STORE_BETA_Y(Y8, Y9)
 	ADDQ R8, DX
-	STORE_ROW_BETA(Y10, Y11)
+	STORE_BETA_Y(Y10, Y11)
 	ADDQ R8, DX
-	STORE_ROW_BETA(Y12, Y13)
+	STORE_BETA_Y(Y12, Y13)
 	ADDQ R8, DX
-	STORE_ROW_BETA(Y14, Y15)
+	STORE_BETA_Y(Y14, Y15)
+	VZEROUPPER
+	RET
+
+// func sgemmKernelAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, flags int)
+//
+// acc(6×32) = Σ_p a[p*lda+r] * b[p*ldb+j] for p < kc, then for each row r:
+//   flags == 0: c[r*ldc+j] = alpha*acc
+//   flags != 0: c[r*ldc+j] = alpha*acc + beta*c[r*ldc+j]
+// a is a 6×kc panel with 6 values per p, lda apart (6 when packed), b a kc×32
+// panel with row stride ldb (32 when packed).
+TEXT ·sgemmKernelAVX512(SB), NOSPLIT, $0-72
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R10
+	SHLQ $2, R10
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R9
+	SHLQ $2, R9
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $2, R8
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ Ztail
+Zloop4:
+	STEP_Z
+	STEP_Z
+	STEP_Z
+	STEP_Z
+	DECQ BX
+	JNZ Zloop4
+Ztail:
+	ANDQ $3, CX
+	JZ Zstore
+Zloop1:
+	STEP_Z
+	DECQ CX
+	JNZ Zloop1
+Zstore:
+	VBROADCASTSS alpha+56(FP), Z0
+	MOVQ flags+64(FP), AX
+	TESTQ AX, AX
+	JNZ Zwithbeta
+	STORE_Z(Z4, Z5)
+	ADDQ R8, DX
+	STORE_Z(Z6, Z7)
+	ADDQ R8, DX
+	STORE_Z(Z8, Z9)
+	ADDQ R8, DX
+	STORE_Z(Z10, Z11)
+	ADDQ R8, DX
+	STORE_Z(Z12, Z13)
+	ADDQ R8, DX
+	STORE_Z(Z14, Z15)
+	VZEROUPPER
+	RET
+Zwithbeta:
+	VBROADCASTSS beta+60(FP), Z1
+	STORE_BETA_Z(Z4, Z5)
+	ADDQ R8, DX
+	STORE_BETA_Z(Z6, Z7)
+	ADDQ R8, DX
+	STORE_BETA_Z(Z8, Z9)
+	ADDQ R8, DX
+	STORE_BETA_Z(Z10, Z11)
+	ADDQ R8, DX
+	STORE_BETA_Z(Z12, Z13)
+	ADDQ R8, DX
+	STORE_BETA_Z(Z14, Z15)
 	VZEROUPPER
 	RET

@@ -49,37 +49,34 @@ func packA(aT bool, a []float32, lda, i0, mc, p0, kc int, dst []float32) {
 // packB packs rows [p0,p0+kc) × columns [j0,j0+nc) of op(B) into dst as
 // nr-column panels: panel q (columns j0+q·nr…) holds element (p, j) at
 // dst[q·nr·kc + p·nr + j]; columns past nc are zero.
-func packB(bT bool, b []float32, ldb, p0, kc, j0, nc int, dst []float32) {
+func packB(bT bool, b []float32, ldb, p0, kc, j0, nc, nr int, dst []float32) {
 	for q := 0; q < nc; q += nr {
 		nn := min(nr, nc-q)
 		d := dst[q*kc : q*kc+nr*kc]
 		switch {
 		case !bT: // op(B)(p, j) = b[p*ldb+j]
 			for p := 0; p < kc; p++ {
-				dd := (*[nr]float32)(d[p*nr:])
-				if nn == nr {
-					*dd = *(*[nr]float32)(b[(p0+p)*ldb+j0+q:])
-					continue
-				}
-				copy(dd[:], b[(p0+p)*ldb+j0+q:][:nn])
+				dd := d[p*nr : p*nr+nr]
+				copy(dd, b[(p0+p)*ldb+j0+q:][:nn])
 				clear(dd[nn:])
 			}
 		case nn == nr: // op(B)(p, j) = b[j*ldb+p]
-			var rows [nr][]float32
+			var all [nrMax][]float32
+			rows := all[:nr]
 			for j := range rows {
 				rows[j] = b[(j0+q+j)*ldb+p0:][:kc]
 			}
 			p := 0
 			for ; p+8 <= kc; p += 8 {
-				dd := (*[8 * nr]float32)(d[p*nr:])
-				for j := range rows {
-					s := (*[8]float32)(rows[j][p:])
+				dd := d[p*nr : p*nr+8*nr]
+				for j, row := range rows {
+					s := (*[8]float32)(row[p:])
 					dd[j], dd[nr+j], dd[2*nr+j], dd[3*nr+j] = s[0], s[1], s[2], s[3]
 					dd[4*nr+j], dd[5*nr+j], dd[6*nr+j], dd[7*nr+j] = s[4], s[5], s[6], s[7]
 				}
 			}
 			for ; p < kc; p++ {
-				dd := (*[nr]float32)(d[p*nr:])
+				dd := d[p*nr : p*nr+nr]
 				for j := range dd {
 					dd[j] = rows[j][p]
 				}
@@ -96,18 +93,22 @@ func packB(bT bool, b []float32, ldb, p0, kc, j0, nc int, dst []float32) {
 	}
 }
 
-// kernelGo is the portable micro-kernel; see kernel. It sweeps k once per
-// 2×4 block of the tile so that the eight sums stay in registers.
-func kernelGo(kc int, a, b, c *float32, ldc int, alpha, beta float32, flags int) {
-	as := unsafe.Slice(a, kc*mr)
-	bs := unsafe.Slice(b, kc*nr)
+// nrGo is kernelGo's tile width.
+const nrGo = 16
+
+// kernelGo is the portable micro-kernel (mr×nrGo); see microKernel. It sweeps
+// k once per 2×4 block of the tile so that the eight sums stay in registers.
+func kernelGo(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, flags int) {
+	const nr = nrGo
+	as := unsafe.Slice(a, (kc-1)*lda+mr)
+	bs := unsafe.Slice(b, (kc-1)*ldb+nr)
 	var acc [mr][nr]float32
 	for r := 0; r < mr; r += 2 {
 		for j := 0; j < nr; j += 4 {
 			var c00, c01, c02, c03, c10, c11, c12, c13 float32
 			for p := range kc {
-				ap := (*[2]float32)(as[p*mr+r:])
-				bp := (*[4]float32)(bs[p*nr+j:])
+				ap := (*[2]float32)(as[p*lda+r:])
+				bp := (*[4]float32)(bs[p*ldb+j:])
 				a0, a1 := ap[0], ap[1]
 				b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
 				c00 += a0 * b0

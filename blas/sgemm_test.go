@@ -60,8 +60,12 @@ func (tc gemmCase) data(rng *rand.Rand) gemmData {
 func checkGemm(t *testing.T, impl gblas.Float32, tc gemmCase, rng *rand.Rand) {
 	t.Helper()
 	d := tc.data(rng)
-	c := append([]float32(nil), d.c...)
-	impl.Sgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, c, d.ldc)
+	want, tol := gemmRef(tc, d)
+	checkAgainst(t, impl, tc, d, want, tol)
+}
+
+// gemmRef is tc's product on d in float64, with an error bound per element.
+func gemmRef(tc gemmCase, d gemmData) (want, tol []float64) {
 	at := func(i, p int) float64 {
 		if tc.tA != gblas.NoTrans {
 			return float64(d.a[p*d.lda+i])
@@ -74,6 +78,33 @@ func checkGemm(t *testing.T, impl gblas.Float32, tc gemmCase, rng *rand.Rand) {
 		}
 		return float64(d.b[p*d.ldb+j])
 	}
+	want, tol = make([]float64, len(d.c)), make([]float64, len(d.c))
+	for i := 0; i < tc.m; i++ {
+		for j := 0; j < tc.n; j++ {
+			idx := i*d.ldc + j
+			var sum, abs float64
+			for p := 0; p < tc.k; p++ {
+				v := at(i, p) * bt(p, j)
+				sum += v
+				abs += math.Abs(v)
+			}
+			want[idx] = float64(tc.alpha) * sum
+			abs *= math.Abs(float64(tc.alpha))
+			if tc.beta != 0 {
+				want[idx] += float64(tc.beta) * float64(d.c[idx])
+				abs += math.Abs(float64(tc.beta) * float64(d.c[idx]))
+			}
+			tol[idx] = 2e-7*float64(tc.k+4)*abs + 1e-30
+		}
+	}
+	return want, tol
+}
+
+// checkAgainst runs impl's Sgemm on tc and d and compares with want.
+func checkAgainst(t *testing.T, impl gblas.Float32, tc gemmCase, d gemmData, want, tol []float64) {
+	t.Helper()
+	c := append([]float32(nil), d.c...)
+	impl.Sgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, c, d.ldc)
 	for i := 0; i < tc.m; i++ {
 		for j := 0; j < d.ldc; j++ {
 			idx := i*d.ldc + j
@@ -84,21 +115,8 @@ func checkGemm(t *testing.T, impl gblas.Float32, tc gemmCase, rng *rand.Rand) {
 				}
 				continue
 			}
-			var sum, abs float64
-			for p := 0; p < tc.k; p++ {
-				v := at(i, p) * bt(p, j)
-				sum += v
-				abs += math.Abs(v)
-			}
-			want := float64(tc.alpha) * sum
-			abs *= math.Abs(float64(tc.alpha))
-			if tc.beta != 0 {
-				want += float64(tc.beta) * float64(d.c[idx])
-				abs += math.Abs(float64(tc.beta) * float64(d.c[idx]))
-			}
-			tol := 2e-7*float64(tc.k+4)*abs + 1e-30
-			if diff := math.Abs(float64(got) - want); !(diff <= tol) {
-				t.Fatalf("%v: c[%d,%d] = %g, want %g (diff %g, tol %g)", tc, i, j, got, want, diff, tol)
+			if diff := math.Abs(float64(got) - want[idx]); !(diff <= tol[idx]) {
+				t.Fatalf("%v: c[%d,%d] = %g, want %g (diff %g, tol %g)", tc, i, j, got, want[idx], diff, tol[idx])
 			}
 		}
 	}
@@ -109,15 +127,22 @@ var (
 	scalars    = []float32{0, 1, -0.5, 2}
 )
 
-// withKernels runs f once per available micro-kernel.
+// withKernels runs f once per micro-kernel this CPU can run, with panels
+// always packed and with panels read in place where they can be.
 func withKernels(t *testing.T, f func(t *testing.T)) {
-	saved, savedName, savedPacked := kernel, kernelName, usePacked
-	defer func() { kernel, kernelName, usePacked = saved, savedName, savedPacked }()
+	eachKernel(func(name string) { t.Run(name, f) })
+}
+
+// eachKernel calls f with each variant of this package's Sgemm selected.
+func eachKernel(f func(name string)) {
+	saved, savedPacked, savedDirect := kern, usePacked, direct
+	defer func() { kern, usePacked, direct = saved, savedPacked, savedDirect }()
 	usePacked = true
-	t.Run(savedName, f)
-	if savedName != "go" {
-		kernel, kernelName = kernelGo, "go"
-		t.Run("go", f)
+	for _, k := range kernels {
+		for _, d := range []bool{false, true} {
+			kern, direct = k, d
+			f(fmt.Sprintf("%s/direct=%v", k.name, d))
+		}
 	}
 }
 
@@ -160,19 +185,22 @@ func TestSgemmRealShapes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow reference")
 	}
-	withKernels(t, func(t *testing.T) {
-		rng := rand.New(rand.NewPCG(3, 4))
-		impl := sgemmImpl{}
-		for i, s := range realShapes {
-			for _, tA := range transposes {
-				for _, tB := range transposes {
-					i++
-					checkGemm(t, impl, gemmCase{tA: tA, tB: tB, m: s[0], n: s[1], k: s[2],
-						alpha: scalars[1+i%3], beta: scalars[(i/3)%4], padC: i % 2, padA: i % 3}, rng)
-				}
+	// The float64 reference is the slow part: one per case, for every kernel.
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i, s := range realShapes {
+		for _, tA := range transposes {
+			for _, tB := range transposes {
+				i++
+				tc := gemmCase{tA: tA, tB: tB, m: s[0], n: s[1], k: s[2],
+					alpha: scalars[1+i%3], beta: scalars[(i/3)%4], padC: i % 2, padA: i % 3}
+				d := tc.data(rng)
+				want, tol := gemmRef(tc, d)
+				eachKernel(func(name string) {
+					t.Run(name, func(t *testing.T) { checkAgainst(t, sgemmImpl{}, tc, d, want, tol) })
+				})
 			}
 		}
-	})
+	}
 }
 
 func TestSgemmRandom(t *testing.T) {
@@ -237,9 +265,17 @@ func testSgemmDeterministic(t *testing.T) {
 }
 
 func TestSgemmKernel(t *testing.T) {
-	t.Logf("kernel %s, packed path %v", kernelName, usePacked)
-	if runtime.GOARCH == "amd64" && cpu.X86.HasAVX2 && cpu.X86.HasFMA && kernelName == "go" && !purego {
-		t.Error("AVX2+FMA CPU but the assembly kernel is not selected")
+	t.Logf("kernel %s, packed path %v", kern.name, usePacked)
+	want := "go"
+	switch {
+	case purego || runtime.GOARCH != "amd64":
+	case cpu.X86.HasAVX512F:
+		want = "avx512"
+	case cpu.X86.HasAVX2 && cpu.X86.HasFMA:
+		want = "avx2+fma"
+	}
+	if kern.name != want {
+		t.Errorf("kernel %s selected, want %s on this CPU", kern.name, want)
 	}
 }
 
@@ -295,6 +331,11 @@ func BenchmarkSgemm(b *testing.B) {
 // anchor/positive/negative, 784→512→256→128) through the active BLAS, in order:
 // forward x·W, then per layer dW = xᵀ·dz and (layers 2, 3) dx = dz·Wᵀ.
 func BenchmarkStepGemms(b *testing.B) {
+	b.Logf("blas=%s GOMAXPROCS=%d", Name(), runtime.GOMAXPROCS(0))
+	stepGemms(b, Float32())
+}
+
+func stepGemms(b *testing.B, impl gblas.Float32) {
 	const rows = 96
 	dims := []int{784, 512, 256, 128}
 	rng := rand.New(rand.NewPCG(9, 9))
@@ -313,8 +354,6 @@ func BenchmarkStepGemms(b *testing.B) {
 		dzs = append(dzs, buf(rows*dims[l+1]))
 	}
 	y := buf(rows * 512)
-	impl := Float32()
-	b.Logf("blas=%s GOMAXPROCS=%d", Name(), runtime.GOMAXPROCS(0))
 	for b.Loop() {
 		for l := 0; l < 3; l++ {
 			in, out := dims[l], dims[l+1]
@@ -362,5 +401,19 @@ func TestSgemmConcurrent(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// BenchmarkStepGemmsKernels is BenchmarkStepGemms with this package's Sgemm,
+// once per micro-kernel, B packed and read in place.
+func BenchmarkStepGemmsKernels(b *testing.B) {
+	saved, savedPacked, savedDirect := kern, usePacked, direct
+	defer func() { kern, usePacked, direct = saved, savedPacked, savedDirect }()
+	usePacked = true
+	for _, k := range kernels {
+		for _, d := range []bool{false, true} {
+			kern, direct = k, d
+			b.Run(fmt.Sprintf("%s/direct=%v", k.name, d), func(b *testing.B) { stepGemms(b, sgemmImpl{}) })
+		}
 	}
 }
