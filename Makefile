@@ -3,6 +3,7 @@
 GO      ?= go
 BIN     := bin/siamese
 TAGS    ?= $(shell scripts/blas-tags.sh)
+OPENBLAS = $(shell scripts/blas-tags.sh --available)
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
@@ -23,8 +24,8 @@ test:
 	$(GO) vet ./...
 	mkdir -p test-output
 	REPORT_SCREENSHOT=$(CURDIR)/test-output/report.png $(GO) test -count=1 ./...
-	@if [ -n "$(TAGS)" ]; then echo "go test -tags $(TAGS) (the fast BLAS path)"; \
-	  $(GO) test -count=1 -tags '$(TAGS)' ./blas/ ./model/; fi
+	@if [ -n "$(OPENBLAS)" ]; then echo "go test -tags openblas (the OpenBLAS build)"; \
+	  $(GO) test -count=1 -tags openblas ./blas/ ./model/; fi
 
 bench:
 	scripts/setup.sh bench

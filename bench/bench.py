@@ -86,7 +86,8 @@ def epoch(threads, repeat):
     env = dict(os.environ, GOMAXPROCS=str(threads), OPENBLAS_NUM_THREADS=str(threads), SIAMESE_EPOCH_TIMING="1")
     out = {}
     tags = ["gonum"]
-    if subprocess.run([os.path.join(ROOT, "scripts", "blas-tags.sh")], capture_output=True, text=True).stdout.strip():
+    if subprocess.run([os.path.join(ROOT, "scripts", "blas-tags.sh"), "--available"], capture_output=True,
+                      text=True).stdout.strip():
         tags.append("openblas")
     for _ in range(repeat):
         for tag in tags:
@@ -210,7 +211,7 @@ def main():
         ep = epoch(args.threads, args.repeat)
         print("bench: one epoch (s):", json.dumps(ep), file=sys.stderr, flush=True)
         for tag in [t for t in ("gonum", "openblas") if t in ep]:
-            label = {"gonum": "pure Go (gonum, our AVX2 Sgemm)", "openblas": "OpenBLAS"}[tag]
+            label = {"gonum": "pure Go (gonum with our AVX-512/AVX2 Sgemm)", "openblas": "OpenBLAS"}[tag]
             rows.append(f"| **train: one epoch, batch 32, {args.threads} threads, {label}** | {ep[tag]:.2f} s | "
                         f"PyTorch {ep['torch']:.2f} s | {ep[tag] / ep['torch']:.2f} |")
     rows.append(f"| no-op `siamese run` (cached, median) | {noop * 1000:.0f} ms | | |")
