@@ -26,26 +26,6 @@ func denseForward(impl gblas.Float32, x []float32, rows, in, out int, w, b []flo
 	}
 }
 
-// reluInPlace sets every element with the sign bit set (negatives, −0) to
-// +0, without branches: signs are unpredictable.
-func reluInPlace(y []float32) {
-	for i, v := range y {
-		b := math.Float32bits(v)
-		y[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
-	}
-}
-
-// reluGrad writes dz = g where y > 0 and 0 elsewhere, for y a relu output
-// (so +0 or positive), without branches.
-func reluGrad(y, g, dz []float32) {
-	g, dz = g[:len(y)], dz[:len(y)]
-	for i, v := range y {
-		b := math.Float32bits(v)
-		mask := uint32(-int32(b) >> 31) // all ones iff 0 < b < 2³¹
-		dz[i] = math.Float32frombits(math.Float32bits(g[i]) & mask)
-	}
-}
-
 // embedChunk bounds the rows Embed pushes through the network at once.
 const embedChunk = 512
 

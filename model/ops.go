@@ -270,10 +270,7 @@ func (op *colSumOp) Do(in ...G.Value) (G.Value, error) {
 	s := op.s.Float32s()
 	copy(s, x[:op.cols])
 	for r := 1; r < op.rows; r++ {
-		row := x[r*op.cols : (r+1)*op.cols]
-		for j, v := range row {
-			s[j] += v
-		}
+		addTo(s, x[r*op.cols:(r+1)*op.cols])
 	}
 	return op.s, nil
 }
