@@ -7,6 +7,8 @@ import (
 
 	gblas "gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/siamese-pipeline/siamese/internal/par"
 )
 
 // Blocking of the packed single-precision GEMM (GotoBLAS/BLIS style): C is
@@ -111,7 +113,7 @@ func sgemmArgsOK(tA, tB gblas.Transpose, m, n, k, la, lda, lb, ldb, lc, ldc int)
 }
 
 // sgemmPacked splits C into column (or, when m > n, row) ranges of whole
-// tiles, one chunk per available goroutine (see parallelChunks), and runs
+// tiles, one chunk per available goroutine (see par.Chunks), and runs
 // sgemmRange on each.
 func sgemmPacked(aT, bT bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	nt := runtime.GOMAXPROCS(0)
@@ -130,7 +132,7 @@ func sgemmPacked(aT, bT bool, m, n, k int, alpha float32, a []float32, lda int, 
 		sgemmRange(k0, aT, bT, 0, m, 0, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	parallelChunks(nt, nt-1, func(t int) {
+	par.Chunks(nt, nt-1, func(t int) {
 		u0, u1 := units*t/nt, units*(t+1)/nt
 		i0, i1, j0, j1 := 0, m, 0, n
 		if byCols {

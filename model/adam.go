@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
 
 	G "gorgonia.org/gorgonia"
+
+	"github.com/siamese-pipeline/siamese/internal/par"
 )
 
 // Adam is Keras's Adam, written as a gorgonia Solver so that its state can
@@ -115,20 +116,7 @@ func (a *Adam) Step(model []G.ValueGrad) error {
 		}
 		return nil
 	}
-	var wg sync.WaitGroup
-	for wk := 1; wk < workers; wk++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := wk; i < len(jobs); i += workers {
-				run(jobs[i])
-			}
-		}()
-	}
-	for i := 0; i < len(jobs); i += workers {
-		run(jobs[i])
-	}
-	wg.Wait()
+	par.Chunks(len(jobs), workers-1, func(i int) { run(jobs[i]) })
 	return nil
 }
 

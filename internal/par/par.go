@@ -1,4 +1,7 @@
-package blas
+// Package par runs the chunks of a job on the calling goroutine and a small
+// pool of helper goroutines, for the short, frequent parallel loops of
+// training: the products of package blas and the optimiser's update.
+package par
 
 import (
 	"runtime"
@@ -7,13 +10,12 @@ import (
 	"time"
 )
 
-// A small pool of helper goroutines for sgemmPacked. Training calls Sgemm
-// thousands of times a second on products of a few hundred microseconds;
-// starting goroutines for each call costs a wake-up of an idle P (tens of
-// microseconds) and the last goroutine started tends to sit in the caller's
-// runnext slot until the caller blocks. Helpers instead spin (yielding) for a
-// short while after each job, so back-to-back products find them awake, then
-// park.
+// Training runs thousands of parallel loops a second (products, optimiser
+// updates), each of a few hundred microseconds; starting goroutines for each
+// costs a wake-up of an idle P (tens of microseconds) and the last goroutine
+// started tends to sit in the caller's runnext slot until the caller blocks.
+// Helpers instead spin (yielding) for a short while after each job, so
+// back-to-back jobs find them awake, then park.
 //
 // The caller works on the job too, taking chunks from a shared counter; the
 // chunks, not the goroutines that run them, fix which elements are summed
@@ -76,9 +78,10 @@ var pool struct {
 
 func init() { pool.wake = make(chan struct{}, 64) }
 
-// parallelChunks runs run(0..n-1) on the caller and up to helpers other
-// goroutines and returns when all have finished.
-func parallelChunks(n, helpers int, run func(chunk int)) {
+// Chunks runs run(0..n-1) on the caller and up to helpers other goroutines
+// and returns when all have finished. Which goroutine runs a chunk varies;
+// what each chunk computes must not depend on it.
+func Chunks(n, helpers int, run func(chunk int)) {
 	helpers = min(helpers, cap(pool.wake))
 	if n <= 1 || helpers < 1 || !pool.busy.TryLock() {
 		// Another product is using the pool (concurrent callers): use
