@@ -184,9 +184,18 @@ type vote struct{ label, n int }
 // increasing index order, so a similarity equal to the root's loses the tie:
 // only strictly greater ones enter, and the loop's common case is one
 // comparison.
+//
+// skipNotAbove (eight similarities a compare) jumps over the runs that cannot
+// enter; the loop checks the rest one by one.
 func pushAll(h []neighbour, sims []float32, j0 int) {
 	thr := h[0].sim
-	for j, s := range sims {
+	for j := 0; j < len(sims); j++ {
+		if k := skipNotAbove(sims[j:], thr); k > 0 {
+			if j += k; j >= len(sims) {
+				return
+			}
+		}
+		s := sims[j]
 		if !(s > thr) {
 			continue
 		}

@@ -215,3 +215,47 @@ func TestPushAll(t *testing.T) {
 		}
 	}
 }
+
+// TestPushAllMatchesScalar: pushAll (which skips eight similarities at a
+// time where it can) keeps the heap the one-by-one loop keeps, on long
+// blocks with ties, NaNs and infinities.
+func TestPushAllMatchesScalar(t *testing.T) {
+	scalar := func(h []neighbour, sims []float32, j0 int) {
+		for j, s := range sims {
+			if s > h[0].sim {
+				h[0] = neighbour{s, int32(j0 + j)}
+				siftDown(h)
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0}
+	for trial := range 300 {
+		n := 1 + r.IntN(400)
+		s := make([]float32, n)
+		for i := range s {
+			if r.IntN(10) == 0 {
+				s[i] = special[r.IntN(len(special))]
+			} else {
+				s[i] = float32(r.IntN(50)) / 7
+			}
+		}
+		k := 1 + r.IntN(8)
+		h, want := make([]neighbour, k), make([]neighbour, k)
+		for i := range h {
+			h[i] = neighbour{float32(math.Inf(-1)), math.MaxInt32}
+		}
+		copy(want, h)
+		for j0 := 0; j0 < n; {
+			j1 := min(n, j0+1+r.IntN(64))
+			pushAll(h, s[j0:j1], j0)
+			scalar(want, s[j0:j1], j0)
+			j0 = j1
+		}
+		if !slices.EqualFunc(h, want, func(a, b neighbour) bool {
+			return math.Float32bits(a.sim) == math.Float32bits(b.sim) && a.idx == b.idx
+		}) {
+			t.Fatalf("trial %d n=%d k=%d: got %v, one by one %v", trial, n, k, h, want)
+		}
+	}
+}

@@ -1,0 +1,6 @@
+//go:build !amd64
+
+package metrics
+
+// skipNotAbove: see scan_amd64.go; elsewhere nothing is skipped.
+func skipNotAbove(s []float32, thr float32) int { return 0 }
