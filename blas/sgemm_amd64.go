@@ -7,10 +7,10 @@ import "golang.org/x/sys/cpu"
 // The micro-kernels in sgemm_amd64.s; see microKernel for their contract.
 //
 //go:noescape
-func sgemmKernelAVX2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, flags int)
+func sgemmKernelAVX2(kc int, a *float32, pa, ra int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, flags int)
 
 //go:noescape
-func sgemmKernelAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, flags int)
+func sgemmKernelAVX512(kc int, a *float32, pa, ra int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, flags int)
 
 var (
 	avx2Kernel   = microKernel{name: "avx2+fma", nr: 16, run: sgemmKernelAVX2}

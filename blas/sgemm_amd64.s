@@ -1,32 +1,34 @@
 // Single-precision GEMM micro-kernels, 6 rows by 16 (AVX2+FMA) or 32
-// (AVX-512) columns, unrolled by 4 over k. A's columns are lda floats apart
-// and B's rows ldb floats apart: packed panels, or A and B themselves.
+// (AVX-512) columns, unrolled by 4 over k. A's columns are pa floats apart
+// and its rows ra, B's rows ldb floats apart: packed panels, or A and B
+// themselves.
 
 //go:build !purego && !(cgo && openblas)
 
 #include "textflag.h"
 
-// STEP_Y adds a(p, r)·b(p, j) for one p to the accumulators Y4–Y15
-// and moves SI and DI to the next p (R10 and R9 bytes on).
+// STEP_Y adds a(p, r)·b(p, j) for one p to the accumulators Y4–Y15 (a's
+// rows at SI + r·R12 bytes) and moves SI and DI to the next p (R10 and R9
+// bytes on).
 #define STEP_Y \
 	VMOVUPS (DI), Y0; \
 	VMOVUPS 32(DI), Y1; \
-	VBROADCASTSS 0(SI), Y2; \
+	VBROADCASTSS (SI), Y2; \
 	VFMADD231PS Y0, Y2, Y4; \
 	VFMADD231PS Y1, Y2, Y5; \
-	VBROADCASTSS 4(SI), Y3; \
+	VBROADCASTSS (SI)(R12*1), Y3; \
 	VFMADD231PS Y0, Y3, Y6; \
 	VFMADD231PS Y1, Y3, Y7; \
-	VBROADCASTSS 8(SI), Y2; \
+	VBROADCASTSS (SI)(R12*2), Y2; \
 	VFMADD231PS Y0, Y2, Y8; \
 	VFMADD231PS Y1, Y2, Y9; \
-	VBROADCASTSS 12(SI), Y3; \
+	VBROADCASTSS (SI)(R13*1), Y3; \
 	VFMADD231PS Y0, Y3, Y10; \
 	VFMADD231PS Y1, Y3, Y11; \
-	VBROADCASTSS 16(SI), Y2; \
+	VBROADCASTSS (SI)(R12*4), Y2; \
 	VFMADD231PS Y0, Y2, Y12; \
 	VFMADD231PS Y1, Y2, Y13; \
-	VBROADCASTSS 20(SI), Y3; \
+	VBROADCASTSS (SI)(R11*1), Y3; \
 	VFMADD231PS Y0, Y3, Y14; \
 	VFMADD231PS Y1, Y3, Y15; \
 	ADDQ R10, SI; \
@@ -49,27 +51,28 @@
 	VMOVUPS Y2, (DX); \
 	VMOVUPS Y3, 32(DX)
 
-// STEP_Z adds a(p, r)·b(p, j) for one p to the accumulators Z4–Z15
-// and moves SI and DI to the next p (R10 and R9 bytes on).
+// STEP_Z adds a(p, r)·b(p, j) for one p to the accumulators Z4–Z15 (a's
+// rows at SI + r·R12 bytes) and moves SI and DI to the next p (R10 and R9
+// bytes on).
 #define STEP_Z \
 	VMOVUPS (DI), Z0; \
 	VMOVUPS 64(DI), Z1; \
-	VBROADCASTSS 0(SI), Z2; \
+	VBROADCASTSS (SI), Z2; \
 	VFMADD231PS Z0, Z2, Z4; \
 	VFMADD231PS Z1, Z2, Z5; \
-	VBROADCASTSS 4(SI), Z3; \
+	VBROADCASTSS (SI)(R12*1), Z3; \
 	VFMADD231PS Z0, Z3, Z6; \
 	VFMADD231PS Z1, Z3, Z7; \
-	VBROADCASTSS 8(SI), Z2; \
+	VBROADCASTSS (SI)(R12*2), Z2; \
 	VFMADD231PS Z0, Z2, Z8; \
 	VFMADD231PS Z1, Z2, Z9; \
-	VBROADCASTSS 12(SI), Z3; \
+	VBROADCASTSS (SI)(R13*1), Z3; \
 	VFMADD231PS Z0, Z3, Z10; \
 	VFMADD231PS Z1, Z3, Z11; \
-	VBROADCASTSS 16(SI), Z2; \
+	VBROADCASTSS (SI)(R12*4), Z2; \
 	VFMADD231PS Z0, Z2, Z12; \
 	VFMADD231PS Z1, Z2, Z13; \
-	VBROADCASTSS 20(SI), Z3; \
+	VBROADCASTSS (SI)(R11*1), Z3; \
 	VFMADD231PS Z0, Z3, Z14; \
 	VFMADD231PS Z1, Z3, Z15; \
 	ADDQ R10, SI; \
@@ -92,23 +95,27 @@
 	VMOVUPS Z2, (DX); \
 	VMOVUPS Z3, 64(DX)
 
-// func sgemmKernelAVX2(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, flags int)
+// func sgemmKernelAVX2(kc int, a *float32, pa, ra int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, flags int)
 //
-// acc(6×16) = Σ_p a[p*lda+r] * b[p*ldb+j] for p < kc, then for each row r:
+// acc(6×16) = Σ_p a[p*pa+r*ra] * b[p*ldb+j] for p < kc, then for each row r:
 //   flags == 0: c[r*ldc+j] = alpha*acc
 //   flags != 0: c[r*ldc+j] = alpha*acc + beta*c[r*ldc+j]
-// a is a 6×kc panel with 6 values per p, lda apart (6 when packed), b a kc×16
-// panel with row stride ldb (16 when packed).
-TEXT ·sgemmKernelAVX2(SB), NOSPLIT, $0-72
+// a is a 6×kc panel whose columns are pa floats apart and rows ra apart (6
+// and 1 when packed), b a kc×16 panel with row stride ldb (16 when packed).
+TEXT ·sgemmKernelAVX2(SB), NOSPLIT, $0-80
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
-	MOVQ lda+16(FP), R10
+	MOVQ pa+16(FP), R10
 	SHLQ $2, R10
-	MOVQ b+24(FP), DI
-	MOVQ ldb+32(FP), R9
+	MOVQ ra+24(FP), R12
+	SHLQ $2, R12
+	LEAQ (R12)(R12*2), R13 // 3 rows
+	LEAQ (R12)(R12*4), R11 // 5 rows
+	MOVQ b+32(FP), DI
+	MOVQ ldb+40(FP), R9
 	SHLQ $2, R9
-	MOVQ c+40(FP), DX
-	MOVQ ldc+48(FP), R8
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R8
 	SHLQ $2, R8
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
@@ -140,8 +147,8 @@ Yloop1:
 	DECQ CX
 	JNZ Yloop1
 Ystore:
-	VBROADCASTSS alpha+56(FP), Y0
-	MOVQ flags+64(FP), AX
+	VBROADCASTSS alpha+64(FP), Y0
+	MOVQ flags+72(FP), AX
 	TESTQ AX, AX
 	JNZ Ywithbeta
 	STORE_Y(Y4, Y5)
@@ -158,7 +165,7 @@ Ystore:
 	VZEROUPPER
 	RET
 Ywithbeta:
-	VBROADCASTSS beta+60(FP), Y1
+	VBROADCASTSS beta+68(FP), Y1
 	STORE_BETA_Y(Y4, Y5)
 	ADDQ R8, DX
 	STORE_BETA_Y(Y6, Y7)
@@ -173,23 +180,27 @@ Ywithbeta:
 	VZEROUPPER
 	RET
 
-// func sgemmKernelAVX512(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, flags int)
+// func sgemmKernelAVX512(kc int, a *float32, pa, ra int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, flags int)
 //
-// acc(6×32) = Σ_p a[p*lda+r] * b[p*ldb+j] for p < kc, then for each row r:
+// acc(6×32) = Σ_p a[p*pa+r*ra] * b[p*ldb+j] for p < kc, then for each row r:
 //   flags == 0: c[r*ldc+j] = alpha*acc
 //   flags != 0: c[r*ldc+j] = alpha*acc + beta*c[r*ldc+j]
-// a is a 6×kc panel with 6 values per p, lda apart (6 when packed), b a kc×32
-// panel with row stride ldb (32 when packed).
-TEXT ·sgemmKernelAVX512(SB), NOSPLIT, $0-72
+// a is a 6×kc panel whose columns are pa floats apart and rows ra apart (6
+// and 1 when packed), b a kc×32 panel with row stride ldb (32 when packed).
+TEXT ·sgemmKernelAVX512(SB), NOSPLIT, $0-80
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
-	MOVQ lda+16(FP), R10
+	MOVQ pa+16(FP), R10
 	SHLQ $2, R10
-	MOVQ b+24(FP), DI
-	MOVQ ldb+32(FP), R9
+	MOVQ ra+24(FP), R12
+	SHLQ $2, R12
+	LEAQ (R12)(R12*2), R13 // 3 rows
+	LEAQ (R12)(R12*4), R11 // 5 rows
+	MOVQ b+32(FP), DI
+	MOVQ ldb+40(FP), R9
 	SHLQ $2, R9
-	MOVQ c+40(FP), DX
-	MOVQ ldc+48(FP), R8
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R8
 	SHLQ $2, R8
 	VXORPS Z4, Z4, Z4
 	VXORPS Z5, Z5, Z5
@@ -221,8 +232,8 @@ Zloop1:
 	DECQ CX
 	JNZ Zloop1
 Zstore:
-	VBROADCASTSS alpha+56(FP), Z0
-	MOVQ flags+64(FP), AX
+	VBROADCASTSS alpha+64(FP), Z0
+	MOVQ flags+72(FP), AX
 	TESTQ AX, AX
 	JNZ Zwithbeta
 	STORE_Z(Z4, Z5)
@@ -239,7 +250,7 @@ Zstore:
 	VZEROUPPER
 	RET
 Zwithbeta:
-	VBROADCASTSS beta+60(FP), Z1
+	VBROADCASTSS beta+68(FP), Z1
 	STORE_BETA_Z(Z4, Z5)
 	ADDQ R8, DX
 	STORE_BETA_Z(Z6, Z7)

@@ -98,18 +98,17 @@ const nrGo = 16
 
 // kernelGo is the portable micro-kernel (mr×nrGo); see microKernel. It sweeps
 // k once per 2×4 block of the tile so that the eight sums stay in registers.
-func kernelGo(kc int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, flags int) {
+func kernelGo(kc int, a *float32, pa, ra int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, flags int) {
 	const nr = nrGo
-	as := unsafe.Slice(a, (kc-1)*lda+mr)
+	as := unsafe.Slice(a, (kc-1)*pa+(mr-1)*ra+1)
 	bs := unsafe.Slice(b, (kc-1)*ldb+nr)
 	var acc [mr][nr]float32
 	for r := 0; r < mr; r += 2 {
 		for j := 0; j < nr; j += 4 {
 			var c00, c01, c02, c03, c10, c11, c12, c13 float32
 			for p := range kc {
-				ap := (*[2]float32)(as[p*lda+r:])
 				bp := (*[4]float32)(bs[p*ldb+j:])
-				a0, a1 := ap[0], ap[1]
+				a0, a1 := as[p*pa+r*ra], as[p*pa+(r+1)*ra]
 				b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
 				c00 += a0 * b0
 				c01 += a0 * b1
