@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/siamese-pipeline/siamese/internal/par"
 	"github.com/siamese-pipeline/siamese/metrics"
 	"github.com/siamese-pipeline/siamese/model"
 	"github.com/siamese-pipeline/siamese/plots"
@@ -83,8 +84,6 @@ func embedImages(ctx context.Context, w *model.Weights, d *data, rows []int) ([]
 		}
 		block := rows[r0:min(len(rows), r0+embedRows)]
 		for i, r := range block {
-			img := x[i*side : (i+1)*side]
-			d.image(int64(r), img)
 			l := int(d.labels[r])
 			labels[r0+i] = l
 			for len(sums) <= l {
@@ -93,11 +92,22 @@ func embedImages(ctx context.Context, w *model.Weights, d *data, rows []int) ([]
 			if sums[l] == nil {
 				sums[l] = make([]float32, side)
 			}
-			for j, v := range img {
-				sums[l][j] += v
-			}
 			counts[l]++
 		}
+		// Pixels are converted and summed in two halves at once; each
+		// pixel's sum still runs in row order.
+		par.Chunks(2, 1, func(h int) {
+			lo, hi := h*side/2, (h+1)*side/2
+			for i, r := range block {
+				src := d.images[r*side+lo : r*side+hi]
+				dst, sum := x[i*side+lo:i*side+hi], sums[labels[r0+i]][lo:hi]
+				for j, v := range src {
+					f := unit[v]
+					dst[j] = f
+					sum[j] += f
+				}
+			}
+		})
 		copy(emb[r0*dim:], model.Embed(w, x, len(block)))
 	}
 	for c, s := range sums {
