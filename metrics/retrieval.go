@@ -328,6 +328,7 @@ const rankBuckets = 4096
 type rankScratch struct {
 	hist     [rankBuckets]int32
 	keys, tm []uint64
+	buckets  []uint16 // each similarity's bucket, computed once per row
 }
 
 // bucket is the histogram bucket of similarity s (clamped; NaN lands in
@@ -343,10 +344,17 @@ func bucket(s float32) int {
 // the r best (r and a few more), and sorts only those, by radix.
 func (sc *rankScratch) best(sims []float32, skip, r int) []uint64 {
 	clear(sc.hist[:])
+	if cap(sc.buckets) < len(sims) {
+		sc.buckets = make([]uint16, len(sims))
+	}
+	bs := sc.buckets[:len(sims)]
 	for j, s := range sims {
-		if j != skip {
-			sc.hist[bucket(s)]++
-		}
+		b := bucket(s)
+		bs[j] = uint16(b)
+		sc.hist[b]++
+	}
+	if skip >= 0 && skip < len(sims) {
+		sc.hist[bs[skip]]--
 	}
 	lowest, have := rankBuckets-1, 0
 	for ; lowest > 0; lowest-- {
@@ -355,9 +363,10 @@ func (sc *rankScratch) best(sims []float32, skip, r int) []uint64 {
 		}
 	}
 	keys := sc.keys[:0]
-	for j, s := range sims {
-		if j != skip && bucket(s) >= lowest {
-			keys = append(keys, rankKey(s, j))
+	low := uint16(lowest)
+	for j, b := range bs {
+		if b >= low && j != skip {
+			keys = append(keys, rankKey(sims[j], j))
 		}
 	}
 	sc.keys = keys
