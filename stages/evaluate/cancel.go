@@ -33,3 +33,16 @@ func untilDone(ctx context.Context, f func() error) error {
 		return ctx.Err()
 	}
 }
+
+// guarded is f with a panic turned into f's error, for the goroutines run
+// starts (a panic there would not reach untilDone's recover).
+func guarded(f func() error) func() error {
+	return func() (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = &runner.PanicError{Value: p, Stack: debug.Stack()}
+			}
+		}()
+		return f()
+	}
+}

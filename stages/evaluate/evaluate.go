@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"os"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/siamese-pipeline/siamese/artifacts"
 	"github.com/siamese-pipeline/siamese/model"
 	"github.com/siamese-pipeline/siamese/pipeline"
@@ -92,22 +94,28 @@ func run(ctx context.Context, env *runner.Env) error {
 	if err != nil {
 		return fmt.Errorf("evaluate: %w", err)
 	}
-	m, err := scoreTriplets(env, test)
-	if err != nil {
-		return fmt.Errorf("evaluate: %w", err)
-	}
 	if d.trained, err = readTrained(env.In("model/"), len(d.labels)); err != nil {
 		return fmt.Errorf("evaluate: %w", err)
 	}
-	m.Mining, m.HeldOut = d.trained.Mining, d.trained.HeldOut
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// The test triplets' metrics (serial, small) are computed while the
+	// images are scored (parallel, large); likewise the PCA picture while
+	// the anchors are written.
+	var m *Metrics
+	var tri errgroup.Group
+	tri.Go(guarded(func() (err error) {
+		m, err = scoreTriplets(env, test)
+		return err
+	}))
 	// The picture shows the queries when there are any, else the test anchors.
 	shown, shownLabels := test.anchors(), test.classes
+	var r *Retrieval
 	var q *queries
 	if test.known {
-		if m.Retrieval, q, err = scoreImages(ctx, env, w, d); err != nil {
+		if r, q, err = scoreImages(ctx, env, w, d); err != nil {
+			_ = tri.Wait()
 			return fmt.Errorf("evaluate: %w", err)
 		}
 		if q != nil {
@@ -117,10 +125,14 @@ func run(ctx context.Context, env *runner.Env) error {
 		env.Log.Warn("the triplets are not those triplets.arrow describes (brought your own?): " +
 			"classes, retrieval and anomaly metrics are left out")
 	}
-	if err := writeAnchors(ctx, env, w, d, q); err != nil {
+	if err := tri.Wait(); err != nil {
 		return fmt.Errorf("evaluate: %w", err)
 	}
-	if err := pca(env, shown, shownLabels, w.OutputDim(), d.classNames(test.known)); err != nil {
+	m.Mining, m.HeldOut, m.Retrieval = d.trained.Mining, d.trained.HeldOut, r
+	var out errgroup.Group
+	out.Go(guarded(func() error { return writeAnchors(ctx, env, w, d, q) }))
+	out.Go(guarded(func() error { return pca(env, shown, shownLabels, w.OutputDim(), d.classNames(test.known)) }))
+	if err := out.Wait(); err != nil {
 		return fmt.Errorf("evaluate: %w", err)
 	}
 	data, err := json.MarshalIndent(m, "", "  ")
