@@ -87,7 +87,7 @@ def main():
         purego = os.path.join(work, "siamese-purego")
         subprocess.run(["go", "build", "-o", purego, "./cmd/siamese"], cwd=ROOT, check=True,
                        env=dict(os.environ, CGO_ENABLED="0"))
-        builds = [("bin/siamese (make build)", SIAMESE), ("pure Go (CGO_ENABLED=0, our AVX2 Sgemm)", purego)]
+        builds = [("bin/siamese (make build)", SIAMESE), ("pure Go (CGO_ENABLED=0, our AVX-512/AVX2 Sgemm)", purego)]
         score = ["--artifacts", root, "score", "--model", "latest", "--format", "csv", "-o", os.devnull]
         ours_npy = [(name, best(args.repeat, lambda: run([exe] + score + [npy]))) for name, exe in builds]
         _, layers = load_artifacts.load_model(root)
