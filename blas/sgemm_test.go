@@ -405,15 +405,9 @@ func TestSgemmConcurrent(t *testing.T) {
 }
 
 // BenchmarkStepGemmsKernels is BenchmarkStepGemms with this package's Sgemm,
-// once per micro-kernel, B packed and read in place.
+// once per micro-kernel, panels packed and read in place.
 func BenchmarkStepGemmsKernels(b *testing.B) {
-	saved, savedPacked, savedDirect := kern, usePacked, direct
-	defer func() { kern, usePacked, direct = saved, savedPacked, savedDirect }()
-	usePacked = true
-	for _, k := range kernels {
-		for _, d := range []bool{false, true} {
-			kern, direct = k, d
-			b.Run(fmt.Sprintf("%s/direct=%v", k.name, d), func(b *testing.B) { stepGemms(b, sgemmImpl{}) })
-		}
-	}
+	eachKernel(func(name string) {
+		b.Run(name, func(b *testing.B) { stepGemms(b, sgemmImpl{}) })
+	})
 }
