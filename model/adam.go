@@ -116,7 +116,12 @@ func (a *Adam) Step(model []G.ValueGrad) error {
 		}
 		return nil
 	}
-	par.Chunks(len(jobs), workers-1, func(i int) { run(jobs[i]) })
+	// Last parameters first: the first layer's weights, which the next
+	// step's forward pass reads first, are then the freshest in cache (a
+	// step 5 % faster, BenchmarkStep, four of four alternating runs). Each
+	// parameter's update is independent of the others', so the order
+	// changes no bit.
+	par.Chunks(len(jobs), workers-1, func(i int) { run(jobs[len(jobs)-1-i]) })
 	return nil
 }
 
