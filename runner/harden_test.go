@@ -15,6 +15,31 @@ import (
 	"github.com/siamese-pipeline/siamese/pipeline"
 )
 
+// TestGuardedTurnsPanicsIntoErrors: a panic in a goroutine a stage starts
+// through Guarded is that goroutine's error, not a crash of the program.
+func TestGuardedTurnsPanicsIntoErrors(t *testing.T) {
+	boom := errors.New("boom")
+	for _, tc := range []struct {
+		name  string
+		f     func() error
+		want  error
+		panic bool
+	}{
+		{"nil", func() error { return nil }, nil, false},
+		{"error", func() error { return boom }, boom, false},
+		{"panic", func() error { panic("boom") }, nil, true},
+	} {
+		err := Guarded(tc.f)()
+		var perr *PanicError
+		if got := errors.As(err, &perr); got != tc.panic {
+			t.Errorf("%s: error %v, a PanicError: %v, want %v", tc.name, err, got, tc.panic)
+		}
+		if !tc.panic && err != tc.want {
+			t.Errorf("%s: error %v, want %v", tc.name, err, tc.want)
+		}
+	}
+}
+
 func TestPanicBecomesTheStagesFailure(t *testing.T) {
 	f := newFixture(t)
 	f.stages["double"].fn = func(ctx context.Context, env *Env) error {

@@ -78,22 +78,28 @@ func (e *PanicError) Error() string {
 // signal, even where a stage's loop does not yet watch its context.
 var abandonAfter = 300 * time.Millisecond
 
-// runSafely runs a stage and turns a panic in its goroutine into an error.
-// (A panic in a goroutine the stage starts itself cannot be caught here:
-// stages recover those where they start them.) Once ctx is cancelled it
+// Guarded returns f with a panic turned into f's error, a *PanicError. A
+// stage runs the goroutines it starts itself through it: runSafely cannot
+// catch a panic there.
+func Guarded(f func() error) func() error {
+	return func() (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = &PanicError{Value: p, Stack: debug.Stack()}
+			}
+		}()
+		return f()
+	}
+}
+
+// runSafely runs a stage and turns a panic in its goroutine into an error
+// (Guarded; a stage guards the goroutines it starts itself). Once ctx is cancelled it
 // waits abandonAfter for the stage to return, and then returns without
 // it: the stage's outputs go to a temporary directory that is discarded,
 // and the process is about to end.
 func runSafely(ctx context.Context, impl Stage, env *Env) error {
 	done := make(chan error, 1)
-	go func() {
-		defer func() {
-			if p := recover(); p != nil {
-				done <- &PanicError{Value: p, Stack: debug.Stack()}
-			}
-		}()
-		done <- impl.Run(ctx, env)
-	}()
+	go func() { done <- Guarded(func() error { return impl.Run(ctx, env) })() }()
 	select {
 	case err := <-done:
 		return err

@@ -2,7 +2,6 @@ package evaluate
 
 import (
 	"context"
-	"runtime/debug"
 
 	"github.com/siamese-pipeline/siamese/runner"
 )
@@ -18,31 +17,11 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 // discards). A panic in f is f's error.
 func untilDone(ctx context.Context, f func() error) error {
 	done := make(chan error, 1)
-	go func() {
-		defer func() {
-			if p := recover(); p != nil {
-				done <- &runner.PanicError{Value: p, Stack: debug.Stack()}
-			}
-		}()
-		done <- f()
-	}()
+	go func() { done <- runner.Guarded(f)() }()
 	select {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
-	}
-}
-
-// guarded is f with a panic turned into f's error, for the goroutines run
-// starts (a panic there would not reach untilDone's recover).
-func guarded(f func() error) func() error {
-	return func() (err error) {
-		defer func() {
-			if p := recover(); p != nil {
-				err = &runner.PanicError{Value: p, Stack: debug.Stack()}
-			}
-		}()
-		return f()
 	}
 }

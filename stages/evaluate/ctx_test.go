@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/siamese-pipeline/siamese/runner"
 	"github.com/siamese-pipeline/siamese/stages/internal/stagetest"
 )
 
@@ -37,25 +36,5 @@ func TestEvaluateHonoursContext(t *testing.T) {
 	}
 	if err := New().Run(ctx, env); !errors.Is(err, context.Canceled) {
 		t.Errorf("Run: err %v, want context.Canceled", err)
-	}
-}
-
-// TestGuardedTurnsPanicsIntoErrors: a panic in one of run's goroutines is
-// that goroutine's error, not a crash of the program.
-func TestGuardedTurnsPanicsIntoErrors(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		f     func() error
-		panic bool
-	}{
-		{"nil", func() error { return nil }, false},
-		{"error", func() error { return errors.New("boom") }, false},
-		{"panic", func() error { panic("boom") }, true},
-	} {
-		err := guarded(tc.f)()
-		var perr *runner.PanicError
-		if got := errors.As(err, &perr); got != tc.panic {
-			t.Errorf("%s: error %v, a PanicError: %v, want %v", tc.name, err, got, tc.panic)
-		}
 	}
 }

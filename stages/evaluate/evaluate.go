@@ -105,7 +105,7 @@ func run(ctx context.Context, env *runner.Env) error {
 	// the anchors are written.
 	var m *Metrics
 	var tri errgroup.Group
-	tri.Go(guarded(func() (err error) {
+	tri.Go(runner.Guarded(func() (err error) {
 		m, err = scoreTriplets(env, test)
 		return err
 	}))
@@ -130,8 +130,8 @@ func run(ctx context.Context, env *runner.Env) error {
 	}
 	m.Mining, m.HeldOut, m.Retrieval = d.trained.Mining, d.trained.HeldOut, r
 	var out errgroup.Group
-	out.Go(guarded(func() error { return writeAnchors(ctx, env, w, d, q) }))
-	out.Go(guarded(func() error { return pca(env, shown, shownLabels, w.OutputDim(), d.classNames(test.known)) }))
+	out.Go(runner.Guarded(func() error { return writeAnchors(ctx, env, w, d, q) }))
+	out.Go(runner.Guarded(func() error { return pca(env, shown, shownLabels, w.OutputDim(), d.classNames(test.known)) }))
 	if err := out.Wait(); err != nil {
 		return fmt.Errorf("evaluate: %w", err)
 	}
