@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/siamese-pipeline/siamese/internal/atomicfile"
+	"github.com/siamese-pipeline/siamese/internal/idref"
 )
 
 // Dir is the directory under the artifacts root that holds the records.
@@ -216,15 +217,7 @@ func find(runs []*Run, ref string) (*Run, error) {
 		}
 		return runs[len(runs)-1-n], nil
 	}
-	var matches []*Run
-	for _, r := range runs {
-		if r.ID == ref {
-			return r, nil
-		}
-		if strings.HasPrefix(r.ID, ref) {
-			matches = append(matches, r)
-		}
-	}
+	matches := idref.Match(runs, ref, func(r *Run) string { return r.ID })
 	switch len(matches) {
 	case 0:
 		return nil, fmt.Errorf("history: no run %q", ref)

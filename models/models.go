@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/siamese-pipeline/siamese/internal/atomicfile"
+	"github.com/siamese-pipeline/siamese/internal/idref"
 	"github.com/siamese-pipeline/siamese/scoring"
 )
 
@@ -314,15 +315,7 @@ func Find(root, ref string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	var found []*Model
-	for _, m := range all {
-		if m.Run == ref {
-			return m, nil
-		}
-		if strings.HasPrefix(m.Run, ref) {
-			found = append(found, m)
-		}
-	}
+	found := idref.Match(all, ref, func(m *Model) string { return m.Run })
 	switch len(found) {
 	case 1:
 		return found[0], nil
