@@ -53,19 +53,7 @@ func killAndResume(t *testing.T, resumeArgs func(src, root string) []string) {
 		t.Fatal(err)
 	}
 	logFile := filepath.Join(killed, "train", "train.log")
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		data, _ := os.ReadFile(logFile)
-		if strings.Contains(string(data), " epoch=2 loss=") {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("training never finished epoch 2:\n%s", out.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	awaitLog(t, cmd, &out, logFile, " epoch=2 loss=", "training never finished epoch 2")
 	time.Sleep(100 * time.Millisecond) // into epoch 3
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)

@@ -100,19 +100,7 @@ func TestSIGTERMDuringTrain(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		log, _ := os.ReadFile(filepath.Join(root, "train", "train.log"))
-		if strings.Contains(string(log), "msg=epoch stage=train epoch=2 ") {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("no second epoch:\n%s", out.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	awaitLog(t, cmd, &out, filepath.Join(root, "train", "train.log"), "msg=epoch stage=train epoch=2 ", "no second epoch")
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -136,16 +124,10 @@ func TestSIGTERMDuringTrain(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline = time.Now().Add(2 * time.Minute)
 	const line = "msg=epoch stage=train epoch="
-	var log []byte
-	for {
-		log, _ = os.ReadFile(filepath.Join(root, "train", "train.log"))
-		if bytes.Contains(log, []byte(line)) || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	logFile := filepath.Join(root, "train", "train.log")
+	awaitLog(t, cmd, &out, logFile, line, "the rerun trained no epoch")
+	log, _ := os.ReadFile(logFile)
 	cmd.Process.Signal(syscall.SIGTERM)
 	cmd.Wait()
 	first := 0

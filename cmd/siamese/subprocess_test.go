@@ -134,3 +134,23 @@ func copyTree(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// awaitLog polls the log file at path until it contains want. After two
+// minutes it kills the started cmd and fails, saying what it waited for,
+// with the program's output out.
+func awaitLog(t *testing.T, cmd *exec.Cmd, out *bytes.Buffer, path, want, what string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		data, _ := os.ReadFile(path)
+		if strings.Contains(string(data), want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("%s:\n%s", what, out.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
