@@ -19,15 +19,20 @@ import (
 	"github.com/siamese-pipeline/siamese/stages/internal/stagetest"
 )
 
-// grayPNG encodes a w×h gray image of one value.
-func grayPNG(t *testing.T, w, h int, v uint8) []byte {
-	t.Helper()
+// uniformGray is a w×h gray image of one value.
+func uniformGray(w, h int, v uint8) *image.Gray {
 	img := image.NewGray(image.Rect(0, 0, w, h))
 	for i := range img.Pix {
 		img.Pix[i] = v
 	}
+	return img
+}
+
+// grayPNG encodes a w×h gray image of one value.
+func grayPNG(t *testing.T, w, h int, v uint8) []byte {
+	t.Helper()
 	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
+	if err := png.Encode(&b, uniformGray(w, h, v)); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
@@ -35,12 +40,8 @@ func grayPNG(t *testing.T, w, h int, v uint8) []byte {
 
 func grayJPEG(t *testing.T, w, h int, v uint8) []byte {
 	t.Helper()
-	img := image.NewGray(image.Rect(0, 0, w, h))
-	for i := range img.Pix {
-		img.Pix[i] = v
-	}
 	var b bytes.Buffer
-	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 100}); err != nil {
+	if err := jpeg.Encode(&b, uniformGray(w, h, v), &jpeg.Options{Quality: 100}); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
