@@ -20,9 +20,11 @@ import (
 
 // TestKilledAnywhere SIGKILLs the program at 30 moments of small runs and
 // reruns it after each: every rerun ends with the outputs of an
-// uninterrupted run, byte for byte. A third of the kills land inside the
-// commit of a stage's outputs (the program pauses after moving each output
-// into place and says so); the others at a random time.
+// uninterrupted run, byte for byte. At least a third of the kills land
+// inside the commit of a stage's outputs (the program pauses after moving
+// each output into place and says so); the others at a random time. A run
+// aimed at a commit it never reaches (it had fewer outputs to commit) is
+// not a kill, so the next run aims at a commit again.
 func TestKilledAnywhere(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the small pipeline some sixty times")
@@ -48,9 +50,10 @@ func TestKilledAnywhere(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	kills, inCommit := 0, 0
-	for try := 0; kills < 30; try++ {
-		if try == 60 {
-			t.Fatalf("only %d of 60 runs were killed before they ended", kills)
+	try := 0
+	for ; kills < 30; try++ {
+		if try == 100 {
+			t.Fatalf("only %d of 100 runs were killed before they ended", kills)
 		}
 		// Rerun from a random stage; kill at the nth commit, or at a time.
 		from := names[rng.IntN(len(names))]
@@ -74,7 +77,8 @@ func TestKilledAnywhere(t *testing.T) {
 			}
 			close(commits)
 		}()
-		atCommit := try%3 == 0
+		// Keeps inCommit*3 >= kills-2, so 30 kills hold 10 inside a commit.
+		atCommit := inCommit*3 <= kills
 		nth := rng.IntN(4)
 		timer := time.After(time.Duration(rng.Int64N(int64(full))))
 		what := ""
@@ -115,10 +119,7 @@ func TestKilledAnywhere(t *testing.T) {
 			t.Fatalf("kill %d (from %s, %s): after the rerun %s\nrerun:\n%s", kills, from, what, diff, out)
 		}
 	}
-	t.Logf("%d kills, %d inside a commit", kills, inCommit)
-	if inCommit < 10 {
-		t.Errorf("only %d kills inside a commit", inCommit)
-	}
+	t.Logf("%d kills in %d runs, %d inside a commit", kills, try, inCommit)
 }
 
 // sameOutputs compares every output of the pipeline under two roots and
