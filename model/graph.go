@@ -3,8 +3,11 @@ package model
 import (
 	"fmt"
 
+	gblas "gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/siamese-pipeline/siamese/blas"
 )
 
 // net is the training graph for batches of exactly b triplet slots:
@@ -41,13 +44,20 @@ func (pg paramGrad) Grad() (G.Value, error) {
 	return nil, fmt.Errorf("model: no gradient computed for %v", pg.p)
 }
 
+// newNet builds the triplet network for batches of b triplets, its
+// products in float32.
 func newNet(w *Weights, b int, margin float32) (n *net, err error) {
-	return buildNet(w, 3*b, func(st *batchState) G.Op { return newTripletLossOp(b, w.OutputDim(), margin, st) })
+	return newTripletNet(w, b, margin, blas.Float32())
 }
 
-// buildNet builds the network for batches of rows input rows, with the
-// loss op that loss returns (which reports into st) on the embeddings.
-func buildNet(w *Weights, rows int, loss func(st *batchState) G.Op) (n *net, err error) {
+func newTripletNet(w *Weights, b int, margin float32, products gblas.Float32) (n *net, err error) {
+	return buildNet(w, 3*b, products, func(st *batchState) G.Op { return newTripletLossOp(b, w.OutputDim(), margin, st) })
+}
+
+// buildNet builds the network for batches of rows input rows, its matrix
+// products by products, with the loss op that loss returns (which reports
+// into st) on the embeddings.
+func buildNet(w *Weights, rows int, products gblas.Float32, loss func(st *batchState) G.Op) (n *net, err error) {
 	if err := w.Check(); err != nil {
 		return nil, err
 	}
@@ -70,7 +80,7 @@ func buildNet(w *Weights, rows int, loss func(st *batchState) G.Op) (n *net, err
 		bn := G.NewVector(g, G.Float32, G.WithShape(l.Out), G.WithName(fmt.Sprintf("b%d", i)),
 			G.WithValue(tensor.New(tensor.WithShape(l.Out), tensor.WithBacking(l.B))))
 		n.params = append(n.params, wn, bn)
-		op := newDenseOp(rows, l.In, l.Out, i != last, i > 0)
+		op := newDenseOp(rows, l.In, l.Out, i != last, i > 0, products)
 		if h, err = G.ApplyOp(op, h, wn, bn); err != nil {
 			return nil, fmt.Errorf("model: layer %d: %w", i, err)
 		}

@@ -105,7 +105,7 @@ func (m *mined) rows() int { return m.b.Classes * m.b.PerClass }
 
 func (m *mined) net(w *Weights, cfg Config) (*net, error) {
 	m.labels = make([]int32, m.rows())
-	return buildNet(w, m.rows(), func(st *batchState) G.Op {
+	return buildNet(w, m.rows(), cfg.products(), func(st *batchState) G.Op {
 		return newMinedLossOp(m.rows(), w.OutputDim(), m.b.Mining, cfg.Margin, m.labels, st)
 	})
 }

@@ -54,7 +54,9 @@ func (f *fixed) key() dataKey {
 	return dataKey{TrainN: f.train.N, Dim: f.train.Dim, TrainHash: hashFloats(f.train.Data)}
 }
 
-func (f *fixed) net(w *Weights, cfg Config) (*net, error) { return newNet(w, cfg.Batch, cfg.Margin) }
+func (f *fixed) net(w *Weights, cfg Config) (*net, error) {
+	return newTripletNet(w, cfg.Batch, cfg.Margin, cfg.products())
+}
 
 func (f *fixed) epoch(cfg Config, e int) int {
 	f.perm, f.batch = permutation(cfg.Seed, e, f.train.N), cfg.Batch

@@ -40,6 +40,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+
+	gblas "gonum.org/v1/gonum/blas"
+
+	"github.com/siamese-pipeline/siamese/blas"
 )
 
 // Config describes the network, the loss and the optimiser.
@@ -60,23 +65,39 @@ type Config struct {
 	// best epoch's (by validation loss) as Keras's restore_best_weights does.
 	KeepLast bool
 	Seed     uint64
+	// Precision is the arithmetic of training's matrix products: Float32
+	// (the notebook's; "" means it too) or BF16 (operands rounded to
+	// bfloat16, sums in float32, on AMX tiles where the CPU has them; see
+	// blas.BF16). Weights, gradients' other arithmetic, Adam and inference
+	// stay float32.
+	Precision string
 }
+
+// The precisions of Config.Precision.
+const (
+	Float32 = "float32"
+	BF16    = "bf16"
+)
+
+// Precisions lists the values of Config.Precision.
+var Precisions = []string{Float32, BF16}
 
 // DefaultConfig returns the notebook's configuration.
 func DefaultConfig() Config {
 	return Config{
-		Input:    784,
-		Hidden:   []int{512, 256, 128},
-		Margin:   0.4,
-		LR:       3e-5,
-		Beta1:    0.9,
-		Beta2:    0.999,
-		Epsilon:  1e-7,
-		Schedule: Constant,
-		Batch:    32,
-		Epochs:   10,
-		Patience: 2,
-		Seed:     1,
+		Input:     784,
+		Hidden:    []int{512, 256, 128},
+		Margin:    0.4,
+		LR:        3e-5,
+		Beta1:     0.9,
+		Beta2:     0.999,
+		Epsilon:   1e-7,
+		Schedule:  Constant,
+		Batch:     32,
+		Epochs:    10,
+		Patience:  2,
+		Seed:      1,
+		Precision: Float32,
 	}
 }
 
@@ -94,6 +115,9 @@ func (c Config) Validate() error {
 	case !(c.LR > 0) || c.Beta1 < 0 || c.Beta1 >= 1 || c.Beta2 < 0 || c.Beta2 >= 1 || !(c.Epsilon >= 0):
 		return fmt.Errorf("model: bad Adam parameters lr=%g beta1=%g beta2=%g eps=%g", c.LR, c.Beta1, c.Beta2, c.Epsilon)
 	}
+	if c.Precision != "" && !slices.Contains(Precisions, c.Precision) {
+		return fmt.Errorf("model: Precision must be one of %v, got %q", Precisions, c.Precision)
+	}
 	if err := checkSchedule(c); err != nil {
 		return err
 	}
@@ -103,6 +127,14 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// products returns the BLAS that training's matrix products use.
+func (c Config) products() gblas.Float32 {
+	if c.Precision == BF16 {
+		return blas.BF16()
+	}
+	return blas.Float32()
 }
 
 // EmbeddingDim is the size of the last layer.

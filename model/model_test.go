@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	gblas "gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
@@ -193,7 +194,13 @@ func TestTripletLossZeroVectors(t *testing.T) {
 // returns a copy of the gradients, in Weights form, and the loss.
 func netGrads(t *testing.T, w *Weights, tr Triplets, b int, margin float32) (*Weights, float64) {
 	t.Helper()
-	n, err := newNet(w, b, margin)
+	return netGradsWith(t, w, tr, b, margin, blas.Float32())
+}
+
+// netGradsWith is netGrads with the graph's products by products.
+func netGradsWith(t *testing.T, w *Weights, tr Triplets, b int, margin float32, products gblas.Float32) (*Weights, float64) {
+	t.Helper()
+	n, err := newTripletNet(w, b, margin, products)
 	if err != nil {
 		t.Fatal(err)
 	}

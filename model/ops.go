@@ -10,8 +10,6 @@ import (
 	gblas "gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
-
-	"github.com/siamese-pipeline/siamese/blas"
 )
 
 // The training graph is made of a handful of fused ops written for it:
@@ -93,13 +91,13 @@ type denseOp struct {
 	y             *tensor.Dense
 }
 
-func newDenseOp(rows, in, out int, relu, needDX bool) *denseOp {
+func newDenseOp(rows, in, out int, relu, needDX bool, impl gblas.Float32) *denseOp {
 	name := "dense"
 	if relu {
 		name = "denseReLU"
 	}
 	return &denseOp{opBase: newBase(name), rows: rows, in: in, out: out, relu: relu, needDX: needDX,
-		impl: blas.Float32(), y: newMat(rows, out)}
+		impl: impl, y: newMat(rows, out)}
 }
 
 func (op *denseOp) Arity() int    { return 3 }
@@ -142,7 +140,7 @@ func (op *denseOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 		}
 	}
 	// dW = xᵀ·dz (in×out)
-	dW, err := G.ApplyOp(newGemmOp(true, false, op.in, op.out, op.rows), inputs[0], dz)
+	dW, err := G.ApplyOp(newGemmOp(true, false, op.in, op.out, op.rows, op.impl), inputs[0], dz)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +151,7 @@ func (op *denseOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 	var dx *G.Node
 	if op.needDX {
 		// dx = dz·Wᵀ (rows×in)
-		if dx, err = G.ApplyOp(newGemmOp(false, true, op.rows, op.in, op.out), dz, inputs[1]); err != nil {
+		if dx, err = G.ApplyOp(newGemmOp(false, true, op.rows, op.in, op.out, op.impl), dz, inputs[1]); err != nil {
 			return nil, err
 		}
 	}
@@ -204,9 +202,9 @@ type gemmOp struct {
 	c       *tensor.Dense
 }
 
-func newGemmOp(tA, tB bool, m, n, k int) *gemmOp {
+func newGemmOp(tA, tB bool, m, n, k int, impl gblas.Float32) *gemmOp {
 	return &gemmOp{opBase: newBase(fmt.Sprintf("gemm(%v,%v)", tA, tB)), tA: tA, tB: tB, m: m, n: n, k: k,
-		impl: blas.Float32(), c: newMat(m, n)}
+		impl: impl, c: newMat(m, n)}
 }
 func (op *gemmOp) Arity() int    { return 2 }
 func (op *gemmOp) Type() hm.Type { return hm.NewFnType(matType, matType, matType) }

@@ -31,6 +31,8 @@ func (stage) Spec() pipeline.Spec {
 			{Name: "epochs", Default: def.Epochs, Doc: "most epochs to train", Range: "[1, 100000]"},
 			{Name: "patience", Default: def.Patience, Doc: "epochs without a better validation loss before stopping", Range: "[0, )"},
 			{Name: "seed", Default: 42, Doc: "seed of the initial weights and the shuffles", Range: "[0, )"},
+			{Name: "precision", Default: def.Precision, Choices: model.Precisions,
+				Doc: "training's matrix products: float32 (the notebook's) or bf16 (operands rounded to bfloat16, float32 sums; AMX tiles where the CPU has them); weights, Adam and evaluation stay float32"},
 		}, minedParams()...),
 		// fixed reads X_train; the mined modes read the images, and the
 		// test triplets to hold their images out (mined.go).
@@ -47,6 +49,7 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 	cfg.Hidden, cfg.Margin, cfg.LR = p.Ints("hidden"), float32(p.Float("margin")), p.Float("lr")
 	cfg.Batch, cfg.Epochs, cfg.Patience, cfg.Seed = p.Int("batch"), p.Int("epochs"), p.Int("patience"), uint64(p.Int("seed"))
 	cfg.Schedule, cfg.Warmup, cfg.KeepLast = p.String("schedule"), p.Float("warmup"), p.String("restore") == "last"
+	cfg.Precision = p.String("precision")
 
 	how, err := modeFor(p.String("mining"))
 	if err != nil {
@@ -65,7 +68,11 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	env.Log.Info("training", "mining", p.String("mining"), "val", val.N, "blas", blas.Name(), "hidden", cfg.Hidden, "epochs", cfg.Epochs)
+	precision := cfg.Precision
+	if precision == model.BF16 {
+		precision += " (" + blas.BF16Name() + ")"
+	}
+	env.Log.Info("training", "mining", p.String("mining"), "val", val.N, "blas", blas.Name(), "precision", precision, "hidden", cfg.Hidden, "epochs", cfg.Epochs)
 	bar := newProgress(env.Log, cfg.Epochs)
 	res, err := model.Fit(ctx, cfg, mode, val, model.TrainOptions{
 		CheckpointDir: checkpoints,
