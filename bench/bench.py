@@ -118,28 +118,38 @@ def log_epochs(path):
     return secs
 
 
+def siamese_pipeline(root, env, extra=()):
+    """One `siamese run` from an empty root: wall, peak RSS, stage
+    durations, epoch times and metrics."""
+    shutil.rmtree(root, ignore_errors=True)
+    subprocess.run(["sync"])
+    out, wall, rss = timed([SIAMESE, "--artifacts", root, "run", *extra], env=env)  # exits non-zero if the gate fails
+    stages = {}
+    for rec in glob.glob(os.path.join(root, ".siamese", "stages", "*.json")):
+        r = json.load(open(rec))
+        stages[r["stage"]] = r["duration_s"]
+    epochs = log_epochs(os.path.join(root, "train", "train.log"))
+    metrics = json.load(open(os.path.join(root, "evaluate", "metrics.json")))
+    print(f"bench: siamese run {' '.join(extra)} {wall:.2f} s, {rss:.0f} MB, stages {json.dumps(stages)}, "
+          f"epochs {epochs}", file=sys.stderr, flush=True)
+    shutil.rmtree(root, ignore_errors=True)
+    return {"wall": wall, "rss": rss, "stages": stages, "epochs": epochs, "metrics": metrics}
+
+
 def whole_pipeline(work, threads, repeat):
-    """Times `siamese run` from an empty root and bench/torch/pipeline.py,
-    alternating; returns the best of each (by wall time)."""
+    """Times `siamese run` from an empty root (float32 and bf16 training
+    products) and bench/torch/pipeline.py, alternating; returns the best of
+    each (by wall time)."""
     env = dict(os.environ, GOMAXPROCS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
-    ours, ref = None, None
+    ours, bf16, ref = None, None, None
     for _ in range(repeat):
         root = os.path.join(work, "pipeline")
-        shutil.rmtree(root, ignore_errors=True)
-        subprocess.run(["sync"])
-        out, wall, rss = timed([SIAMESE, "--artifacts", root, "run"], env=env)  # exits non-zero if the gate fails
-        stages = {}
-        for rec in glob.glob(os.path.join(root, ".siamese", "stages", "*.json")):
-            r = json.load(open(rec))
-            stages[r["stage"]] = r["duration_s"]
-        epochs = log_epochs(os.path.join(root, "train", "train.log"))
-        metrics = json.load(open(os.path.join(root, "evaluate", "metrics.json")))
-        run = {"wall": wall, "rss": rss, "stages": stages, "epochs": epochs, "metrics": metrics}
-        print(f"bench: siamese run {wall:.2f} s, {rss:.0f} MB, stages {json.dumps(stages)}, epochs {epochs}",
-              file=sys.stderr, flush=True)
-        if ours is None or wall < ours["wall"]:
+        run = siamese_pipeline(root, env)
+        if ours is None or run["wall"] < ours["wall"]:
             ours = run
-        shutil.rmtree(root, ignore_errors=True)
+        run = siamese_pipeline(root, env, ("--set", "train.precision=bf16"))
+        if bf16 is None or run["wall"] < bf16["wall"]:
+            bf16 = run
 
         np_root = os.path.join(work, "torch-pipeline")
         shutil.rmtree(np_root, ignore_errors=True)
@@ -149,11 +159,11 @@ def whole_pipeline(work, threads, repeat):
         if ref is None or wall < ref["wall"]:
             ref = r
         shutil.rmtree(np_root, ignore_errors=True)
-    return ours, ref
+    return ours, bf16, ref
 
 
 def pipeline_rows(work, args, ep):
-    ours, ref = whole_pipeline(work, args.threads, args.pipeline_repeat)
+    ours, bf16, ref = whole_pipeline(work, args.threads, args.pipeline_repeat)
     blas = "openblas" if subprocess.run([os.path.join(ROOT, "scripts", "blas-tags.sh")], capture_output=True,
                                         text=True).stdout.strip() else "gonum"
     st, epochs, m = ours["stages"], ours["epochs"], ours["metrics"]
@@ -182,6 +192,21 @@ def pipeline_rows(work, args, ep):
     if ep and blas in ep:
         rows.append(f"| **train stage vs {len(epochs)} benchmark epochs** ({blas}) | {st['train']:.2f} s | "
                     f"{len(epochs)} × {ep[blas]:.2f} s | {st['train'] / (len(epochs) * ep[blas]):.2f} |")
+    b, bst, bm = bf16, bf16["stages"], bf16["metrics"]
+    rows.append(f"| **whole pipeline, `--set train.precision=bf16`**, wall ({len(b['epochs'])} epochs) | "
+                f"{b['wall']:.2f} s | numpy + PyTorch pipeline {ref['wall']:.2f} s | {b['wall'] / ref['wall']:.3f} |")
+    if ep:
+        rows.append(f"| **whole pipeline, bf16, vs one PyTorch epoch** | {b['wall']:.2f} s | "
+                    f"PyTorch epoch {ep['torch']:.2f} s | {b['wall'] / ep['torch']:.2f} |")
+    bep = statistics.median(b["epochs"])
+    rows += [
+        f"| whole pipeline, bf16: peak RSS | {b['rss']:.0f} MB | | |",
+        f"| whole pipeline, bf16: quality | roc_auc {bm['roc_auc']:.4f}, accuracy {bm['binary_accuracy']:.4f} | | |",
+        f"| whole pipeline, bf16: train stage | {bst['train']:.2f} s | float32 {st['train']:.2f} s | "
+        f"{bst['train'] / st['train']:.3f} |",
+        f"| whole pipeline, bf16: evaluate vs one bf16 epoch (median) | {bst['evaluate']:.2f} s | "
+        f"epoch {bep:.2f} s | {bst['evaluate'] / bep:.2f} |",
+    ]
     return rows
 
 
