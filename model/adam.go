@@ -20,6 +20,11 @@ import (
 //	w -= α·m/(sqrt(v)+ε)
 //
 // (gorgonia's own Adam puts ε inside the bias correction and hides m, v.)
+// Subnormal numbers are flushed to zero, operands and results, as
+// TensorFlow's CPU kernels run (its threads set FTZ and DAZ): moments that
+// decay below 2⁻¹²⁶ (the first moments of weights whose gradient stays
+// zero) would otherwise cost a microcode assist in every step, 30 % of
+// Adam's time on the default data.
 // Parameters are identified by their position in the slice passed to Step,
 // which must be the same every call.
 type Adam struct {
@@ -132,15 +137,33 @@ type adamConsts struct {
 }
 
 // adamScalar is the reference update. The explicit float32 conversions
-// forbid fused multiply-adds, so it matches the vector kernel bit for bit.
+// forbid fused multiply-adds, so it matches the vector kernel bit for bit;
+// like it, it reads subnormal operands as zero (daz) and writes subnormal
+// results as zero (ftz).
 func adamScalar(w, g, m, v []float32, c *adamConsts) {
 	n := len(w)
 	g, m, v = g[:n], m[:n], v[:n]
 	for k := range w {
-		gk := g[k]
-		mk := float32(c.b1*m[k]) + float32(c.c1*gk)
-		vk := float32(c.b2*v[k]) + float32(float32(c.c2*gk)*gk)
+		gk := daz(g[k])
+		mk := ftz(ftz(c.b1*daz(m[k])) + ftz(c.c1*gk))
+		vk := ftz(ftz(c.b2*daz(v[k])) + ftz(ftz(c.c2*gk)*gk))
 		m[k], v[k] = mk, vk
-		w[k] -= float32(c.alpha*mk) / (float32(math.Sqrt(float64(vk))) + c.eps)
+		step := ftz(ftz(c.alpha*mk) / ftz(ftz(float32(math.Sqrt(float64(vk))))+c.eps))
+		w[k] = ftz(daz(w[k]) - step)
 	}
 }
+
+// minNormal is the smallest normal float32, 2⁻¹²⁶.
+const minNormal = 0x1p-126
+
+// ftz returns x, or a zero of its sign if x is subnormal: what the FPU
+// writes with MXCSR's flush-to-zero bit set.
+func ftz(x float32) float32 {
+	if x != 0 && x > -minNormal && x < minNormal {
+		return float32(math.Copysign(0, float64(x)))
+	}
+	return x
+}
+
+// daz reads x as the FPU does with MXCSR's denormals-are-zero bit set.
+func daz(x float32) float32 { return ftz(x) }

@@ -3,8 +3,17 @@
 // func adamAVX2(w, grad, m, v *float32, n int, c *adamConsts)
 //
 // n/8 blocks of eight: the same float32 operations, in the same order, as
-// adamScalar (no fused multiply-add), so results are bit-identical.
-TEXT ·adamAVX2(SB), NOSPLIT, $0-48
+// adamScalar (no fused multiply-add), so results are bit-identical. It
+// runs with MXCSR's flush-to-zero and denormals-are-zero bits set (and
+// restores MXCSR): subnormal operands are read as zero and subnormal
+// results written as zero, as adamScalar does by hand. (Moments that decay
+// into the subnormal range otherwise cost a microcode assist each time.)
+TEXT ·adamAVX2(SB), NOSPLIT, $8-48
+	STMXCSR 0(SP)         // the caller's MXCSR, restored at done
+	MOVL    0(SP), AX
+	ORL     $0x8040, AX   // FTZ (bit 15) and DAZ (bit 6)
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ w+0(FP), DI
 	MOVQ grad+8(FP), SI
 	MOVQ m+16(FP), R8
@@ -48,5 +57,6 @@ loop:
 	JNZ     loop
 
 done:
+	LDMXCSR 0(SP)
 	VZEROUPPER
 	RET

@@ -495,6 +495,14 @@ func TestAdamKernelMatchesScalar(t *testing.T) {
 			if i%5 == 0 {
 				g[i], v[i] = 0, 0
 			}
+			switch i % 7 { // subnormal operands, and results that underflow
+			case 1:
+				m[i] = float32(r.NormFloat64() * 1e-39)
+			case 2:
+				g[i], m[i], v[i] = float32(r.NormFloat64()*1e-21), float32(r.NormFloat64()*1e-37), 1e-38
+			case 3:
+				w[i] = float32(r.NormFloat64() * 1e-40)
+			}
 		}
 		w2, m2, v2 := append([]float32(nil), w...), append([]float32(nil), m...), append([]float32(nil), v...)
 		adamKernel(w, g, m, v, c)
@@ -506,6 +514,28 @@ func TestAdamKernelMatchesScalar(t *testing.T) {
 		}
 	}
 	t.Logf("AVX2 kernel: %v", useAVX2)
+}
+
+// TestAdamFlushesSubnormals: a first moment decaying below 2⁻¹²⁶ becomes
+// zero, not a subnormal, and subnormal weights are read as zero.
+func TestAdamFlushesSubnormals(t *testing.T) {
+	c := &adamConsts{b1: 0.9, c1: float32(1 - 0.9), b2: 0.999, c2: float32(1 - 0.999), alpha: 3e-5, eps: 1e-7}
+	for _, n := range []int{3, 16} { // the scalar loop, and the kernel
+		w, g, m, v := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range n {
+			m[i], v[i], w[i] = 1.25e-38, 1e-6, 1
+		}
+		w[0] = 1e-40
+		adamKernel(w, g, m, v, c)
+		for i := range n {
+			if m[i] != 0 || math.Signbit(float64(m[i])) {
+				t.Fatalf("n=%d: m[%d] = %g, want +0 (0.9 × 1.25e-38 is subnormal)", n, i, m[i])
+			}
+		}
+		if w[0] != 0 {
+			t.Fatalf("n=%d: w[0] = %g, want 0 (a subnormal weight read as zero, moved by 0)", n, w[0])
+		}
+	}
 }
 
 func TestReluHelpers(t *testing.T) {
