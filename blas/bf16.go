@@ -127,62 +127,89 @@ func roundUp(x, to int) int { return (x + to - 1) / to * to }
 
 func sgemmAMX(aT, bT bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	mp, np, kp := roundUp(m, amxBlock), roundUp(n, amxBlock), roundUp(k, amxBlock)
-	stripes, blocks, kt := mp/amxBlock, np/amxBlock, kp/amxBlock
-	groups := min(blocks, runtime.GOMAXPROCS(0))
-	buf := getBF16Bufs(mp*kp+kp*np, groups*amxBlock*np)
+	stripes, blocks := mp/amxBlock, np/amxBlock
+	workers := runtime.GOMAXPROCS(0)
+	buf := getBF16Bufs(mp*kp+kp*np, workers*amxBlock*np)
 	defer putBF16Bufs(buf)
 	pa, pb := buf.u[:mp*kp], buf.u[mp*kp:]
+	x := amxProduct{m: m, n: n, kp: kp, np: np, pa: pa, pb: pb, alpha: alpha, beta: beta, c: c, ldc: ldc}
+	packA := func(s int) { packABF16(aT, a, lda, m, k, s, pa[s*amxBlock*kp:(s+1)*amxBlock*kp]) }
+	packB := func(cb int) { packBBF16(bT, b, ldb, k, n, cb, pb[cb*amxBlock*kp:(cb+1)*amxBlock*kp]) }
 
-	// Blocks inside C are computed in place when alpha is 1 and beta 0 or
-	// 1 (accumulating onto C); the others into a scratch, then scaled
-	// into C.
-	inPlace, accum := alpha == 1 && (beta == 0 || beta == 1), 0
-	if beta == 1 {
+	// The smaller operand is packed here; the goroutines split the other
+	// one, each packing its part and multiplying by it while it is in its
+	// cache: one parallel job a product.
+	if mp <= np {
+		for s := range stripes {
+			packA(s)
+		}
+		groups := min(blocks, workers)
+		par.Chunks(groups, helpersFor(m*n*k), func(g int) {
+			b0, b1 := blocks*g/groups, blocks*(g+1)/groups
+			for cb := b0; cb < b1; cb++ {
+				packB(cb)
+			}
+			for s := range stripes {
+				x.stripe(s, b0, b1, buf.f[g*amxBlock*np:(g+1)*amxBlock*np])
+			}
+		})
+		return
+	}
+	for cb := range blocks {
+		packB(cb)
+	}
+	groups := min(stripes, workers)
+	par.Chunks(groups, helpersFor(m*n*k), func(g int) {
+		for s := stripes * g / groups; s < stripes*(g+1)/groups; s++ {
+			packA(s)
+			x.stripe(s, 0, blocks, buf.f[g*amxBlock*np:(g+1)*amxBlock*np])
+		}
+	})
+}
+
+// amxProduct is one product's packed operands and its C.
+type amxProduct struct {
+	m, n, kp, np int
+	pa, pb       []uint16
+	alpha, beta  float32
+	c            []float32
+	ldc          int
+}
+
+// stripe computes rows [32s, 32s+32) × blocks [b0, b1) of C. Blocks inside
+// C are computed in place when alpha is 1 and beta 0 or 1 (accumulating
+// onto C); the others into scratch (32 rows of np), then scaled into C.
+func (x *amxProduct) stripe(s, b0, b1 int, scratch []float32) {
+	i0, kt := s*amxBlock, x.kp/amxBlock
+	rows := min(amxBlock, x.m-i0)
+	accum := 0
+	if x.beta == 1 {
 		accum = 1
 	}
-	fullBlocks := n / amxBlock
-
-	// A first, by stripes; then each goroutine packs a range of B's
-	// blocks and multiplies every stripe by them while they are in its
-	// cache.
-	par.Chunks(stripes, helpersFor(2*m*k), func(s int) {
-		packABF16(aT, a, lda, m, k, s, pa[s*amxBlock*kp:(s+1)*amxBlock*kp])
-	})
-	par.Chunks(groups, helpersFor(m*n*k), func(g int) {
-		b0, b1 := blocks*g/groups, blocks*(g+1)/groups
-		for cb := b0; cb < b1; cb++ {
-			packBBF16(bT, b, ldb, k, n, cb, pb[cb*amxBlock*kp:(cb+1)*amxBlock*kp])
+	d1 := b0 // blocks [b0, d1) in place
+	if x.alpha == 1 && (x.beta == 0 || x.beta == 1) && rows == amxBlock {
+		d1 = max(b0, min(b1, x.n/amxBlock))
+	}
+	if d1 > b0 {
+		amxBlocks(&amxConfig, &x.pa[i0*x.kp], &x.pb[b0*amxBlock*x.kp], &x.c[i0*x.ldc+b0*amxBlock], 4*x.ldc, kt, d1-b0, accum)
+	}
+	if d1 == b1 {
+		return
+	}
+	amxBlocks(&amxConfig, &x.pa[i0*x.kp], &x.pb[d1*amxBlock*x.kp], &scratch[0], 4*x.np, kt, b1-d1, 0)
+	j0, j1 := d1*amxBlock, min(x.n, b1*amxBlock)
+	for r := range rows {
+		row, src := x.c[(i0+r)*x.ldc+j0:(i0+r)*x.ldc+j1], scratch[r*x.np:r*x.np+j1-j0]
+		if x.beta == 0 {
+			for j, v := range src {
+				row[j] = x.alpha * v
+			}
+			continue
 		}
-		scratch := buf.f[g*amxBlock*np : (g+1)*amxBlock*np]
-		for s := range stripes {
-			i0 := s * amxBlock
-			rows := min(amxBlock, m-i0)
-			d1 := b0 // blocks [b0, d1) in place
-			if inPlace && rows == amxBlock {
-				d1 = max(b0, min(b1, fullBlocks))
-			}
-			if d1 > b0 {
-				amxBlocks(&amxConfig, &pa[i0*kp], &pb[b0*amxBlock*kp], &c[i0*ldc+b0*amxBlock], 4*ldc, kt, d1-b0, accum)
-			}
-			if d1 == b1 {
-				continue
-			}
-			amxBlocks(&amxConfig, &pa[i0*kp], &pb[d1*amxBlock*kp], &scratch[0], 4*np, kt, b1-d1, 0)
-			j0, j1 := d1*amxBlock, min(n, b1*amxBlock)
-			for r := range rows {
-				row, src := c[(i0+r)*ldc+j0:(i0+r)*ldc+j1], scratch[r*np:r*np+j1-j0]
-				if beta == 0 {
-					for j, v := range src {
-						row[j] = alpha * v
-					}
-					continue
-				}
-				for j, v := range src {
-					row[j] = alpha*v + beta*row[j]
-				}
-			}
+		for j, v := range src {
+			row[j] = x.alpha*v + x.beta*row[j]
 		}
-	})
+	}
 }
 
 // helpersFor is how many pool helpers a job of work element operations
