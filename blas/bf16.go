@@ -4,7 +4,6 @@ import (
 	"math"
 	"runtime"
 	"sync"
-	"unsafe"
 
 	gblas "gonum.org/v1/gonum/blas"
 
@@ -244,9 +243,8 @@ func packABF16(aT bool, a []float32, lda, m, k, s int, dst []uint16) {
 		full = k / amxBlock
 		for kk := range full {
 			cvtPairRowsAVX512(&dst[kk*2*tileLen], &a[kk*amxBlock*lda+s*amxBlock], 4*lda, amxBlock/2)
-			transposeTile(dst[kk*2*tileLen:])
-			transposeTile(dst[(kk*2+1)*tileLen:])
 		}
+		transposeTilesAVX512(&dst[0], 2*full)
 	}
 	for r := range amxBlock {
 		i := s*amxBlock + r
@@ -261,17 +259,6 @@ func packABF16(aT bool, a []float32, lda, m, k, s int, dst []uint16) {
 					d[c] = toBF16(opAt(aT, a, lda, i, p))
 				}
 			}
-		}
-	}
-}
-
-// transposeTile transposes the 16×16 32-bit words (bf16 pairs) at the
-// start of t.
-func transposeTile(t []uint16) {
-	w := (*[256]uint32)(unsafe.Pointer(&t[:tileLen][0]))
-	for r := range 16 {
-		for c := r + 1; c < 16; c++ {
-			w[r*16+c], w[c*16+r] = w[c*16+r], w[r*16+c]
 		}
 	}
 }
@@ -295,9 +282,7 @@ func packBBF16(bT bool, b []float32, ldb, k, n, cb int, dst []uint16) {
 			for c := range amxBlock {
 				cvtRowsAVX512(&dst[c/16*tileLen+c%16*32], 4*tileLen, &b[(cb*amxBlock+c)*ldb], full*amxBlock)
 			}
-			for t := range 2 * full {
-				transposeTile(dst[t*tileLen:])
-			}
+			transposeTilesAVX512(&dst[0], 2*full)
 		}
 	}
 	for pp := full * amxBlock; pp < steps*amxBlock; pp++ {

@@ -47,3 +47,6 @@ func cvtRowsAVX512(dst *uint16, dstStep int, x *float32, n int)
 
 //go:noescape
 func cvtPairRowsAVX512(dst *uint16, x *float32, ld int, pairs int)
+
+//go:noescape
+func transposeTilesAVX512(t *uint16, n int)

@@ -19,3 +19,5 @@ func amxBlocks(cfg *tileConfig, a *uint16, b *uint16, c *float32, ldc int, kt, n
 func cvtRowsAVX512(dst *uint16, dstStep int, x *float32, n int) { panic("blas: no AMX") }
 
 func cvtPairRowsAVX512(dst *uint16, x *float32, ld int, pairs int) { panic("blas: no AMX") }
+
+func transposeTilesAVX512(t *uint16, n int) { panic("blas: no AMX") }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 
 	gblas "gonum.org/v1/gonum/blas"
 )
@@ -159,6 +160,33 @@ func BenchmarkSgemmBF16(b *testing.B) {
 				}
 				b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
+		}
+	}
+}
+
+// TestTransposeTiles: the vector transpose of 16 × 16 32-bit words against
+// the obvious loop.
+func TestTransposeTiles(t *testing.T) {
+	if !amxOK {
+		t.Skip("no AMX here")
+	}
+	const n = 3
+	a := make([]uint32, n*256)
+	for i := range a {
+		a[i] = uint32(i)*2654435761 + 1
+	}
+	want := make([]uint32, len(a))
+	for k := range n {
+		for r := range 16 {
+			for c := range 16 {
+				want[k*256+c*16+r] = a[k*256+r*16+c]
+			}
+		}
+	}
+	transposeTilesAVX512((*uint16)(unsafe.Pointer(&a[0])), n)
+	for i := range a {
+		if a[i] != want[i] {
+			t.Fatalf("word %d: %#x, want %#x", i, a[i], want[i])
 		}
 	}
 }
