@@ -275,6 +275,18 @@ func packBBF16(bT bool, b []float32, ldb, k, n, cb int, dst []uint16) {
 			for kk := range full {
 				cvtPairRowsAVX512(&dst[kk*2*tileLen], &b[kk*amxBlock*ldb+cb*amxBlock], 4*ldb, amxBlock/2)
 			}
+			// The whole pairs of a partial last k-step (784 = 24·32 + 16),
+			// then zeros; an odd last row is left to the loop below.
+			if pairs := (k - full*amxBlock) / 2; pairs > 0 && full < steps {
+				t := dst[full*2*tileLen : (full+1)*2*tileLen]
+				cvtPairRowsAVX512(&t[0], &b[full*amxBlock*ldb+cb*amxBlock], 4*ldb, pairs)
+				clear(t[pairs*32 : tileLen])
+				clear(t[tileLen+pairs*32:])
+				full++
+				if k%2 == 1 {
+					full-- // the loop below redoes this step
+				}
+			}
 		} else {
 			// Pairs of op(B)'s rows are pairs along b's rows: convert
 			// each of the block's 32 rows of b (tile rows of j), then

@@ -67,7 +67,7 @@ func TestSgemmBF16(t *testing.T) {
 		idx := 0
 		for _, m := range sizes {
 			for _, n := range sizes {
-				for _, k := range []int{1, 31, 32, 33, 96, 130} {
+				for _, k := range []int{1, 31, 32, 33, 45, 96, 130} {
 					for _, tA := range transposes {
 						for _, tB := range transposes {
 							idx++
