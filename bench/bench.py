@@ -85,16 +85,17 @@ def keep(best, who, steps):
 def epoch(threads, repeat):
     env = dict(os.environ, GOMAXPROCS=str(threads), OPENBLAS_NUM_THREADS=str(threads), SIAMESE_EPOCH_TIMING="1")
     out = {}
-    tags = ["gonum"]
+    tags = ["gonum", "bf16"]  # bf16: the gonum build, train.precision bf16
     if subprocess.run([os.path.join(ROOT, "scripts", "blas-tags.sh"), "--available"], capture_output=True,
                       text=True).stdout.strip():
         tags.append("openblas")
     for _ in range(repeat):
         for tag in tags:
             cmd = ["go", "test", "-count=1", "-run", "^TestEpochTiming$", "-v", "./model/"]
-            if tag != "gonum":
+            if tag == "openblas":
                 cmd[2:2] = ["-tags", tag]
-            p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+            tenv = dict(env, SIAMESE_EPOCH_PRECISION="bf16" if tag == "bf16" else "float32")
+            p = subprocess.run(cmd, cwd=ROOT, env=tenv, capture_output=True, text=True)
             m = re.search(r"epoch ([\d.]+)s", p.stdout)
             if not m:
                 sys.exit(f"bench: epoch timing with {tag} failed:\n{p.stdout}\n{p.stderr}")
@@ -207,6 +208,10 @@ def pipeline_rows(work, args, ep):
         f"| whole pipeline, bf16: evaluate vs one bf16 epoch (median) | {bst['evaluate']:.2f} s | "
         f"epoch {bep:.2f} s | {bst['evaluate'] / bep:.2f} |",
     ]
+    if ep and "bf16" in ep:
+        rows.append(f"| whole pipeline, bf16: train stage vs {len(b['epochs'])} bf16 benchmark epochs | "
+                    f"{bst['train']:.2f} s | {len(b['epochs'])} × {ep['bf16']:.2f} s | "
+                    f"{bst['train'] / (len(b['epochs']) * ep['bf16']):.2f} |")
     return rows
 
 
@@ -235,8 +240,9 @@ def main():
     if not args.skip_epoch:
         ep = epoch(args.threads, args.repeat)
         print("bench: one epoch (s):", json.dumps(ep), file=sys.stderr, flush=True)
-        for tag in [t for t in ("gonum", "openblas") if t in ep]:
-            label = {"gonum": "pure Go (gonum with our AVX-512/AVX2 Sgemm)", "openblas": "OpenBLAS"}[tag]
+        for tag in [t for t in ("gonum", "bf16", "openblas") if t in ep]:
+            label = {"gonum": "pure Go (gonum with our AVX-512/AVX2 Sgemm)", "openblas": "OpenBLAS",
+                     "bf16": "pure Go, `precision: bf16` (AMX tiles where the CPU has them)"}[tag]
             rows.append(f"| **train: one epoch, batch 32, {args.threads} threads, {label}** | {ep[tag]:.2f} s | "
                         f"PyTorch {ep['torch']:.2f} s | {ep[tag] / ep['torch']:.2f} |")
     rows.append(f"| no-op `siamese run` (cached, median) | {noop * 1000:.0f} ms | | |")

@@ -63,7 +63,8 @@ func BenchmarkEpoch(b *testing.B) {
 }
 
 // TestEpochTiming runs when SIAMESE_EPOCH_TIMING is set (to a number of
-// training triplets, or 1 for the full 28500): one epoch timed, for make bench.
+// training triplets, or 1 for the full 28500): one epoch timed, for make
+// bench; SIAMESE_EPOCH_PRECISION sets Config.Precision.
 func TestEpochTiming(t *testing.T) {
 	s := os.Getenv("SIAMESE_EPOCH_TIMING")
 	if s == "" {
@@ -76,14 +77,17 @@ func TestEpochTiming(t *testing.T) {
 	tr := trainSubset(n)
 	_, val := benchData()
 	cfg := epochConfig()
+	if p := os.Getenv("SIAMESE_EPOCH_PRECISION"); p != "" {
+		cfg.Precision = p
+	}
 	start := time.Now()
 	res, err := Train(context.Background(), cfg, tr, val, TrainOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	st := res.History[0]
-	t.Logf("blas=%s GOMAXPROCS=%d triplets=%d batch=%d: epoch %.2fs (loss %.4f val %.4f; with setup %.2fs)",
-		blas.Name(), runtime.GOMAXPROCS(0), tr.N, cfg.Batch, st.Seconds, st.Loss, st.ValLoss, time.Since(start).Seconds())
+	t.Logf("blas=%s precision=%s GOMAXPROCS=%d triplets=%d batch=%d: epoch %.2fs (loss %.4f val %.4f; with setup %.2fs)",
+		blas.Name(), cfg.Precision, runtime.GOMAXPROCS(0), tr.N, cfg.Batch, st.Seconds, st.Loss, st.ValLoss, time.Since(start).Seconds())
 }
 
 // BenchmarkStep times one training step (batch 32, full-size network) and
