@@ -91,6 +91,7 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 	env.Log.Info("trained", "epochs", len(res.History), "best_epoch", res.BestEpoch, "early_stop", res.Stopped)
 	extra := map[string]any{
 		"loss": "cosine_triplet", "margin": cfg.Margin, "best_epoch": res.BestEpoch, "epochs_run": len(res.History),
+		"precision": cfg.Precision,
 	}
 	if err := trained.record(env.Out("model/"), p.String("mining"), extra); err != nil {
 		return fmt.Errorf("train: %w", err)
