@@ -3,7 +3,6 @@ package blas
 import (
 	"math"
 	"runtime"
-	"sync"
 
 	gblas "gonum.org/v1/gonum/blas"
 
@@ -56,9 +55,9 @@ func (b16 bf16Impl) Sgemm(tA, tB gblas.Transpose, m, n, k int, alpha float32, a 
 	aT, bT := tA != gblas.NoTrans, tB != gblas.NoTrans
 	if !amxOK {
 		// The rounded operands, as op(A) m×k and op(B) k×n row-major.
-		buf := getBF16Bufs(0, m*k+k*n)
-		defer putBF16Bufs(buf)
-		ra, rb := buf.f[:m*k], buf.f[m*k:m*k+k*n]
+		buf := getPackBufs(m*k+k*n, 0, 0)
+		defer putPackBufs(buf)
+		ra, rb := buf.a[:m*k], buf.a[m*k:m*k+k*n]
 		for i := range m {
 			for p := range k {
 				ra[i*k+p] = RoundBF16(opAt(aT, a, lda, i, p))
@@ -83,31 +82,6 @@ func opAt(t bool, x []float32, ld, i, j int) float32 {
 	return x[i*ld+j]
 }
 
-// bf16Bufs holds one product's packed operands (u) and float32 scratch (f).
-type bf16Bufs struct {
-	u []uint16
-	f []float32
-}
-
-var bf16Pool sync.Pool
-
-func getBF16Bufs(nu, nf int) *bf16Bufs {
-	p, _ := bf16Pool.Get().(*bf16Bufs)
-	if p == nil {
-		p = new(bf16Bufs)
-	}
-	if cap(p.u) < nu {
-		p.u = make([]uint16, nu)
-	}
-	if cap(p.f) < nf {
-		p.f = make([]float32, nf)
-	}
-	p.u, p.f = p.u[:nu], p.f[:nf]
-	return p
-}
-
-func putBF16Bufs(p *bf16Bufs) { bf16Pool.Put(p) }
-
 // The AMX path. Operands are packed into bf16 tiles of 16 rows × 64 bytes,
 // zero padded to multiples of 32: A by stripes of 32 rows, each a row of
 // k-steps, each two tiles (rows 0–15, 16–31) of 32 values along k; B by
@@ -128,9 +102,9 @@ func sgemmAMX(aT, bT bool, m, n, k int, alpha float32, a []float32, lda int, b [
 	mp, np, kp := roundUp(m, amxBlock), roundUp(n, amxBlock), roundUp(k, amxBlock)
 	stripes, blocks := mp/amxBlock, np/amxBlock
 	workers := runtime.GOMAXPROCS(0)
-	buf := getBF16Bufs(mp*kp+kp*np, workers*amxBlock*np)
-	defer putBF16Bufs(buf)
-	pa, pb := buf.u[:mp*kp], buf.u[mp*kp:]
+	buf := getPackBufs(workers*amxBlock*np, 0, mp*kp+kp*np)
+	defer putPackBufs(buf)
+	pa, pb := buf.u[:mp*kp], buf.u[mp*kp:mp*kp+kp*np]
 	x := amxProduct{m: m, n: n, kp: kp, np: np, pa: pa, pb: pb, alpha: alpha, beta: beta, c: c, ldc: ldc}
 	packA := func(s int) { packABF16(aT, a, lda, m, k, s, pa[s*amxBlock*kp:(s+1)*amxBlock*kp]) }
 	packB := func(cb int) { packBBF16(bT, b, ldb, k, n, cb, pb[cb*amxBlock*kp:(cb+1)*amxBlock*kp]) }
@@ -149,7 +123,7 @@ func sgemmAMX(aT, bT bool, m, n, k int, alpha float32, a []float32, lda int, b [
 				packB(cb)
 			}
 			for s := range stripes {
-				x.stripe(s, b0, b1, buf.f[g*amxBlock*np:(g+1)*amxBlock*np])
+				x.stripe(s, b0, b1, buf.a[g*amxBlock*np:(g+1)*amxBlock*np])
 			}
 		})
 		return
@@ -161,7 +135,7 @@ func sgemmAMX(aT, bT bool, m, n, k int, alpha float32, a []float32, lda int, b [
 	par.Chunks(groups, helpersFor(m*n*k), func(g int) {
 		for s := stripes * g / groups; s < stripes*(g+1)/groups; s++ {
 			packA(s)
-			x.stripe(s, 0, blocks, buf.f[g*amxBlock*np:(g+1)*amxBlock*np])
+			x.stripe(s, 0, blocks, buf.a[g*amxBlock*np:(g+1)*amxBlock*np])
 		}
 	})
 }

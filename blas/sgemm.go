@@ -144,8 +144,12 @@ func sgemmPacked(aT, bT bool, m, n, k int, alpha float32, a []float32, lda int, 
 	})
 }
 
-// packBufs holds one goroutine's packed blocks of A and B.
-type packBufs struct{ a, b []float32 }
+// packBufs holds one goroutine's packed blocks of A and B (float32), or
+// one bf16 product's packed operands (u) and float32 scratch (a).
+type packBufs struct {
+	a, b []float32
+	u    []uint16
+}
 
 // packCache keeps packing buffers between calls. Unlike a sync.Pool it is not
 // emptied by the garbage collector, which would otherwise reallocate (and
@@ -157,7 +161,7 @@ var packCache struct {
 
 const maxCachedBufs = 16
 
-func getPackBufs(na, nb int) *packBufs {
+func getPackBufs(na, nb, nu int) *packBufs {
 	packCache.Lock()
 	var p *packBufs
 	if n := len(packCache.free); n > 0 {
@@ -174,7 +178,10 @@ func getPackBufs(na, nb int) *packBufs {
 	if cap(p.b) < nb {
 		p.b = make([]float32, nb)
 	}
-	p.a, p.b = p.a[:cap(p.a)], p.b[:cap(p.b)]
+	if cap(p.u) < nu {
+		p.u = make([]uint16, nu)
+	}
+	p.a, p.b, p.u = p.a[:cap(p.a)], p.b[:cap(p.b)], p.u[:cap(p.u)]
 	return p
 }
 
@@ -217,7 +224,7 @@ func sgemmRange(kn microKernel, aT, bT bool, i0, i1, j0, j1, k int, alpha float3
 	if directB {
 		ncMax = nr
 	}
-	bufs := getPackBufs(mcMax*kcb, ncMax*kcb)
+	bufs := getPackBufs(mcMax*kcb, ncMax*kcb, 0)
 	defer putPackBufs(bufs)
 	var tmp [mr * nrMax]float32
 	for jc := j0; jc < j1; jc += ncBlock {
