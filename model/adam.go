@@ -145,10 +145,10 @@ func adamScalar(w, g, m, v []float32, c *adamConsts) {
 	g, m, v = g[:n], m[:n], v[:n]
 	for k := range w {
 		gk := daz(g[k])
-		mk := ftz(ftz(c.b1*daz(m[k])) + ftz(c.c1*gk))
-		vk := ftz(ftz(c.b2*daz(v[k])) + ftz(ftz(c.c2*gk)*gk))
+		mk := ftz(mul(c.b1, daz(m[k])) + mul(c.c1, gk))
+		vk := ftz(mul(c.b2, daz(v[k])) + mul(mul(c.c2, gk), gk))
 		m[k], v[k] = mk, vk
-		step := ftz(ftz(c.alpha*mk) / ftz(ftz(float32(math.Sqrt(float64(vk))))+c.eps))
+		step := div(mul(c.alpha, mk), ftz(float32(math.Sqrt(float64(vk)))+c.eps))
 		w[k] = ftz(daz(w[k]) - step)
 	}
 }
@@ -157,7 +157,8 @@ func adamScalar(w, g, m, v []float32, c *adamConsts) {
 const minNormal = 0x1p-126
 
 // ftz returns x, or a zero of its sign if x is subnormal: what the FPU
-// writes with MXCSR's flush-to-zero bit set.
+// writes with MXCSR's flush-to-zero bit set, for sums (a sum of float32s
+// that is subnormal is exact, so it is tiny before and after rounding).
 func ftz(x float32) float32 {
 	if x != 0 && x > -minNormal && x < minNormal {
 		return float32(math.Copysign(0, float64(x)))
@@ -167,3 +168,23 @@ func ftz(x float32) float32 {
 
 // daz reads x as the FPU does with MXCSR's denormals-are-zero bit set.
 func daz(x float32) float32 { return ftz(x) }
+
+// mul and div are a·b and a/b as the FPU computes them with flush-to-zero:
+// x86 calls a result tiny, and flushes it, when it is below 2⁻¹²⁶ after
+// rounding to 24 bits with an unbounded exponent, so a product just below
+// 2⁻¹²⁶ that rounds up to it is still flushed. The scaled result, rounded
+// where float32 has its full precision, decides. (float64 holds a·b
+// exactly; rounding a/b to float64 and then float32 rounds it correctly.)
+func mul(a, b float32) float32 {
+	if r := float32(float64(a) * float64(b) * 0x1p64); r > -0x1p-62 && r < 0x1p-62 {
+		return float32(math.Copysign(0, float64(r)))
+	}
+	return a * b
+}
+
+func div(a, b float32) float32 {
+	if r := float32(float64(a) / float64(b) * 0x1p64); r > -0x1p-62 && r < 0x1p-62 {
+		return float32(math.Copysign(0, float64(r)))
+	}
+	return a / b
+}

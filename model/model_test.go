@@ -516,6 +516,28 @@ func TestAdamKernelMatchesScalar(t *testing.T) {
 	t.Logf("AVX2 kernel: %v", useAVX2)
 }
 
+// TestAdamTinyProducts: a product just below 2⁻¹²⁶ that rounds up to it is
+// still flushed by the FPU (tininess after rounding, unbounded exponent),
+// and the scalar loop agrees: the kernel's eight lanes and the ninth,
+// scalar, element end the same.
+func TestAdamTinyProducts(t *testing.T) {
+	c := &adamConsts{b1: 1, c1: 0, b2: 1, c2: 0, alpha: 0x1p-10, eps: 0.5}
+	const n = 9
+	w, g, m, v := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range n {
+		m[i] = 0x1p-116 - 0x1p-140 // alpha·m = 2⁻¹²⁶ − 2⁻¹⁵⁰, a tie that rounds up to 2⁻¹²⁶ as a subnormal
+	}
+	adamKernel(w, g, m, v, c)
+	for i := range n {
+		if math.Float32bits(w[i]) != math.Float32bits(w[0]) {
+			t.Fatalf("w[%d] = %g, w[0] = %g: the scalar and vector updates differ", i, w[i], w[0])
+		}
+	}
+	if useAVX2 && w[0] != 0 {
+		t.Fatalf("w = %g, want 0 (the step is flushed)", w[0])
+	}
+}
+
 // TestAdamFlushesSubnormals: a first moment decaying below 2⁻¹²⁶ becomes
 // zero, not a subnormal, and subnormal weights are read as zero.
 func TestAdamFlushesSubnormals(t *testing.T) {
