@@ -15,7 +15,8 @@ import (
 // policy multiply. On CPUs with AMX-BF16 (Intel Sapphire Rapids and later,
 // Linux) the tiles do the work, sixteen times the multiply-adds per cycle of
 // an AVX-512 FMA; elsewhere the rounded operands go through the float32
-// Sgemm, which gives the same products up to the order of the float32 sums.
+// Sgemm, which gives the same products up to the order of the float32 sums
+// and for subnormal sums, which the tiles flush to zero.
 
 // BF16 returns the active implementation with its Sgemm replaced by the
 // mixed-precision one; its other routines are Float32's.
@@ -30,13 +31,17 @@ func BF16Name() string {
 }
 
 // RoundBF16 rounds x to the nearest bfloat16 (ties to even), returned as the
-// float32 of the same value; NaNs stay NaN.
+// float32 of the same value; NaNs stay NaN and subnormals become zeros of
+// their sign, as the CPU's conversion (VCVTNE2PS2BF16) and AMX read them.
 func RoundBF16(x float32) float32 { return math.Float32frombits(uint32(toBF16(x)) << 16) }
 
 func toBF16(x float32) uint16 {
 	u := math.Float32bits(x)
-	if u&0x7fffffff > 0x7f800000 {
+	switch a := u & 0x7fffffff; {
+	case a > 0x7f800000:
 		return uint16(u>>16) | 0x40 // a quiet NaN
+	case a < 0x00800000:
+		return uint16(u>>16) & 0x8000 // a subnormal (or zero): a signed zero
 	}
 	return uint16((u + 0x7fff + (u>>16)&1) >> 16)
 }

@@ -29,10 +29,13 @@ var amxConfig = func() tileConfig {
 	return c
 }()
 
-// amxOK: the CPU has AMX-BF16 and Linux lets this process use the tile
-// data (arch_prctl ARCH_REQ_XCOMP_PERM, Linux 5.16 and later).
+// amxOK: the CPU has AMX-BF16 and the AVX-512 the packing uses (F, BW,
+// BF16; x/sys/cpu reports these only where the OS saves the registers),
+// and Linux lets this process use the tile data (arch_prctl
+// ARCH_REQ_XCOMP_PERM, Linux 5.16 and later).
 var amxOK = func() bool {
-	if !cpu.X86.HasAMXTile || !cpu.X86.HasAMXBF16 {
+	x := cpu.X86
+	if !x.HasAMXTile || !x.HasAMXBF16 || !x.HasAVX512F || !x.HasAVX512BW || !x.HasAVX512BF16 {
 		return false
 	}
 	const archReqXcompPerm, xfeatureXtiledata = 0x1023, 18

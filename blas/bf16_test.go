@@ -23,6 +23,9 @@ func TestRoundBF16(t *testing.T) {
 		{0x3f807fff, 0x3f800000}, // below the tie
 		{0x80000000, 0x80000000}, // -0
 		{0x00000001, 0x00000000}, // the smallest subnormal
+		{0x00400000, 0x00000000}, // 2⁻¹²⁷, a subnormal: zero, as the CPU converts it
+		{0x807fffff, 0x80000000}, // the largest negative subnormal: −0
+		{0x00800000, 0x00800000}, // the smallest normal stays
 		{0x7f7fffff, 0x7f800000}, // the largest float32 rounds to +Inf
 		{0xff800000, 0xff800000}, // -Inf
 	} {

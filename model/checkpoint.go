@@ -62,7 +62,7 @@ type checkpoint struct {
 }
 
 func (c *checkpoint) matches(cfg Config, key dataKey) bool {
-	return c.Version == checkpointVersion && reflect.DeepEqual(c.Config, cfg) && c.Data == key &&
+	return c.Version == checkpointVersion && reflect.DeepEqual(c.Config.normal(), cfg.normal()) && c.Data == key &&
 		c.Weights != nil && c.Best != nil && c.Weights.Check() == nil && c.Best.Check() == nil
 }
 

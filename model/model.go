@@ -129,6 +129,16 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// normal returns c with the defaults its zero values stand for spelled out
+// (Precision "" is Float32), so that equal configurations compare equal:
+// checkpoints written before Precision existed hold "".
+func (c Config) normal() Config {
+	if c.Precision == "" {
+		c.Precision = Float32
+	}
+	return c
+}
+
 // products returns the BLAS that training's matrix products use.
 func (c Config) products() gblas.Float32 {
 	if c.Precision == BF16 {

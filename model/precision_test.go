@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -77,6 +78,29 @@ func TestBF16Training(t *testing.T) {
 	}
 	if res.Resumed {
 		t.Error("float32 training resumed a bf16 checkpoint")
+	}
+}
+
+// TestCheckpointPrecisionUnset: a checkpoint written before Precision
+// existed (decoded as "") is resumed by float32 training.
+func TestCheckpointPrecisionUnset(t *testing.T) {
+	cfg := smallConfig(12, 8)
+	cfg.Epochs, cfg.Patience, cfg.Precision = 3, 10, ""
+	train := clusterTriplets(1, 64, cfg.Input, false)
+	val := clusterTriplets(2, 16, cfg.Input, false)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := Train(ctx, cfg, train, val, TrainOptions{CheckpointDir: dir, OnEpoch: func(EpochStats) { cancel() }})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: err = %v", err)
+	}
+	cfg.Precision = Float32
+	res, err := Train(context.Background(), cfg, train, val, TrainOptions{CheckpointDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Resumed {
+		t.Error("a checkpoint with Precision \"\" was not resumed with Precision float32")
 	}
 }
 
