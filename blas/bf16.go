@@ -24,7 +24,7 @@ func BF16() gblas.Float32 { return bf16Impl{impl} }
 
 // BF16Name reports how BF16's Sgemm multiplies: "amx" or "emulated".
 func BF16Name() string {
-	if amxOK {
+	if amx() {
 		return "amx"
 	}
 	return "emulated"
@@ -58,7 +58,7 @@ func (b16 bf16Impl) Sgemm(tA, tB gblas.Transpose, m, n, k int, alpha float32, a 
 		return
 	}
 	aT, bT := tA != gblas.NoTrans, tB != gblas.NoTrans
-	if !amxOK {
+	if !amx() {
 		// The rounded operands, as op(A) m×k and op(B) k×n row-major.
 		buf := getPackBufs(m*k+k*n, 0, 0)
 		defer putPackBufs(buf)
@@ -78,6 +78,12 @@ func (b16 bf16Impl) Sgemm(tA, tB gblas.Transpose, m, n, k int, alpha float32, a 
 	}
 	sgemmAMX(aT, bT, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
+
+// amxOff makes BF16 take the emulated path (tests).
+var amxOff bool
+
+// amx reports whether BF16's products run on AMX tiles.
+func amx() bool { return !amxOff && amxReady() }
 
 // opAt is op(X)(i, j) of a matrix x with leading dimension ld.
 func opAt(t bool, x []float32, ld, i, j int) float32 {
@@ -206,7 +212,7 @@ func packABF16(aT bool, a []float32, lda, m, k, s int, dst []uint16) {
 	steps := len(dst) / (amxBlock * amxBlock)
 	full := 0 // k-steps packed by the vector code
 	switch {
-	case !amxOK || k < amxBlock:
+	case k < amxBlock:
 	case !aT:
 		full = k / amxBlock
 		for r := range min(amxBlock, m-s*amxBlock) {
@@ -248,7 +254,7 @@ func packABF16(aT bool, a []float32, lda, m, k, s int, dst []uint16) {
 func packBBF16(bT bool, b []float32, ldb, k, n, cb int, dst []uint16) {
 	steps := len(dst) / (amxBlock * amxBlock)
 	full := 0
-	if amxOK && k >= amxBlock && (cb+1)*amxBlock <= n {
+	if k >= amxBlock && (cb+1)*amxBlock <= n {
 		full = k / amxBlock
 		if !bT {
 			for kk := range full {

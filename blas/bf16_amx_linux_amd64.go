@@ -3,6 +3,7 @@
 package blas
 
 import (
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/cpu"
@@ -29,11 +30,12 @@ var amxConfig = func() tileConfig {
 	return c
 }()
 
-// amxOK: the CPU has AMX-BF16 and the AVX-512 the packing uses (F, BW,
-// BF16; x/sys/cpu reports these only where the OS saves the registers),
-// and Linux lets this process use the tile data (arch_prctl
-// ARCH_REQ_XCOMP_PERM, Linux 5.16 and later).
-var amxOK = func() bool {
+// amxReady reports whether the CPU has AMX-BF16 and the AVX-512 the
+// packing uses (F, BW, BF16; x/sys/cpu reports these only where the OS
+// saves the registers) and Linux lets this process use the tile data
+// (arch_prctl ARCH_REQ_XCOMP_PERM, Linux 5.16 and later). The first call
+// asks for it, so only programs that multiply in bf16 do.
+var amxReady = sync.OnceValue(func() bool {
 	x := cpu.X86
 	if !x.HasAMXTile || !x.HasAMXBF16 || !x.HasAVX512F || !x.HasAVX512BW || !x.HasAVX512BF16 {
 		return false
@@ -41,7 +43,7 @@ var amxOK = func() bool {
 	const archReqXcompPerm, xfeatureXtiledata = 0x1023, 18
 	_, _, errno := syscall.RawSyscall(syscall.SYS_ARCH_PRCTL, archReqXcompPerm, xfeatureXtiledata, 0)
 	return errno == 0
-}()
+})
 
 // The packing conversions in bf16_amx_linux_amd64.s.
 //

@@ -7,10 +7,9 @@ package blas
 
 type tileConfig [64]byte
 
-var (
-	amxOK     = false
-	amxConfig tileConfig
-)
+var amxConfig tileConfig
+
+func amxReady() bool { return false }
 
 func amxBlocks(cfg *tileConfig, a *uint16, b *uint16, c *float32, ldc int, kt, nb, accum int) {
 	panic("blas: no AMX")

@@ -45,17 +45,17 @@ func TestRoundBF16(t *testing.T) {
 // withBF16Paths runs f on the AMX path (where this machine has it) and on
 // the emulated one.
 func withBF16Paths(t *testing.T, f func(t *testing.T)) {
-	saved := amxOK
-	defer func() { amxOK = saved }()
+	saved := amxOff
+	defer func() { amxOff = saved }()
 	paths := []bool{false}
-	if saved {
+	if amxReady() {
 		paths = append(paths, true)
 	} else {
 		t.Log("no AMX here: the emulated path only")
 	}
-	for _, amx := range paths {
-		amxOK = amx
-		t.Run(fmt.Sprintf("amx=%v", amx), f)
+	for _, useAMX := range paths {
+		amxOff = !useAMX
+		t.Run(fmt.Sprintf("amx=%v", useAMX), f)
 	}
 }
 
@@ -170,7 +170,7 @@ func BenchmarkSgemmBF16(b *testing.B) {
 // TestTransposeTiles: the vector transpose of 16 × 16 32-bit words against
 // the obvious loop.
 func TestTransposeTiles(t *testing.T) {
-	if !amxOK {
+	if !amxReady() {
 		t.Skip("no AMX here")
 	}
 	const n = 3
