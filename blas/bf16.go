@@ -218,9 +218,6 @@ func packABF16(aT bool, a []float32, lda, m, k, s int, dst []uint16) {
 		for r := range min(amxBlock, m-s*amxBlock) {
 			cvtRowsAVX512(&dst[r/16*tileLen+r%16*32], 4*tileLen, &a[(s*amxBlock+r)*lda], full*amxBlock)
 		}
-		if m < (s+1)*amxBlock {
-			full = 0 // the rows past m are zeroed below
-		}
 	case (s+1)*amxBlock <= m:
 		// Pairs of op(A)'s columns are pairs of a's rows: convert them
 		// as VNNI pairs (rows of p/2, columns i), then transpose each
@@ -234,7 +231,11 @@ func packABF16(aT bool, a []float32, lda, m, k, s int, dst []uint16) {
 	for r := range amxBlock {
 		i := s*amxBlock + r
 		base := r/16*tileLen + r%16*32
-		for kk := full; kk < steps; kk++ {
+		kk0 := full // rows past m (a partial last stripe) are zeroed whole
+		if i >= m {
+			kk0 = 0
+		}
+		for kk := kk0; kk < steps; kk++ {
 			d := dst[kk*2*tileLen+base:][:amxBlock]
 			for c := range d {
 				p := kk*amxBlock + c
@@ -260,17 +261,14 @@ func packBBF16(bT bool, b []float32, ldb, k, n, cb int, dst []uint16) {
 			for kk := range full {
 				cvtPairRowsAVX512(&dst[kk*2*tileLen], &b[kk*amxBlock*ldb+cb*amxBlock], 4*ldb, amxBlock/2)
 			}
-			// The whole pairs of a partial last k-step (784 = 24·32 + 16),
-			// then zeros; an odd last row is left to the loop below.
-			if pairs := (k - full*amxBlock) / 2; pairs > 0 && full < steps {
+			// The pairs of a partial last k-step of even length (784 =
+			// 24·32 + 16), then zeros; an odd one is left to the loop below.
+			if pairs := (k - full*amxBlock) / 2; pairs > 0 && k%2 == 0 {
 				t := dst[full*2*tileLen : (full+1)*2*tileLen]
 				cvtPairRowsAVX512(&t[0], &b[full*amxBlock*ldb+cb*amxBlock], 4*ldb, pairs)
 				clear(t[pairs*32 : tileLen])
 				clear(t[tileLen+pairs*32:])
 				full++
-				if k%2 == 1 {
-					full-- // the loop below redoes this step
-				}
 			}
 		} else {
 			// Pairs of op(B)'s rows are pairs along b's rows: convert
