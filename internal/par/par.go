@@ -142,7 +142,8 @@ func helper() {
 					<-pool.wake
 				}
 				pool.sleepers.Add(-1)
-				start, yielded = time.Now(), time.Now()
+				start = time.Now()
+				yielded = start
 				continue
 			}
 			if now.Sub(yielded) > helperYield {
