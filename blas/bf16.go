@@ -183,16 +183,7 @@ func (x *amxProduct) stripe(s, b0, b1 int, scratch []float32) {
 	amxBlocks(&amxConfig, &x.pa[i0*x.kp], &x.pb[d1*amxBlock*x.kp], &scratch[0], 4*x.np, kt, b1-d1, 0)
 	j0, j1 := d1*amxBlock, min(x.n, b1*amxBlock)
 	for r := range rows {
-		row, src := x.c[(i0+r)*x.ldc+j0:(i0+r)*x.ldc+j1], scratch[r*x.np:r*x.np+j1-j0]
-		if x.beta == 0 {
-			for j, v := range src {
-				row[j] = x.alpha * v
-			}
-			continue
-		}
-		for j, v := range src {
-			row[j] = x.alpha*v + x.beta*row[j]
-		}
+		scaleInto(x.c[(i0+r)*x.ldc+j0:(i0+r)*x.ldc+j1], scratch[r*x.np:], x.alpha, x.beta, x.beta != 0)
 	}
 }
 

@@ -283,22 +283,27 @@ func sgemmRange(kn microKernel, aT, bT bool, i0, i1, j0, j1, k int, alpha float3
 						}
 						kn.run(kc, ap, pa, ra, bp, bs, &tmp[0], nr, 1, 0, 0)
 						for r := 0; r < mm; r++ {
-							row := c[ci+r*ldc : ci+r*ldc+nn]
-							t := tmp[r*nr : r*nr+nn]
-							if flags == 0 {
-								for j := range row {
-									row[j] = alpha * t[j]
-								}
-							} else {
-								for j := range row {
-									row[j] = alpha*t[j] + bt*row[j]
-								}
-							}
+							scaleInto(c[ci+r*ldc:ci+r*ldc+nn], tmp[r*nr:r*nr+nn], alpha, bt, flags != 0)
 						}
 					}
 				}
 			}
 		}
+	}
+}
+
+// scaleInto writes dst = alpha·src, plus beta·dst when readC (dst is not
+// read otherwise, as a product with beta 0 never reads C).
+func scaleInto(dst, src []float32, alpha, beta float32, readC bool) {
+	src = src[:len(dst)]
+	if !readC {
+		for j := range dst {
+			dst[j] = alpha * src[j]
+		}
+		return
+	}
+	for j := range dst {
+		dst[j] = alpha*src[j] + beta*dst[j]
 	}
 }
 
