@@ -405,6 +405,17 @@ func TestKillHelper(t *testing.T) {
 	reg, stages := newRegistry()
 	stages["sum"].fn = func(ctx context.Context, env *Env) error {
 		os.WriteFile(env.Out("sum.txt"), []byte("partial"), 0o644)
+		// side runs beside double and sum: the kill must find it done.
+		for {
+			if _, err := os.Stat(recordPath(os.Getenv("KILL_ROOT"), "side")); err == nil {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
 		os.WriteFile(os.Getenv("KILL_STARTED"), nil, 0o644)
 		<-ctx.Done()
 		return ctx.Err()
