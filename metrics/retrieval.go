@@ -120,17 +120,7 @@ func knnPredictAll(ctx context.Context, ref []float32, refLabels []int, query []
 	}
 	r := normalizeRows(ref, dim)
 	q := normalizeRows(query, dim)
-	// Every query's heap starts full of sentinels worse than any similarity.
-	heaps := make([]neighbour, nq*kmax)
-	for i := range heaps {
-		heaps[i] = neighbour{float32(math.Inf(-1)), math.MaxInt32}
-	}
-	err := simTiles(ctx, q, nq, r, nr, dim, tileCols, func(i0, rows, j0, cols int, sims []float32) {
-		for i := range rows {
-			h := heaps[(i0+i)*kmax : (i0+i+1)*kmax]
-			pushAll(h, sims[i*cols:(i+1)*cols], j0)
-		}
-	})
+	heaps, err := nearest(ctx, q, nq, r, nr, dim, kmax)
 	if err != nil {
 		return nil, err
 	}
@@ -178,6 +168,28 @@ func knnPredictAll(ctx context.Context, ref []float32, refLabels []int, query []
 }
 
 type vote struct{ label, n int }
+
+// nearestWith returns the kmax references most similar to each of the nq
+// query rows by the similarities impl's Sgemm computes: nq heaps of kmax
+// neighbours (see pushAll), in no particular order, filled up with
+// sentinels (similarity −∞, index MaxInt32) where fewer references have a
+// similarity above −∞ (NaN ones never enter).
+func nearestWith(ctx context.Context, impl gblas.Float32, q []float32, nq int, r []float32, nr, dim, kmax int) ([]neighbour, error) {
+	heaps := make([]neighbour, nq*kmax)
+	for i := range heaps {
+		heaps[i] = sentinel
+	}
+	err := simTiles(ctx, impl, q, nq, r, nr, dim, tileCols, func(i0, rows, j0, cols int, sims []float32) {
+		for i := range rows {
+			h := heaps[(i0+i)*kmax : (i0+i+1)*kmax]
+			pushAll(h, sims[i*cols:(i+1)*cols], j0)
+		}
+	})
+	return heaps, err
+}
+
+// sentinel fills heaps: worse than any neighbour.
+var sentinel = neighbour{float32(math.Inf(-1)), math.MaxInt32}
 
 // pushAll offers sims (the similarities to references j0, j0+1, ...) to the
 // full min-heap h, whose root is its worst entry. References come in
@@ -274,7 +286,7 @@ func SelfRetrieval(ctx context.Context, emb []float32, labels []int, dim int) (p
 	valid := make([]bool, n)
 	hit := make([]bool, n)
 	var scratch sync.Pool
-	err = simTiles(ctx, x, n, x, n, dim, n, func(i0, rows, _, _ int, sims []float32) {
+	err = simTiles(ctx, blas.Float32(), x, n, x, n, dim, n, func(i0, rows, _, _ int, sims []float32) {
 		sc, _ := scratch.Get().(*rankScratch)
 		if sc == nil {
 			sc = new(rankScratch)
@@ -454,14 +466,14 @@ func normalizeRows(x []float32, dim int) []float32 {
 
 // simTiles computes the similarities q·rᵀ (nq×nr) in tiles of at most
 // maxCols columns and as many rows as fit in tileBytes (at most tileRows
-// when the tile is narrower than a row), each with one product of the
-// selected BLAS, and hands each tile to consume, split by rows over
+// when the tile is narrower than a row), each with one product of impl
+// (the selected BLAS, or its bfloat16 products), and hands each tile to consume, split by rows over
 // GOMAXPROCS goroutines: consume(i0, rows, j0, cols, sims) gets query rows
 // [i0, i0+rows) against references [j0, j0+cols) as rows×cols row-major
 // similarities. Tiles are visited row block by row block, columns in
 // increasing order, and two calls never share a query row, so consumers
 // may keep per-row state without locks. ctx is checked before each tile.
-func simTiles(ctx context.Context, q []float32, nq int, r []float32, nr, dim, maxCols int,
+func simTiles(ctx context.Context, impl gblas.Float32, q []float32, nq int, r []float32, nr, dim, maxCols int,
 	consume func(i0, rows, j0, cols int, sims []float32)) error {
 	if nq == 0 || nr == 0 {
 		return ctx.Err()
@@ -471,7 +483,6 @@ func simTiles(ctx context.Context, q []float32, nq int, r []float32, nr, dim, ma
 	if cb < nr {
 		rb = min(rb, tileRows)
 	}
-	impl := blas.Float32()
 	workers := runtime.GOMAXPROCS(0)
 	buf := make([]float32, rb*cb)
 	var wg sync.WaitGroup
