@@ -11,7 +11,7 @@ import (
 )
 
 // TestEvaluateHonoursContext checks that the embedding and retrieval loops
-// stop with ctx's error when it ends, from scoreImages down.
+// stop with ctx's error when it ends, from embedQueries and retrieval down.
 func TestEvaluateHonoursContext(t *testing.T) {
 	d := stagetest.Write(t, 300, 20)
 	modelDir := filepath.Join(t.TempDir(), "model")
@@ -31,8 +31,15 @@ func TestEvaluateHonoursContext(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, _, err := scoreImages(ctx, env, w, data); !errors.Is(err, context.Canceled) {
-		t.Errorf("scoreImages: err %v, want context.Canceled", err)
+	if _, err := embedQueries(ctx, env, w, data); !errors.Is(err, context.Canceled) {
+		t.Errorf("embedQueries: err %v, want context.Canceled", err)
+	}
+	q, err := embedQueries(context.Background(), env, w, data)
+	if err != nil || q == nil {
+		t.Fatalf("embedQueries: %v, %v", q, err)
+	}
+	if err := retrieval(ctx, q, w.OutputDim(), &Retrieval{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("retrieval: err %v, want context.Canceled", err)
 	}
 	if err := New().Run(ctx, env); !errors.Is(err, context.Canceled) {
 		t.Errorf("Run: err %v, want context.Canceled", err)

@@ -101,40 +101,56 @@ func run(ctx context.Context, env *runner.Env) error {
 		return err
 	}
 	// The test triplets' metrics (serial, small) are computed while the
-	// images are scored (parallel, large); likewise the PCA picture while
-	// the anchors are written.
+	// images are embedded and scored (parallel, large).
 	var m *Metrics
 	var tri errgroup.Group
 	tri.Go(runner.Guarded(func() (err error) {
 		m, err = scoreTriplets(env, test)
 		return err
 	}))
-	// The picture shows the queries when there are any, else the test anchors.
-	shown, shownLabels := test.anchors(), test.classes
-	var r *Retrieval
 	var q *queries
 	if test.known {
-		if r, q, err = scoreImages(ctx, env, w, d); err != nil {
-			_ = tri.Wait()
-			return fmt.Errorf("evaluate: %w", err)
-		}
-		if q != nil {
-			shown, shownLabels = q.emb, q.labels
-		}
+		q, err = embedQueries(ctx, env, w, d)
 	} else {
 		env.Log.Warn("the triplets are not those triplets.arrow describes (brought your own?): " +
 			"classes, retrieval and anomaly metrics are left out")
 	}
-	if err := tri.Wait(); err != nil {
+	if err != nil {
+		_ = tri.Wait()
 		return fmt.Errorf("evaluate: %w", err)
+	}
+	// Retrieval (parallel) runs beside the anomaly metrics, the anchors and
+	// the PCA picture (mostly serial), which fill the cores it leaves idle.
+	// The picture shows the queries when there are any, else the test anchors.
+	shown, shownLabels := test.anchors(), test.classes
+	var r *Retrieval
+	var skipped []string
+	g, gctx := errgroup.WithContext(ctx)
+	if q != nil {
+		shown, shownLabels = q.emb, q.labels
+		r = &Retrieval{Reference: len(q.refLabels), Queries: len(q.labels)}
+		g.Go(runner.Guarded(func() error { return retrieval(gctx, q, w.OutputDim(), r) }))
+		g.Go(runner.Guarded(func() (err error) {
+			skipped, err = anomaly(gctx, w, d, q, r)
+			return err
+		}))
+	}
+	g.Go(runner.Guarded(func() error { return writeAnchors(gctx, env, w, d, q) }))
+	g.Go(runner.Guarded(func() error { return pca(env, shown, shownLabels, w.OutputDim(), d.classNames(test.known)) }))
+	err = g.Wait()
+	if terr := tri.Wait(); err == nil {
+		err = terr
+	}
+	if err != nil {
+		return fmt.Errorf("evaluate: %w", err)
+	}
+	if len(skipped) > 0 {
+		env.Log.Warn("classes left out of the anomaly metrics: the queries hold none of them, or nothing else", "classes", skipped)
+	}
+	if r != nil {
+		env.Log.Info("retrieval", "knn_k1", r.KNN1, "map_at_r", r.MAPAtR, "anomaly_auroc", r.AnomalyMean)
 	}
 	m.Mining, m.HeldOut, m.Retrieval = d.trained.Mining, d.trained.HeldOut, r
-	var out errgroup.Group
-	out.Go(runner.Guarded(func() error { return writeAnchors(ctx, env, w, d, q) }))
-	out.Go(runner.Guarded(func() error { return pca(env, shown, shownLabels, w.OutputDim(), d.classNames(test.known)) }))
-	if err := out.Wait(); err != nil {
-		return fmt.Errorf("evaluate: %w", err)
-	}
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return err

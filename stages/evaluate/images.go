@@ -11,55 +11,53 @@ import (
 	"github.com/siamese-pipeline/siamese/runner"
 )
 
-// queries are the embedded images no training triplet used.
+// queries are the embedded images no training triplet used, and those
+// they did (the reference).
 type queries struct {
 	emb    []float32
 	labels []int
-	// The reference images' embeddings, for anchors.go.
+	// The reference images' embeddings, and the mean reference image of
+	// each class (nil for a class without reference images).
 	refEmb    []float32
 	refLabels []int
+	meanImgs  [][]float32
 }
 
-// scoreImages embeds the images the training triplets used (the
+// embedQueries embeds the images the training triplets used (the
 // reference) and up to params.queries of those they did not (the
-// queries), and scores retrieval and per-class anomaly detection. It
-// returns nil, nil when there are no queries.
-func scoreImages(ctx context.Context, env *runner.Env, w *model.Weights, d *data) (*Retrieval, *queries, error) {
+// queries). It returns nil, nil when there are no queries.
+func embedQueries(ctx context.Context, env *runner.Env, w *model.Weights, d *data) (*queries, error) {
 	ref, query, err := splitImages(d, env.Params.Int("queries"))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if len(ref) == 0 || len(query) == 0 {
 		env.Log.Warn("no image is left that training did not use: retrieval and anomaly metrics are left out")
-		return nil, nil, nil
+		return nil, nil
 	}
-	refEmb, refLab, meanImgs, err := embedImages(ctx, w, d, ref)
+	q := &queries{}
+	if q.refEmb, q.refLabels, q.meanImgs, err = embedImages(ctx, w, d, ref); err != nil {
+		return nil, err
+	}
+	if q.emb, q.labels, _, err = embedImages(ctx, w, d, query); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// retrieval scores kNN classification of the queries against the
+// reference, and the queries' retrieval among themselves, into r.
+func retrieval(ctx context.Context, q *queries, dim int, r *Retrieval) error {
+	knn, err := metrics.KNNAccuracies(ctx, q.refEmb, q.refLabels, q.emb, q.labels, dim, 1, 5)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	qEmb, qLab, _, err := embedImages(ctx, w, d, query)
+	p1, mapR, err := metrics.SelfRetrieval(ctx, q.emb, q.labels, dim)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	dim := w.OutputDim()
-	knn, err := metrics.KNNAccuracies(ctx, refEmb, refLab, qEmb, qLab, dim, 1, 5)
-	if err != nil {
-		return nil, nil, err
-	}
-	p1, mapR, err := metrics.SelfRetrieval(ctx, qEmb, qLab, dim)
-	if err != nil {
-		return nil, nil, err
-	}
-	r := &Retrieval{Reference: len(ref), Queries: len(query), KNN1: knn[0], KNN5: knn[1], PrecisionAt: p1, MAPAtR: mapR}
-	skipped, err := anomaly(ctx, w, d, meanImgs, refEmb, refLab, qEmb, qLab, r)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(skipped) > 0 {
-		env.Log.Warn("classes left out of the anomaly metrics: the queries hold none of them, or nothing else", "classes", skipped)
-	}
-	env.Log.Info("retrieval", "knn_k1", r.KNN1, "map_at_r", r.MAPAtR, "anomaly_auroc", r.AnomalyMean)
-	return r, &queries{emb: qEmb, labels: qLab, refEmb: refEmb, refLabels: refLab}, nil
+	r.KNN1, r.KNN5, r.PrecisionAt, r.MAPAtR = knn[0], knn[1], p1, mapR
+	return nil
 }
 
 // embedRows bounds the images converted and embedded at once (about 3 MiB
@@ -151,30 +149,30 @@ func spread(v []int, limit int) []int {
 
 // anomaly scores each class against the rest by cosine distance to an
 // anchor: the class's mean reference embedding, and the embedding of its
-// mean reference image (meanImgs[c], nil for a class without reference).
-// It returns the names of the classes it could not score: those the
-// queries hold no image of, or only images of (small classes of a folder
-// dataset, whose images training used up).
-func anomaly(ctx context.Context, w *model.Weights, d *data, meanImgs [][]float32, refEmb []float32, refLab []int, qEmb []float32, qLab []int, r *Retrieval) ([]string, error) {
+// mean reference image, into r's anomaly fields. It returns the names of
+// the classes it could not score: those the queries hold no image of, or
+// only images of (small classes of a folder dataset, whose images training
+// used up).
+func anomaly(ctx context.Context, w *model.Weights, d *data, q *queries, r *Retrieval) ([]string, error) {
 	dim := w.OutputDim()
 	var sumMean, sumImg float64
 	var skipped []string
-	for c, meanImg := range meanImgs {
+	for c, meanImg := range q.meanImgs {
 		if meanImg == nil {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if in, out := queriesOf(qLab, c); in == 0 || out == 0 {
+		if in, out := queriesOf(q.labels, c); in == 0 || out == 0 {
 			skipped = append(skipped, d.className(c))
 			continue
 		}
-		byMean, err := metrics.ClassAUROC(qEmb, qLab, dim, metrics.MeanEmbedding(refEmb, refLab, dim, c), c)
+		byMean, err := metrics.ClassAUROC(q.emb, q.labels, dim, metrics.MeanEmbedding(q.refEmb, q.refLabels, dim, c), c)
 		if err != nil {
 			return nil, fmt.Errorf("class %d: %w", c, err)
 		}
-		byImg, err := metrics.ClassAUROC(qEmb, qLab, dim, model.Embed(w, meanImg, 1), c)
+		byImg, err := metrics.ClassAUROC(q.emb, q.labels, dim, model.Embed(w, meanImg, 1), c)
 		if err != nil {
 			return nil, fmt.Errorf("class %d: %w", c, err)
 		}
