@@ -340,6 +340,7 @@ const rankBuckets = 4096
 type rankScratch struct {
 	hist     [rankBuckets]int32
 	keys, tm []uint64
+	idx      []int32
 	buckets  []uint16 // each similarity's bucket, computed once per row
 }
 
@@ -352,9 +353,73 @@ func bucket(s float32) int {
 
 // best returns the r best similarities of sims but the one at skip, best
 // first (equal ones by lower index), as rankKeys; 1 ≤ r < len(sims). It
-// counts the similarities in buckets, keeps those in the buckets that hold
-// the r best (r and a few more), and sorts only those, by radix.
+// keeps the similarities at or above a threshold that a sample of them
+// puts a little below the r-th best (r and a few more), and sorts only
+// those, by radix; where the sample misleads (or is too small to tell) it
+// counts them all in buckets instead (byBuckets).
 func (sc *rankScratch) best(sims []float32, skip, r int) []uint64 {
+	if keys, ok := sc.bySample(sims, skip, r); ok {
+		return keys
+	}
+	return sc.byBuckets(sims, skip, r)
+}
+
+// sampleStride is the distance between the similarities bySample samples,
+// and sampleBuckets how many buckets of [−1, 1] it counts them in.
+const (
+	sampleStride  = 8
+	sampleBuckets = 512
+)
+
+// bySample is best from a threshold: the lower edge of the bucket that
+// holds the ρ-th best of every sampleStride-th similarity, ρ about three
+// standard deviations above r/sampleStride, so that r or more similarities
+// are at or above it. ok is false when fewer are, or when the threshold
+// lies in byBuckets' lowest bucket (where it ranks NaNs): otherwise both
+// keep every similarity better than one they keep, and so return the same
+// keys.
+func (sc *rankScratch) bySample(sims []float32, skip, r int) (keys []uint64, ok bool) {
+	rho := r/sampleStride + 3*int(math.Sqrt(float64(r/sampleStride))) + 4
+	if rho >= len(sims)/sampleStride/2 {
+		return nil, false
+	}
+	var hist [sampleBuckets]int32
+	for j := 0; j < len(sims); j += sampleStride {
+		b := int((sims[j] + 1) * (sampleBuckets / 2))
+		hist[min(max(b, 0), sampleBuckets-1)]++
+	}
+	b, have := sampleBuckets-1, 0
+	for ; b > 0; b-- {
+		if have += int(hist[b]); have >= rho {
+			break
+		}
+	}
+	tau := float32(b)/(sampleBuckets/2) - 1
+	if bucket(tau) < 1 {
+		return nil, false
+	}
+	if cap(sc.idx) < len(sims) {
+		sc.idx = make([]int32, len(sims))
+	}
+	idx := sc.idx[:atLeast(sims, tau, sc.idx[:len(sims)])]
+	keys = sc.keys[:0]
+	for _, j := range idx {
+		if int(j) != skip {
+			keys = append(keys, rankKey(sims[j], int(j)))
+		}
+	}
+	sc.keys = keys
+	if len(keys) < r {
+		return nil, false
+	}
+	sc.tm = radixSortHigh(keys, sc.tm)
+	return keys[:r], true
+}
+
+// byBuckets is best by counting: it counts the similarities in buckets,
+// keeps those in the buckets that hold the r best (r and a few more), and
+// sorts only those, by radix.
+func (sc *rankScratch) byBuckets(sims []float32, skip, r int) []uint64 {
 	clear(sc.hist[:])
 	if cap(sc.buckets) < len(sims) {
 		sc.buckets = make([]uint16, len(sims))

@@ -156,6 +156,56 @@ func TestBest(t *testing.T) {
 	}
 }
 
+// TestBestBySample checks best on rows long enough to be sampled against
+// byBuckets (which TestBest checks against a full sort), with NaNs, ties,
+// ±0, rows whose sample misleads (every sampled similarity high) or puts
+// the threshold in the lowest bucket, and that the sample serves typical
+// rows.
+func TestBestBySample(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	var sc, ref rankScratch
+	sampled := 0
+	for trial := 0; trial < 300; trial++ {
+		n := 1000 + r.IntN(5000)
+		s := make([]float32, n)
+		for i := range s {
+			switch trial % 6 {
+			case 0, 1:
+				s[i] = float32(r.Float64()*2 - 1)
+			case 2:
+				s[i] = float32(r.IntN(9)-4) / 4
+			case 3: // the sample sees only the best
+				s[i] = float32(r.Float64()*0.1 - 0.9)
+				if i%sampleStride == 0 {
+					s[i] = 0.9
+				}
+			case 4: // NaNs, zeros and values near −1
+				s[i] = [...]float32{float32(math.NaN()), 0, float32(math.Copysign(0, -1)), -1, -0.9999, float32(r.Float64())}[r.IntN(6)]
+			default: // mostly NaNs and −1: the r-th best in the lowest bucket
+				s[i] = [...]float32{float32(math.NaN()), -1, float32(r.Float64())}[r.IntN(3)]
+			}
+		}
+		skip, k := r.IntN(n), 1+r.IntN(n/3)
+		if trial%6 == 5 {
+			k = n * 2 / 5
+		}
+		if trial%7 == 0 {
+			k = 1 + r.IntN(3)
+		}
+		if _, ok := sc.bySample(s, skip, k); ok {
+			sampled++
+		}
+		got := slices.Clone(sc.best(s, skip, k))
+		want := ref.byBuckets(s, skip, k)
+		if !slices.Equal(got, want) {
+			t.Fatalf("trial %d n=%d k=%d skip=%d: sampled keys differ from counted ones", trial, n, k, skip)
+		}
+	}
+	if sampled < 100 {
+		t.Errorf("the sample served %d of 300 rows", sampled)
+	}
+}
+
 // TestRankKeyOrder checks that keys order as better does.
 func TestRankKeyOrder(t *testing.T) {
 	sims := []float32{-1, -0.5, float32(math.Copysign(0, -1)), 0, 1e-30, 0.5, 1}
