@@ -21,8 +21,12 @@ import (
 // chunks, not the goroutines that run them, fix which elements are summed
 // how, so results do not depend on who runs what.
 
-// helperSpin is how long an idle helper keeps polling for the next job.
-const helperSpin = time.Millisecond
+// helperSpin is how long an idle helper keeps polling for the next job,
+// and helperSpinShort how long after it last had to park.
+const (
+	helperSpin      = time.Millisecond
+	helperSpinShort = 50 * time.Microsecond
+)
 
 // helperYield is how often a polling helper lets other goroutines run
 // (runtime.Gosched takes the scheduler's global lock, which every
@@ -127,21 +131,26 @@ func Chunks(n, helpers int, run func(chunk int)) {
 
 func helper() {
 	var seen uint64
+	spin := helperSpin
 	for {
-		// Spin for a new job, yielding now and then, then park.
+		// Spin for a new job, yielding now and then, then park. A helper
+		// that had to park spins less next time: its jobs come far apart
+		// (evaluate's products, each tens of milliseconds, between which
+		// other goroutines need the CPU), and spinning would only burn it.
 		start := time.Now()
-		yielded := start
+		yielded, parked := start, false
 		for i := 0; pool.seq.Load() == seen; i++ {
 			if i%256 != 255 {
 				continue
 			}
 			now := time.Now()
-			if now.Sub(start) > helperSpin {
+			if now.Sub(start) > spin {
 				pool.sleepers.Add(1)
 				if pool.seq.Load() == seen {
 					<-pool.wake
 				}
 				pool.sleepers.Add(-1)
+				spin, parked = helperSpinShort, true
 				start = time.Now()
 				yielded = start
 				continue
@@ -150,6 +159,9 @@ func helper() {
 				runtime.Gosched()
 				yielded = time.Now()
 			}
+		}
+		if !parked {
+			spin = helperSpin // found while spinning: jobs come close together
 		}
 		seen = pool.seq.Load()
 		if j := pool.job.Load(); j != nil {
