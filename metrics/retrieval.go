@@ -482,24 +482,29 @@ func radixSortHigh(keys, tmp []uint64) []uint64 {
 		tmp = make([]uint64, len(keys))
 	}
 	tmp = tmp[:len(keys)]
+	// One pass counts all four digits.
+	var count [4][256]uint32
+	for _, k := range keys {
+		count[0][byte(k>>32)]++
+		count[1][byte(k>>40)]++
+		count[2][byte(k>>48)]++
+		count[3][byte(k>>56)]++
+	}
 	src, dst := keys, tmp
-	for shift := 32; shift < 64; shift += 8 {
-		var count [256]int
-		for _, k := range src {
-			count[byte(k>>shift)]++
-		}
-		if count[byte(src[0]>>shift)] == len(src) {
+	for d := range count {
+		shift, c := 32+8*d, &count[d]
+		if int(c[byte(src[0]>>shift)]) == len(src) {
 			continue
 		}
-		pos := 0
-		for d, c := range count {
-			count[d] = pos
-			pos += c
+		var pos uint32
+		for b, n := range c {
+			c[b] = pos
+			pos += n
 		}
 		for _, k := range src {
-			d := byte(k >> shift)
-			dst[count[d]] = k
-			count[d]++
+			b := byte(k >> shift)
+			dst[c[b]] = k
+			c[b]++
 		}
 		src, dst = dst, src
 	}
