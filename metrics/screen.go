@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"math"
 	"runtime"
 	"sync"
 
@@ -13,46 +14,90 @@ import (
 // Screening. The kNN pass compares every query with every reference (126
 // GFLOP for 10,000 queries against 49,288 references in 128 dimensions).
 // Where bfloat16 products run on AMX tiles, several times faster than the
-// float32 kernel, it first compares them all in bfloat16, keeps each
-// query's screenKeep best references, and then recomputes in float32 only
-// the candidates that bfloat16's error leaves a chance of being among the
-// kmax best. The float32 similarities of the candidates come from the same
-// Sgemm as the full pass, row by row: with this package's blas (whose sums
-// depend on k alone, not on a product's shape) the neighbours, and so the
+// float32 kernel, it first compares them all in bfloat16, keeping for each
+// query its kmax best and every reference that bfloat16's error leaves a
+// chance of being among the kmax best by float32 similarity (the
+// candidates), and then recomputes in float32 only the candidates. Their
+// float32 similarities come from the same Sgemm as the full pass, row by
+// row: where that Sgemm's sums depend on k alone, not on a product's shape
+// (this package's blas, see sumsByK), the neighbours, and so the
 // accuracies, are those of the float32 pass, bit for bit.
 //
-// Why the candidates suffice: rounding an operand to bfloat16 changes each
-// element by at most 2⁻⁹ of itself, so for unit rows q, r the bfloat16 dot
-// product A differs from q·r by at most (2⁻⁸+2⁻¹⁸)·Σ|qᵢrᵢ| ≤ 2⁻⁸+2⁻¹⁸
-// (Cauchy–Schwarz), and either float32 sum of dim products adds at most
-// about dim·2⁻²⁴ (see screenBound). Let t be the kmax-th best A of a
-// query: kmax references have A ≥ t, so their float32 similarity S ≥ t−δ,
-// so every one of the kmax best by S has S ≥ t−δ and A ≥ t−2δ. A query
-// whose screenKeep kept references all have A ≥ t−2δ may have more such
-// candidates than were kept: it is recomputed whole in float32 (a few per
-// cent of the queries on Fashion-MNIST's embeddings; all of them when
-// the embedding has collapsed, which costs one float32 pass more).
+// The error bound. Let q̃, r̃ be rows rounded to bfloat16 (as the CPU
+// rounds them, see blas.RoundBF16), e_q = ‖q̃−q‖ and e_r = ‖r̃−r‖ (each at
+// most 2⁻⁸ of the row's norm, about half that typically). Then
+// q̃·r̃ − q·r = (q̃−q)·r̃ + q·(r̃−r), so for rows of unit norm
+// |q̃·r̃ − q·r| ≤ e_q·(1+e_r) + e_r (Cauchy–Schwarz), and each float32 sum of
+// dim products (the bfloat16 one A, the float32 one S) adds less than
+// dim·2⁻²⁴·(1+e)². So for a query, with E the largest e_r of the
+// references, |A − S| < δ = e_q·(1+E) + E + dim·2⁻²¹ (the last term with
+// room for the norms' own rounding). Let t be the query's kmax-th best A:
+// kmax references have A ≥ t, so S > t−δ; so each of the kmax best by S
+// has S > t−δ and A > t−2δ: the candidates are the references with
+// A > t−2δ. The pass keeps at most screenKeep of them a query; a query
+// with more (a few per cent on Fashion-MNIST's embeddings; all of them
+// when the embedding has collapsed, which costs one float32 pass more) is
+// recomputed whole in float32.
 
-// screenKeep is how many candidates per query the bfloat16 pass may keep
-// (more and the query is recomputed whole).
+// screenKeep is how many candidates per query the bfloat16 pass may keep.
 const screenKeep = 128
 
 // screening reports whether kNN screens in bfloat16: where those products
-// run on AMX (elsewhere they are emulated, slower than float32). Tests
-// switch it on to check the screened results on any CPU.
-var screening = func() bool { return blas.BF16Name() == "amx" }
+// run on AMX (elsewhere they are emulated, slower than float32) and the
+// float32 Sgemm's sums depend on k alone. Tests switch it on to check the
+// screened results on any CPU.
+var screening = func() bool { return blas.BF16Name() == "amx" && sumsByK() }
 
-// screenBound bounds |bfloat16 similarity − float32 similarity| for rows of
-// unit norm (as normalizeRows makes them, to within float32 rounding),
-// strictly: 2⁻⁸ for the rounded operands, with room for the norms'
-// rounding and for both float32 sums of dim products.
-func screenBound(dim int) float32 {
-	return 1.0/(1<<8) + 1.0/(1<<14) + float32(dim)/(1<<22)
+// sumsByK reports whether the selected Sgemm sums each element of C in an
+// order fixed by k alone (our packed kernels; not OpenBLAS, nor gonum's
+// own, whose blocking may depend on the shape), so that a row recomputed
+// alone equals the same row in a larger product.
+func sumsByK() bool { return blas.PackedSgemm() && blas.Name() != "openblas" }
+
+// screenBounds returns, for each query row, 2δ (see above): how far below
+// its kmax-th best bfloat16 similarity a candidate may lie.
+func screenBounds(q []float32, nq int, r []float32, nr, dim int) []float32 {
+	eq, er := roundingErrors(q, nq, dim), roundingErrors(r, nr, dim)
+	var e float64
+	for _, v := range er {
+		if v > e { // NaN rows (whose similarities are all NaN) left out
+			e = v
+		}
+	}
+	slack := float64(dim) / (1 << 21)
+	out := make([]float32, nq)
+	for i, v := range eq {
+		out[i] = float32(2 * (v*(1+e) + e + slack))
+	}
+	return out
+}
+
+// roundingErrors returns ‖bf16(x) − x‖ for each of the n rows of x.
+func roundingErrors(x []float32, n, dim int) []float64 {
+	out := make([]float64, n)
+	workers := min(runtime.GOMAXPROCS(0), max(n/1024, 1))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := n * w / workers; i < n*(w+1)/workers; i++ {
+				var ss float64
+				for _, v := range x[i*dim : (i+1)*dim] {
+					d := float64(blas.RoundBF16(v)) - float64(v)
+					ss += d * d
+				}
+				out[i] = math.Sqrt(ss)
+			}
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 // nearest returns the kmax references most similar to each query row, as
-// nearestWith does with the selected BLAS (same neighbours, same order), by
-// screening in bfloat16 where that is faster.
+// nearestWith does with the selected BLAS (the same neighbours, though not
+// in the same order), by screening in bfloat16 where that is faster.
 func nearest(ctx context.Context, q []float32, nq int, r []float32, nr, dim, kmax int) ([]neighbour, error) {
 	if nr <= kmax || 2*kmax > screenKeep || !screening() {
 		return nearestWith(ctx, blas.Float32(), q, nq, r, nr, dim, kmax)
@@ -62,13 +107,14 @@ func nearest(ctx context.Context, q []float32, nq int, r []float32, nr, dim, kma
 }
 
 // screen is nearest by screening, keeping at most keep candidates per
-// query (keep ≥ 2·kmax); it also returns how many queries were recomputed
+// query (keep > kmax); it also returns how many queries were recomputed
 // whole.
 func screen(ctx context.Context, q []float32, nq int, r []float32, nr, dim, kmax, keep int) ([]neighbour, int, error) {
-	bound := 2 * screenBound(dim)
+	bounds := screenBounds(q, nq, r, nr, dim)
 	// The bfloat16 pass: each query's kmax best in a heap, as pushAll
 	// keeps them, and its candidates: every reference above the heap's
-	// worst less bound when it came (n[i] of them; −1 once too many).
+	// worst less 2δ when it came (the worst only rises), n[i] of them, −1
+	// once too many.
 	heaps := make([]neighbour, nq*kmax)
 	for i := range heaps {
 		heaps[i] = sentinel
@@ -79,7 +125,7 @@ func screen(ctx context.Context, q []float32, nq int, r []float32, nr, dim, kmax
 		for i := range rows {
 			qi := i0 + i
 			if n[qi] >= 0 {
-				n[qi] = screenRow(heaps[qi*kmax:(qi+1)*kmax], cands[qi*keep:(qi+1)*keep], n[qi], sims[i*cols:(i+1)*cols], j0, bound)
+				n[qi] = screenRow(heaps[qi*kmax:(qi+1)*kmax], cands[qi*keep:(qi+1)*keep], n[qi], sims[i*cols:(i+1)*cols], j0, bounds[qi])
 			}
 		}
 	})
@@ -107,7 +153,7 @@ func screen(ctx context.Context, q []float32, nq int, r []float32, nr, dim, kmax
 				if n[i] < 0 {
 					continue
 				}
-				low := heaps[i*kmax].sim - bound // the kmax-th best less bound
+				low := heaps[i*kmax].sim - bounds[i] // the kmax-th best less 2δ
 				c := cands[i*keep : i*keep+n[i]]
 				m := 0
 				for _, nb := range c {
@@ -169,7 +215,8 @@ func screen(ctx context.Context, q []float32, nq int, r []float32, nr, dim, kmax
 // ...) to one query's heap h, as pushAll does, and appends to its n
 // candidates c every one above the heap's worst less bound at the time.
 // When c is full it drops those no longer above; it returns the new count,
-// or −1 when c is still more than three quarters full after that.
+// or −1 (recompute the query whole) when c is still more than three
+// quarters full after that.
 func screenRow(h, c []neighbour, n int, sims []float32, j0 int, bound float32) int {
 	thr := h[0].sim
 	low := thr - bound

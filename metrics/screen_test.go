@@ -7,18 +7,17 @@ import (
 	"slices"
 	"testing"
 
+	gblas "gonum.org/v1/gonum/blas"
+
 	"github.com/siamese-pipeline/siamese/blas"
 )
-
-// sumsByK reports whether the selected Sgemm's sums depend on k alone (our
-// packed kernels), so that a row recomputed alone equals it in a tile.
-func sumsByK() bool { return blas.PackedSgemm() && blas.Name() != "openblas" }
 
 // TestScreenEqualsFloat32 checks that screening in bfloat16 (emulated where
 // the CPU has no AMX) finds exactly the neighbours of the float32 pass, on
 // data that takes each of its paths: candidates recomputed, whole queries
 // recomputed (a collapsed embedding), heaps not full, ties, NaN and zero rows.
 func TestScreenEqualsFloat32(t *testing.T) {
+	t.Parallel()
 	if !sumsByK() {
 		t.Skip("the selected BLAS's sums may depend on the product's shape")
 	}
@@ -53,6 +52,33 @@ func TestScreenEqualsFloat32(t *testing.T) {
 		}
 		return x
 	}
+	// bfloat16's worst case (found in review): entries just past the
+	// halfway points between bfloat16 values, signs chosen so that every
+	// rounding error adds up, and two references whose float32
+	// similarities are near-equal and of opposite sign: A and S differ by
+	// close to 2⁻⁷, twice what an early bound allowed.
+	adversarial := func() (ref, query []float32) {
+		w := []float64{256, 64, 64, 64, 16, 16, 16, 4, 4, 1, 1, 1, // U
+			256, 64, 64, 64, 16, 16, 16, 4, 4, 4, 1} // D
+		q := make([]float32, len(w))
+		for i, x := range w {
+			d := 1.0 / 1024
+			if i >= 12 {
+				d = -d
+			}
+			q[i] = float32(math.Sqrt(x/1024) * (1 + 1.0/256 + d))
+		}
+		r2 := slices.Clone(q)
+		for i := 12; i < len(r2); i++ {
+			r2[i] = -r2[i]
+		}
+		r1 := slices.Clone(r2)
+		for i := range r1 {
+			r1[i] = -r1[i]
+		}
+		return append(r1, r2...), q
+	}
+	advRef, advQuery := adversarial()
 	tests := []struct {
 		name               string
 		ref, query         []float32
@@ -67,6 +93,7 @@ func TestScreenEqualsFloat32(t *testing.T) {
 		{"fewer references than kept", clustered(11, 20, 8, 3), clustered(12, 30, 8, 3), 8, 5, 20, 0, 0},
 		{"NaN and zero rows", holes(13, 600, 16), holes(14, 90, 16), 16, 5, 64, 0, 90},
 		{"k of one", clustered(15, 800, 16, 5), clustered(16, 77, 16, 5), 16, 1, 8, 0, 77},
+		{"bfloat16's worst case", advRef, advQuery, 23, 1, 2, 0, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,6 +122,38 @@ func TestScreenEqualsFloat32(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestScreenBoundHolds checks |A − S| < δ (half of screenBounds) for every
+// pair of rows whose entries lie just past the halfway points between
+// bfloat16 values, rounding up or down at random, and of random rows.
+func TestScreenBoundHolds(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	for _, dim := range []int{1, 2, 7, 16, 23, 128} {
+		const n = 60
+		x := make([]float32, n*dim)
+		for i := range x {
+			if i < len(x)/2 { // just past a halfway point
+				v := blas.RoundBF16(float32(r.NormFloat64()))
+				ulp := math.Float32frombits(math.Float32bits(v)+1<<16) - v
+				x[i] = v + ulp*float32(0.5+r.Float64()*1e-3)*float32(1-2*r.IntN(2))
+			} else {
+				x[i] = float32(r.NormFloat64())
+			}
+		}
+		u := normalizeRows(x, dim)
+		a, s := make([]float32, n*n), make([]float32, n*n)
+		blas.BF16().Sgemm(gblas.NoTrans, gblas.Trans, n, n, dim, 1, u, dim, u, dim, 0, a, n)
+		blas.Float32().Sgemm(gblas.NoTrans, gblas.Trans, n, n, dim, 1, u, dim, u, dim, 0, s, n)
+		bounds := screenBounds(u, n, u, n, dim)
+		for i := range n {
+			for j := range n {
+				if d := math.Abs(float64(a[i*n+j] - s[i*n+j])); !(d < float64(bounds[i])/2) {
+					t.Fatalf("dim %d, rows %d, %d: |A−S| = %g, δ = %g", dim, i, j, d, bounds[i]/2)
+				}
+			}
+		}
 	}
 }
 
