@@ -33,10 +33,18 @@ func TestAtLeast(t *testing.T) {
 					want = append(want, int32(j))
 				}
 			}
-			idx := make([]int32, n)
-			got := idx[:atLeast(s, tau, idx)]
+			idx := make([]int32, n+16) // 16 guards past the end
+			for i := range idx {
+				idx[i] = -7
+			}
+			got := idx[:atLeast(s, tau, idx[:n])]
 			if !slices.Equal(got, want) {
 				t.Fatalf("n=%d tau=%v: %v, want %v", n, tau, got, want)
+			}
+			for _, g := range idx[n:] {
+				if g != -7 {
+					t.Fatalf("n=%d tau=%v: wrote past the end: %v", n, tau, idx[n:])
+				}
 			}
 		}
 	}
