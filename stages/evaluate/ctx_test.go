@@ -38,7 +38,7 @@ func TestEvaluateHonoursContext(t *testing.T) {
 	if err != nil || q == nil {
 		t.Fatalf("embedQueries: %v, %v", q, err)
 	}
-	if err := retrieval(ctx, q, w.OutputDim(), &Retrieval{}); !errors.Is(err, context.Canceled) {
+	if _, err := retrieval(ctx, q, w.OutputDim()); !errors.Is(err, context.Canceled) {
 		t.Errorf("retrieval: err %v, want context.Canceled", err)
 	}
 	if err := New().Run(ctx, env); !errors.Is(err, context.Canceled) {

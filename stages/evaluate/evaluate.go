@@ -123,15 +123,17 @@ func run(ctx context.Context, env *runner.Env) error {
 	// the PCA picture (mostly serial), which fill the cores it leaves idle.
 	// The picture shows the queries when there are any, else the test anchors.
 	shown, shownLabels := test.anchors(), test.classes
-	var r *Retrieval
+	var ret, anom Retrieval
 	var skipped []string
 	g, gctx := errgroup.WithContext(ctx)
 	if q != nil {
 		shown, shownLabels = q.emb, q.labels
-		r = &Retrieval{Reference: len(q.refLabels), Queries: len(q.labels)}
-		g.Go(runner.Guarded(func() error { return retrieval(gctx, q, w.OutputDim(), r) }))
 		g.Go(runner.Guarded(func() (err error) {
-			skipped, err = anomaly(gctx, w, d, q, r)
+			ret, err = retrieval(gctx, q, w.OutputDim())
+			return err
+		}))
+		g.Go(runner.Guarded(func() (err error) {
+			anom, skipped, err = anomaly(gctx, w, d, q)
 			return err
 		}))
 	}
@@ -143,6 +145,12 @@ func run(ctx context.Context, env *runner.Env) error {
 	}
 	if err != nil {
 		return fmt.Errorf("evaluate: %w", err)
+	}
+	var r *Retrieval
+	if q != nil {
+		r = &ret
+		r.Reference, r.Queries = len(q.refLabels), len(q.labels)
+		r.AnomalyMean, r.AnomalyImg, r.PerClass = anom.AnomalyMean, anom.AnomalyImg, anom.PerClass
 	}
 	if len(skipped) > 0 {
 		env.Log.Warn("classes left out of the anomaly metrics: the queries hold none of them, or nothing else", "classes", skipped)

@@ -45,19 +45,19 @@ func embedQueries(ctx context.Context, env *runner.Env, w *model.Weights, d *dat
 	return q, nil
 }
 
-// retrieval scores kNN classification of the queries against the
-// reference, and the queries' retrieval among themselves, into r.
-func retrieval(ctx context.Context, q *queries, dim int, r *Retrieval) error {
+// retrieval returns the kNN accuracies of the queries against the
+// reference, and the queries' P@1 and MAP@R among themselves, in a
+// Retrieval with the other fields zero.
+func retrieval(ctx context.Context, q *queries, dim int) (Retrieval, error) {
 	knn, err := metrics.KNNAccuracies(ctx, q.refEmb, q.refLabels, q.emb, q.labels, dim, 1, 5)
 	if err != nil {
-		return err
+		return Retrieval{}, err
 	}
 	p1, mapR, err := metrics.SelfRetrieval(ctx, q.emb, q.labels, dim)
 	if err != nil {
-		return err
+		return Retrieval{}, err
 	}
-	r.KNN1, r.KNN5, r.PrecisionAt, r.MAPAtR = knn[0], knn[1], p1, mapR
-	return nil
+	return Retrieval{KNN1: knn[0], KNN5: knn[1], PrecisionAt: p1, MAPAtR: mapR}, nil
 }
 
 // embedRows bounds the images converted and embedded at once (about 3 MiB
@@ -149,12 +149,13 @@ func spread(v []int, limit int) []int {
 
 // anomaly scores each class against the rest by cosine distance to an
 // anchor: the class's mean reference embedding, and the embedding of its
-// mean reference image, into r's anomaly fields. It returns the names of
-// the classes it could not score: those the queries hold no image of, or
-// only images of (small classes of a folder dataset, whose images training
-// used up).
-func anomaly(ctx context.Context, w *model.Weights, d *data, q *queries, r *Retrieval) ([]string, error) {
+// mean reference image; it returns them in a Retrieval with the other
+// fields zero, and the names of the classes it could not score: those the
+// queries hold no image of, or only images of (small classes of a folder
+// dataset, whose images training used up).
+func anomaly(ctx context.Context, w *model.Weights, d *data, q *queries) (Retrieval, []string, error) {
 	dim := w.OutputDim()
+	var r Retrieval
 	var sumMean, sumImg float64
 	var skipped []string
 	for c, meanImg := range q.meanImgs {
@@ -162,7 +163,7 @@ func anomaly(ctx context.Context, w *model.Weights, d *data, q *queries, r *Retr
 			continue
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return Retrieval{}, nil, err
 		}
 		if in, out := queriesOf(q.labels, c); in == 0 || out == 0 {
 			skipped = append(skipped, d.className(c))
@@ -170,11 +171,11 @@ func anomaly(ctx context.Context, w *model.Weights, d *data, q *queries, r *Retr
 		}
 		byMean, err := metrics.ClassAUROC(q.emb, q.labels, dim, metrics.MeanEmbedding(q.refEmb, q.refLabels, dim, c), c)
 		if err != nil {
-			return nil, fmt.Errorf("class %d: %w", c, err)
+			return Retrieval{}, nil, fmt.Errorf("class %d: %w", c, err)
 		}
 		byImg, err := metrics.ClassAUROC(q.emb, q.labels, dim, model.Embed(w, meanImg, 1), c)
 		if err != nil {
-			return nil, fmt.Errorf("class %d: %w", c, err)
+			return Retrieval{}, nil, fmt.Errorf("class %d: %w", c, err)
 		}
 		r.PerClass = append(r.PerClass, Class{Class: c, Name: d.className(c), AnomalyMean: byMean, AnomalyImg: byImg})
 		sumMean += byMean
@@ -183,7 +184,7 @@ func anomaly(ctx context.Context, w *model.Weights, d *data, q *queries, r *Retr
 	if k := len(r.PerClass); k > 0 {
 		r.AnomalyMean, r.AnomalyImg = sumMean/float64(k), sumImg/float64(k)
 	}
-	return skipped, nil
+	return r, skipped, nil
 }
 
 // queriesOf counts the queries of class c and of the other classes.
