@@ -15,14 +15,17 @@ import (
 // costs a wake-up of an idle P (tens of microseconds) and the last goroutine
 // started tends to sit in the caller's runnext slot until the caller blocks.
 // Helpers instead spin (yielding) for a short while after each job, so
-// back-to-back jobs find them awake, then park.
+// back-to-back jobs find them awake, then park. A helper whose last job
+// came after longer than that spins only briefly before the next: jobs far
+// apart (evaluate's products, tens of milliseconds each, with other work
+// between them that needs the CPU) gain nothing from it.
 //
 // The caller works on the job too, taking chunks from a shared counter; the
 // chunks, not the goroutines that run them, fix which elements are summed
 // how, so results do not depend on who runs what.
 
 // helperSpin is how long an idle helper keeps polling for the next job,
-// and helperSpinShort how long after it last had to park.
+// and helperSpinShort how long when its last job came after a longer wait.
 const (
 	helperSpin      = time.Millisecond
 	helperSpinShort = 50 * time.Microsecond
@@ -133,12 +136,9 @@ func helper() {
 	var seen uint64
 	spin := helperSpin
 	for {
-		// Spin for a new job, yielding now and then, then park. A helper
-		// that had to park spins less next time: its jobs come far apart
-		// (evaluate's products, each tens of milliseconds, between which
-		// other goroutines need the CPU), and spinning would only burn it.
-		start := time.Now()
-		yielded, parked := start, false
+		// Spin for a new job, yielding now and then, then park.
+		idle := time.Now()
+		start, yielded := idle, idle
 		for i := 0; pool.seq.Load() == seen; i++ {
 			if i%256 != 255 {
 				continue
@@ -150,7 +150,6 @@ func helper() {
 					<-pool.wake
 				}
 				pool.sleepers.Add(-1)
-				spin, parked = helperSpinShort, true
 				start = time.Now()
 				yielded = start
 				continue
@@ -160,8 +159,10 @@ func helper() {
 				yielded = time.Now()
 			}
 		}
-		if !parked {
-			spin = helperSpin // found while spinning: jobs come close together
+		// Spin long only while jobs come close together.
+		spin = helperSpin
+		if time.Since(idle) > helperSpin {
+			spin = helperSpinShort
 		}
 		seen = pool.seq.Load()
 		if j := pool.job.Load(); j != nil {
