@@ -20,7 +20,9 @@ import (
 // selects (OpenBLAS or our packed Sgemm), each tile consumed, in parallel over
 // its rows, before the next is computed. No more than one tile (a few MiB)
 // of similarities exists at a time, rows are never sorted whole, and ctx is
-// checked between tiles (each takes milliseconds).
+// checked between tiles (each takes milliseconds). Where the CPU multiplies
+// bfloat16 on AMX tiles, kNN screens in bfloat16 first and recomputes only
+// candidates in float32, with the same results (screen.go).
 
 // tileBytes bounds one tile of similarities; tileRows and tileCols bound
 // the tiles of the column-blocked kNN pass (512 × 8192, 16 MiB). Large
@@ -537,8 +539,9 @@ func normalizeRows(x []float32, dim int) []float32 {
 // simTiles computes the similarities q·rᵀ (nq×nr) in tiles of at most
 // maxCols columns and as many rows as fit in tileBytes (at most tileRows
 // when the tile is narrower than a row), each with one product of impl
-// (the selected BLAS, or its bfloat16 products), and hands each tile to consume, split by rows over
-// GOMAXPROCS goroutines: consume(i0, rows, j0, cols, sims) gets query rows
+// (the selected BLAS, or its bfloat16 products), and hands each tile to
+// consume, split by rows over GOMAXPROCS goroutines: consume(i0, rows, j0,
+// cols, sims) gets query rows
 // [i0, i0+rows) against references [j0, j0+cols) as rows×cols row-major
 // similarities. Tiles are visited row block by row block, columns in
 // increasing order, and two calls never share a query row, so consumers

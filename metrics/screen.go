@@ -31,13 +31,15 @@ import (
 // dim products (the bfloat16 one A, the float32 one S) adds less than
 // dim·2⁻²⁴·(1+e)². So for a query, with E the largest e_r of the
 // references, |A − S| < δ = e_q·(1+E) + E + dim·2⁻²¹ (the last term with
-// room for the norms' own rounding). Let t be the query's kmax-th best A:
+// room for the norms' own rounding, and for the float32 roundings of 2δ and
+// of t−2δ below). Let t be the query's kmax-th best A:
 // kmax references have A ≥ t, so S > t−δ; so each of the kmax best by S
 // has S > t−δ and A > t−2δ: the candidates are the references with
-// A > t−2δ. The pass keeps at most screenKeep of them a query; a query
-// with more (a few per cent on Fashion-MNIST's embeddings; all of them
-// when the embedding has collapsed, which costs one float32 pass more) is
-// recomputed whole in float32.
+// A > t−2δ. The pass keeps up to screenKeep of them a query, dropping
+// those that fall below as t rises; a query whose list is still more than
+// three quarters full after that (1.5 % of them on Fashion-MNIST's
+// embeddings; all of them when the embedding has collapsed, which costs one
+// float32 pass more) is recomputed whole in float32.
 
 // screenKeep is how many candidates per query the bfloat16 pass may keep.
 const screenKeep = 128
@@ -108,7 +110,8 @@ func nearest(ctx context.Context, q []float32, nq int, r []float32, nr, dim, kma
 
 // screen is nearest by screening, keeping at most keep candidates per
 // query (keep > kmax); it also returns how many queries were recomputed
-// whole.
+// whole. Rows of q and r must have unit norm (as normalizeRows makes
+// them), or be zero or NaN.
 func screen(ctx context.Context, q []float32, nq int, r []float32, nr, dim, kmax, keep int) ([]neighbour, int, error) {
 	bounds := screenBounds(q, nq, r, nr, dim)
 	// The bfloat16 pass: each query's kmax best in a heap, as pushAll
