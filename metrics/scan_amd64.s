@@ -49,7 +49,8 @@ GLOBL iota16<>(SB), RODATA|NOPTR, $64
 //
 // Writes to idx, in increasing order, the indices j < n (n a multiple of
 // 16) with s[j] ≥ tau (an ordered comparison: NaN never is), and returns
-// how many it wrote.
+// how many. Each block of 16 stores 16 indices at the count so far, which
+// is at most the block's start: idx[:n] holds every store.
 TEXT ·atLeastAVX512(SB), NOSPLIT, $0-40
 	MOVQ         s+0(FP), SI
 	MOVQ         n+8(FP), CX
@@ -65,7 +66,8 @@ loop:
 	CMPQ        AX, CX
 	JGE         done
 	VCMPPS      $0x12, (SI)(AX*4), Z1, K1 // LE_OQ: tau ≤ s
-	VPCOMPRESSD Z2, K1, (DI)
+	VPCOMPRESSD Z2, K1, Z4    // into a register: to memory it is microcoded, slow on some CPUs
+	VMOVDQU32   Z4, (DI)      // all 16: those past the new count are scratch
 	KMOVW       K1, DX
 	POPCNTL     DX, DX
 	LEAQ        (DI)(DX*4), DI
