@@ -11,7 +11,8 @@ import (
 )
 
 // TestEvaluateHonoursContext checks that the embedding and retrieval loops
-// stop with ctx's error when it ends, from embedQueries and retrieval down.
+// stop with ctx's error when it ends, from embedQueries, retrieval and
+// anomaly down.
 func TestEvaluateHonoursContext(t *testing.T) {
 	d := stagetest.Write(t, 300, 20)
 	modelDir := filepath.Join(t.TempDir(), "model")
@@ -40,6 +41,9 @@ func TestEvaluateHonoursContext(t *testing.T) {
 	}
 	if _, err := retrieval(ctx, q, w.OutputDim()); !errors.Is(err, context.Canceled) {
 		t.Errorf("retrieval: err %v, want context.Canceled", err)
+	}
+	if _, _, err := anomaly(ctx, w, data, q); !errors.Is(err, context.Canceled) {
+		t.Errorf("anomaly: err %v, want context.Canceled", err)
 	}
 	if err := New().Run(ctx, env); !errors.Is(err, context.Canceled) {
 		t.Errorf("Run: err %v, want context.Canceled", err)
