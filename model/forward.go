@@ -33,7 +33,12 @@ const embedChunk = 512
 // returns the n×embedding outputs. It uses the selected BLAS directly, without
 // gorgonia; calls may run concurrently. It panics if w is malformed or x is
 // shorter than n rows.
-func Embed(w *Weights, x []float32, n int) []float32 {
+func Embed(w *Weights, x []float32, n int) []float32 { return EmbedWith(blas.Float32(), w, x, n) }
+
+// EmbedWith is Embed with impl's products (blas.Serial's, for callers that
+// embed on several goroutines at once); the outputs are Embed's wherever
+// impl's sums are Float32's.
+func EmbedWith(impl gblas.Float32, w *Weights, x []float32, n int) []float32 {
 	if err := w.Check(); err != nil {
 		panic(err)
 	}
@@ -41,7 +46,6 @@ func Embed(w *Weights, x []float32, n int) []float32 {
 	if len(x) < n*in {
 		panic(fmt.Sprintf("model: Embed: len(x)=%d < n*Input=%d", len(x), n*in))
 	}
-	impl := blas.Float32()
 	out := make([]float32, n*outDim)
 	chunk := min(n, embedChunk)
 	maxW := 0

@@ -362,6 +362,13 @@ func TestEmbedMatchesGorgonia(t *testing.T) {
 			}
 			x := randFloats(r, tc.rows*tc.input, 1)
 			got := Embed(w, x, tc.rows)
+			if serial, ok := blas.Serial(); ok { // one goroutine's products, bit for bit
+				for i, v := range EmbedWith(serial, w, x, tc.rows) {
+					if math.Float32bits(v) != math.Float32bits(got[i]) {
+						t.Fatalf("[%d]: EmbedWith(blas.Serial()) %g, Embed %g", i, v, got[i])
+					}
+				}
+			}
 			want := stockForward(t, w, x, tc.rows)
 			if len(got) != tc.rows*cfg.EmbeddingDim() || len(want) != len(got) {
 				t.Fatalf("len %d vs %d", len(got), len(want))
