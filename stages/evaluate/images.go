@@ -3,7 +3,12 @@ package evaluate
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync/atomic"
 
+	"golang.org/x/sync/errgroup"
+
+	"github.com/siamese-pipeline/siamese/blas"
 	"github.com/siamese-pipeline/siamese/internal/par"
 	"github.com/siamese-pipeline/siamese/metrics"
 	"github.com/siamese-pipeline/siamese/model"
@@ -64,9 +69,13 @@ func retrieval(ctx context.Context, q *queries, dim int) (Retrieval, error) {
 // of pixels, a few tens of milliseconds between checks of ctx).
 const embedRows = 1024
 
-// embedImages embeds the images rows of d, a block at a time, and returns
-// their embeddings and labels, and the mean image of each class (nil for a
-// class without images; sums in float32 in row order).
+// embedImages embeds the images rows of d and returns their embeddings and
+// labels, and the mean image of each class (nil for a class without images;
+// sums in float32 in row order). Each of GOMAXPROCS goroutines takes blocks
+// of embedRows images in turn, converts them and embeds them with products
+// on its own goroutine (blas.Serial): two such streams outrun one stream
+// of products split over both cores. The embeddings are those of
+// model.Embed. With a BLAS that keeps its own threads, one goroutine does.
 func embedImages(ctx context.Context, w *model.Weights, d *data, rows []int) ([]float32, []int, [][]float32, error) {
 	side, dim := w.InputDim(), w.OutputDim()
 	if d.pixels != side {
@@ -75,38 +84,58 @@ func embedImages(ctx context.Context, w *model.Weights, d *data, rows []int) ([]
 	emb, labels := make([]float32, len(rows)*dim), make([]int, len(rows))
 	var sums [][]float32
 	var counts []int
-	x := make([]float32, min(len(rows), embedRows)*side)
-	for r0 := 0; r0 < len(rows); r0 += embedRows {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, nil, err
+	for i, r := range rows {
+		l := int(d.labels[r])
+		labels[i] = l
+		for len(sums) <= l {
+			sums, counts = append(sums, nil), append(counts, 0)
 		}
-		block := rows[r0:min(len(rows), r0+embedRows)]
-		for i, r := range block {
-			l := int(d.labels[r])
-			labels[r0+i] = l
-			for len(sums) <= l {
-				sums, counts = append(sums, nil), append(counts, 0)
-			}
-			if sums[l] == nil {
-				sums[l] = make([]float32, side)
-			}
-			counts[l]++
+		if sums[l] == nil {
+			sums[l] = make([]float32, side)
 		}
-		// Pixels are converted and summed in two halves at once; each
-		// pixel's sum still runs in row order.
-		par.Chunks(2, 1, func(h int) {
-			lo, hi := h*side/2, (h+1)*side/2
-			for i, r := range block {
-				src := d.images[r*side+lo : r*side+hi]
-				dst, sum := x[i*side+lo:i*side+hi], sums[labels[r0+i]][lo:hi]
-				for j, v := range src {
-					f := unit[v]
-					dst[j] = f
-					sum[j] += f
+		counts[l]++
+	}
+	workers := runtime.GOMAXPROCS(0)
+	// The class sums, split by pixels: each pixel's sum runs in row order.
+	par.Chunks(workers, workers-1, func(h int) {
+		lo, hi := h*side/workers, (h+1)*side/workers
+		for i, r := range rows {
+			src, sum := d.images[r*side+lo:r*side+hi], sums[labels[i]][lo:hi]
+			for j, v := range src {
+				sum[j] += unit[v]
+			}
+		}
+	})
+	impl, serial := blas.Serial()
+	streams := 1
+	if serial {
+		streams = workers
+	}
+	var next atomic.Int64
+	var g errgroup.Group
+	for range streams {
+		g.Go(runner.Guarded(func() error {
+			x := make([]float32, min(len(rows), embedRows)*side)
+			for {
+				r0 := int(next.Add(embedRows)) - embedRows
+				if r0 >= len(rows) {
+					return nil
 				}
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				block := rows[r0:min(len(rows), r0+embedRows)]
+				for i, r := range block {
+					for j, v := range d.images[r*side : (r+1)*side] {
+						x[i*side+j] = unit[v]
+					}
+				}
+				copy(emb[r0*dim:], model.EmbedWith(impl, w, x, len(block)))
 			}
-		})
-		copy(emb[r0*dim:], model.Embed(w, x, len(block)))
+		}))
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, nil, err
 	}
 	for c, s := range sums {
 		for j := range s {
