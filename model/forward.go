@@ -44,7 +44,7 @@ func EmbedWith(impl gblas.Float32, w *Weights, x []float32, n int) []float32 {
 	}
 	in, outDim := w.InputDim(), w.OutputDim()
 	if len(x) < n*in {
-		panic(fmt.Sprintf("model: Embed: len(x)=%d < n*Input=%d", len(x), n*in))
+		panic(fmt.Sprintf("model: EmbedWith: len(x)=%d < n*Input=%d", len(x), n*in))
 	}
 	out := make([]float32, n*outDim)
 	chunk := min(n, embedChunk)

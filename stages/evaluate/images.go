@@ -65,17 +65,19 @@ func retrieval(ctx context.Context, q *queries, dim int) (Retrieval, error) {
 	return Retrieval{KNN1: knn[0], KNN5: knn[1], PrecisionAt: p1, MAPAtR: mapR}, nil
 }
 
-// embedRows bounds the images converted and embedded at once (about 3 MiB
-// of pixels, a few tens of milliseconds between checks of ctx).
-const embedRows = 1024
+// embedRows is how many images a goroutine converts and embeds at once
+// (about 3 MiB of pixels, a few tens of milliseconds between checks of
+// ctx). A variable so that tests can make blocks small.
+var embedRows = 1024
 
 // embedImages embeds the images rows of d and returns their embeddings and
 // labels, and the mean image of each class (nil for a class without images;
-// sums in float32 in row order). Each of GOMAXPROCS goroutines takes blocks
-// of embedRows images in turn, converts them and embeds them with products
-// on its own goroutine (blas.Serial): two such streams outrun one stream
-// of products split over both cores. The embeddings are those of
-// model.Embed. With a BLAS that keeps its own threads, one goroutine does.
+// sums in float32 in row order). Up to GOMAXPROCS goroutines take blocks of
+// embedRows images in turn, convert them and embed them with products on
+// their own goroutine (blas.Serial): two such streams outrun one stream of
+// products split over both cores. With fewer blocks than goroutines, or a
+// BLAS that keeps its own threads, one goroutine does, with split products.
+// The embeddings are model.Embed's either way.
 func embedImages(ctx context.Context, w *model.Weights, d *data, rows []int) ([]float32, []int, [][]float32, error) {
 	side, dim := w.InputDim(), w.OutputDim()
 	if d.pixels != side {
@@ -95,6 +97,9 @@ func embedImages(ctx context.Context, w *model.Weights, d *data, rows []int) ([]
 		}
 		counts[l]++
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, nil, err
+	}
 	workers := runtime.GOMAXPROCS(0)
 	// The class sums, split by pixels: each pixel's sum runs in row order.
 	par.Chunks(workers, workers-1, func(h int) {
@@ -108,16 +113,18 @@ func embedImages(ctx context.Context, w *model.Weights, d *data, rows []int) ([]
 	})
 	impl, serial := blas.Serial()
 	streams := 1
-	if serial {
+	if blocks := (len(rows) + embedRows - 1) / embedRows; serial && blocks >= workers {
 		streams = workers
+	} else {
+		impl = blas.Float32()
 	}
 	var next atomic.Int64
 	var g errgroup.Group
 	for range streams {
 		g.Go(runner.Guarded(func() error {
-			x := make([]float32, min(len(rows), embedRows)*side)
+			var x []float32
 			for {
-				r0 := int(next.Add(embedRows)) - embedRows
+				r0 := int(next.Add(int64(embedRows))) - embedRows
 				if r0 >= len(rows) {
 					return nil
 				}
@@ -125,10 +132,11 @@ func embedImages(ctx context.Context, w *model.Weights, d *data, rows []int) ([]
 					return err
 				}
 				block := rows[r0:min(len(rows), r0+embedRows)]
+				if x == nil {
+					x = make([]float32, min(len(rows), embedRows)*side)
+				}
 				for i, r := range block {
-					for j, v := range d.images[r*side : (r+1)*side] {
-						x[i*side+j] = unit[v]
-					}
+					d.image(int64(r), x[i*side:(i+1)*side])
 				}
 				copy(emb[r0*dim:], model.EmbedWith(impl, w, x, len(block)))
 			}
