@@ -234,15 +234,16 @@ func TestSlurmRun(t *testing.T) {
 	sameFiles(t, local, onSlurm, files) // the last good outputs stay
 }
 
-// TestSlurmResume cancels the train job in its second epoch; a rerun
-// resumes it from its checkpoint and ends with the weights of a run that
-// was not interrupted.
+// TestSlurmResume cancels the train job once its first epoch's checkpoint
+// is on disk (six epochs leave scancel seconds to land); a rerun resumes it
+// from its checkpoint and ends with the weights of a run that was not
+// interrupted.
 func TestSlurmResume(t *testing.T) {
 	cluster(t)
 	tmp := t.TempDir()
 	clean, cancelled := filepath.Join(tmp, "clean"), filepath.Join(tmp, "cancelled")
 	args := append([]string{"run", "--executor", "slurm"},
-		small("--set", "triplets.per_class=300", "--set", "train.epochs=3", "--set", "train.patience=10")...)
+		small("--set", "triplets.per_class=300", "--set", "train.epochs=6", "--set", "train.patience=10")...)
 	cmd := siamese(cancelled, args...)
 	var out, errOut syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -263,6 +264,20 @@ func TestSlurmResume(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	// The log line comes as epoch 1's checkpoint starts its write in the
+	// background: cancel once the checkpoint is on disk (it appears whole,
+	// renamed into place), still early in epoch 2.
+	for {
+		if m, _ := filepath.Glob(filepath.Join(cancelled, ".siamese", "state", "train-*", "checkpoint.gob")); len(m) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("no checkpoint after the first epoch:\n%s", errOut.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	train := submitted(errOut.String())["train"]
 	if err := exec.Command("scancel", train).Run(); err != nil {
 		t.Fatalf("scancel %s: %v", train, err)
@@ -272,7 +287,7 @@ func TestSlurmResume(t *testing.T) {
 		!strings.Contains(errOut.String(), "stage train failed: slurm job "+train+" CANCELLED") {
 		t.Fatalf("the run whose train job was cancelled: %v\n%s", err, errOut.String())
 	}
-	if data, _ := os.ReadFile(logFile); strings.Contains(string(data), " epoch=3 ") {
+	if data, _ := os.ReadFile(logFile); strings.Contains(string(data), " epoch=6 ") {
 		t.Fatalf("training was cancelled only after its last epoch:\n%s", data)
 	}
 
