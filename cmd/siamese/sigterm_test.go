@@ -60,7 +60,11 @@ func TestSIGTERMDuringEvaluate(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	delay := time.Duration(os.Getpid()%2000+1000) * time.Millisecond // somewhere in its first seconds
+	// Somewhere in the stage's first second (it takes 1.5–3 s here): the
+	// delay counts from the stage's start, not the program's, which loads
+	// and checks its inputs first for a time that varies.
+	awaitLog(t, cmd, &out, filepath.Join(root, "evaluate", "evaluate.log"), "stage running", "evaluate never started")
+	delay := time.Duration(os.Getpid()%800+100) * time.Millisecond
 	if d := os.Getenv("SIAMESE_SIGTERM_AFTER"); d != "" {
 		delay, _ = time.ParseDuration(d)
 	}
