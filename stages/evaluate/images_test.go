@@ -3,35 +3,17 @@ package evaluate
 import (
 	"context"
 	"math"
-	"os"
-	"path/filepath"
 	"runtime"
 	"testing"
 
 	"github.com/siamese-pipeline/siamese/model"
-	"github.com/siamese-pipeline/siamese/stages/internal/stagetest"
 )
 
 // TestEmbedImagesBlocks checks embedImages on many small blocks, taken by
 // one to three goroutines, against model.Embed of every image at once and
 // the class sums in row order, bit for bit.
 func TestEmbedImagesBlocks(t *testing.T) {
-	d := stagetest.Write(t, 300, 20)
-	modelDir := filepath.Join(t.TempDir(), "model")
-	os.MkdirAll(modelDir, 0o755)
-	writeModel(t, modelDir, "linear")
-	inputs := d.Inputs("images.npy", "labels.npy", "classes.txt", "triplets.arrow", "train_rows.npy", "test_rows.npy",
-		"X_test.npy")
-	inputs["model/"] = modelDir
-	env, _ := stagetest.Env(t, New(), inputs, map[string]any{"queries": 100, "pca_points": 50})
-	w, err := loadWeights(modelDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := loadData(env)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, w, data := loaded(t)
 	n := len(data.labels)
 	rows := make([]int, 0, n)
 	for i := n - 1; i >= 0; i -= 2 { // not in order, not all
