@@ -177,10 +177,7 @@ type vote struct{ label, n int }
 // sentinels (similarity −∞, index MaxInt32) where fewer references have a
 // similarity above −∞ (NaN ones never enter).
 func nearestWith(ctx context.Context, impl gblas.Float32, q []float32, nq int, r []float32, nr, dim, kmax int) ([]neighbour, error) {
-	heaps := make([]neighbour, nq*kmax)
-	for i := range heaps {
-		heaps[i] = sentinel
-	}
+	heaps := sentinels(nq * kmax)
 	err := simTiles(ctx, impl, q, nq, r, nr, dim, tileCols, func(i0, rows, j0, cols int, sims []float32) {
 		for i := range rows {
 			h := heaps[(i0+i)*kmax : (i0+i+1)*kmax]
@@ -193,16 +190,37 @@ func nearestWith(ctx context.Context, impl gblas.Float32, q []float32, nq int, r
 // sentinel fills heaps: worse than any neighbour.
 var sentinel = neighbour{float32(math.Inf(-1)), math.MaxInt32}
 
+// sentinels returns n sentinels: empty heaps.
+func sentinels(n int) []neighbour {
+	h := make([]neighbour, n)
+	for i := range h {
+		h[i] = sentinel
+	}
+	return h
+}
+
 // pushAll offers sims (the similarities to references j0, j0+1, ...) to the
 // full min-heap h, whose root is its worst entry. References come in
 // increasing index order, so a similarity equal to the root's loses the tie:
-// only strictly greater ones enter, and the loop's common case is one
-// comparison.
-//
-// skipNotAbove (eight similarities a compare) jumps over the runs that cannot
-// enter; the loop checks the rest one by one.
+// only strictly greater ones enter (see scanAbove).
 func pushAll(h []neighbour, sims []float32, j0 int) {
-	thr := h[0].sim
+	scanAbove(sims, j0, h[0].sim, func(s float32, j int) (float32, bool) { return push(h, neighbour{s, int32(j)}), true })
+}
+
+// push replaces the root of the min-heap h (its worst entry) by nb and
+// returns the new root's similarity.
+func push(h []neighbour, nb neighbour) float32 {
+	h[0] = nb
+	siftDown(h)
+	return h[0].sim
+}
+
+// scanAbove calls take(s, j0+j) for each similarity s = sims[j] greater
+// than thr, in order; take returns the threshold for the rest, and false to
+// stop. skipNotAbove (eight similarities a compare) jumps over the runs
+// that cannot pass; the loop checks the rest one by one, its common case
+// one comparison.
+func scanAbove(sims []float32, j0 int, thr float32, take func(s float32, j int) (float32, bool)) {
 	for j := 0; j < len(sims); j++ {
 		if k := skipNotAbove(sims[j:], thr); k > 0 {
 			if j += k; j >= len(sims) {
@@ -213,9 +231,10 @@ func pushAll(h []neighbour, sims []float32, j0 int) {
 		if !(s > thr) {
 			continue
 		}
-		h[0] = neighbour{s, int32(j0 + j)}
-		siftDown(h)
-		thr = h[0].sim
+		var more bool
+		if thr, more = take(s, j0+j); !more {
+			return
+		}
 	}
 }
 
@@ -348,9 +367,12 @@ type rankScratch struct {
 
 // bucket is the histogram bucket of similarity s (clamped; NaN lands in
 // one of the end buckets).
-func bucket(s float32) int {
-	b := int((s + 1) * (rankBuckets / 2))
-	return min(max(b, 0), rankBuckets-1)
+func bucket(s float32) int { return bucketOf(s, rankBuckets) }
+
+// bucketOf is s's bucket among n equal-width buckets of [−1, 1], clamped.
+func bucketOf(s float32, n int) int {
+	b := int((s + 1) * float32(n/2))
+	return min(max(b, 0), n-1)
 }
 
 // best returns the r best similarities of sims but the one at skip, best
@@ -387,8 +409,7 @@ func (sc *rankScratch) bySample(sims []float32, skip, r int) (keys []uint64, ok 
 	}
 	var hist [sampleBuckets]int32
 	for j := 0; j < len(sims); j += sampleStride {
-		b := int((sims[j] + 1) * (sampleBuckets / 2))
-		hist[min(max(b, 0), sampleBuckets-1)]++
+		hist[bucketOf(sims[j], sampleBuckets)]++
 	}
 	b, have := sampleBuckets-1, 0
 	for ; b > 0; b-- {
@@ -541,9 +562,8 @@ func normalizeRows(x []float32, dim int) []float32 {
 // when the tile is narrower than a row), each with one product of impl
 // (the selected BLAS, or its bfloat16 products), and hands each tile to
 // consume, split by rows over GOMAXPROCS goroutines: consume(i0, rows, j0,
-// cols, sims) gets query rows
-// [i0, i0+rows) against references [j0, j0+cols) as rows×cols row-major
-// similarities. Tiles are visited row block by row block, columns in
+// cols, sims) gets query rows [i0, i0+rows) against references [j0,
+// j0+cols) as rows×cols row-major similarities. Tiles are visited row block by row block, columns in
 // increasing order, and two calls never share a query row, so consumers
 // may keep per-row state without locks. ctx is checked before each tile.
 func simTiles(ctx context.Context, impl gblas.Float32, q []float32, nq int, r []float32, nr, dim, maxCols int,

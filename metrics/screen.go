@@ -4,11 +4,11 @@ import (
 	"context"
 	"math"
 	"runtime"
-	"sync"
 
 	gblas "gonum.org/v1/gonum/blas"
 
 	"github.com/siamese-pipeline/siamese/blas"
+	"github.com/siamese-pipeline/siamese/internal/par"
 )
 
 // Screening. The kNN pass compares every query with every reference (126
@@ -78,22 +78,16 @@ func screenBounds(q []float32, nq int, r []float32, nr, dim int) []float32 {
 func roundingErrors(x []float32, n, dim int) []float64 {
 	out := make([]float64, n)
 	workers := min(runtime.GOMAXPROCS(0), max(n/1024, 1))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := n * w / workers; i < n*(w+1)/workers; i++ {
-				var ss float64
-				for _, v := range x[i*dim : (i+1)*dim] {
-					d := float64(blas.RoundBF16(v)) - float64(v)
-					ss += d * d
-				}
-				out[i] = math.Sqrt(ss)
+	par.Chunks(workers, workers-1, func(w int) {
+		for i := n * w / workers; i < n*(w+1)/workers; i++ {
+			var ss float64
+			for _, v := range x[i*dim : (i+1)*dim] {
+				d := float64(blas.RoundBF16(v)) - float64(v)
+				ss += d * d
 			}
-		}()
-	}
-	wg.Wait()
+			out[i] = math.Sqrt(ss)
+		}
+	})
 	return out
 }
 
@@ -118,10 +112,7 @@ func screen(ctx context.Context, q []float32, nq int, r []float32, nr, dim, kmax
 	// keeps them, and its candidates: every reference above the heap's
 	// worst less 2δ when it came (the worst only rises), n[i] of them, −1
 	// once too many.
-	heaps := make([]neighbour, nq*kmax)
-	for i := range heaps {
-		heaps[i] = sentinel
-	}
+	heaps := sentinels(nq * kmax)
 	cands := make([]neighbour, nq*keep)
 	n := make([]int, nq)
 	err := simTiles(ctx, blas.BF16(), q, nq, r, nr, dim, tileCols, func(i0, rows, j0, cols int, sims []float32) {
@@ -135,57 +126,48 @@ func screen(ctx context.Context, q []float32, nq int, r []float32, nr, dim, kmax
 	if err != nil {
 		return nil, 0, err
 	}
-	// The candidates' float32 similarities, query by query.
-	out := make([]neighbour, nq*kmax)
+	// The candidates' float32 similarities, query by query, a share of
+	// the queries a goroutine.
+	out := sentinels(nq * kmax)
 	workers := min(runtime.GOMAXPROCS(0), nq)
 	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f32 := blas.Float32()
-			rows := make([]float32, keep*dim)
-			sims := make([]float32, keep)
-			for i := nq * w / workers; i < nq*(w+1)/workers; i++ {
-				if i%256 == 0 {
-					if errs[w] = ctx.Err(); errs[w] != nil {
-						return
-					}
-				}
-				if n[i] < 0 {
-					continue
-				}
-				low := heaps[i*kmax].sim - bounds[i] // the kmax-th best less 2δ
-				c := cands[i*keep : i*keep+n[i]]
-				m := 0
-				for _, nb := range c {
-					if nb.sim > low {
-						c[m] = nb
-						copy(rows[m*dim:], r[int(nb.idx)*dim:int(nb.idx+1)*dim])
-						m++
-					}
-				}
-				if m > 0 {
-					f32.Sgemm(gblas.NoTrans, gblas.Trans, 1, m, dim, 1, q[i*dim:(i+1)*dim], dim, rows[:m*dim], dim, 0, sims[:m], m)
-				}
-				// Keep the kmax best by float32 similarity, the lower index
-				// first among equal ones, as pushAll would have; NaNs never
-				// enter.
-				res := out[i*kmax : (i+1)*kmax]
-				for j := range res {
-					res[j] = sentinel
-				}
-				for j, nb := range c[:m] {
-					if s := sims[j]; better(neighbour{s, nb.idx}, res[0]) {
-						res[0] = neighbour{s, nb.idx}
-						siftDown(res)
-					}
+	par.Chunks(workers, workers-1, func(w int) {
+		f32 := blas.Float32()
+		rows := make([]float32, keep*dim)
+		sims := make([]float32, keep)
+		for i := nq * w / workers; i < nq*(w+1)/workers; i++ {
+			if i%256 == 0 {
+				if errs[w] = ctx.Err(); errs[w] != nil {
+					return
 				}
 			}
-		}()
-	}
-	wg.Wait()
+			if n[i] < 0 {
+				continue
+			}
+			low := heaps[i*kmax].sim - bounds[i] // the kmax-th best less 2δ
+			c := cands[i*keep : i*keep+n[i]]
+			m := 0
+			for _, nb := range c {
+				if nb.sim > low {
+					c[m] = nb
+					copy(rows[m*dim:], r[int(nb.idx)*dim:int(nb.idx+1)*dim])
+					m++
+				}
+			}
+			if m > 0 {
+				f32.Sgemm(gblas.NoTrans, gblas.Trans, 1, m, dim, 1, q[i*dim:(i+1)*dim], dim, rows[:m*dim], dim, 0, sims[:m], m)
+			}
+			// Keep the kmax best by float32 similarity, the lower index
+			// first among equal ones, as pushAll would have; NaNs never
+			// enter.
+			res := out[i*kmax : (i+1)*kmax]
+			for j, nb := range c[:m] {
+				if s := sims[j]; better(neighbour{s, nb.idx}, res[0]) {
+					push(res, neighbour{s, nb.idx})
+				}
+			}
+		}
+	})
 	var redo []int
 	for w := range workers {
 		if errs[w] != nil {
@@ -222,17 +204,8 @@ func screen(ctx context.Context, q []float32, nq int, r []float32, nr, dim, kmax
 // quarters full after that.
 func screenRow(h, c []neighbour, n int, sims []float32, j0 int, bound float32) int {
 	thr := h[0].sim
-	low := thr - bound
-	for j := 0; j < len(sims); j++ {
-		if k := skipNotAbove(sims[j:], low); k > 0 {
-			if j += k; j >= len(sims) {
-				break
-			}
-		}
-		s := sims[j]
-		if !(s > low) {
-			continue
-		}
+	scanAbove(sims, j0, thr-bound, func(s float32, j int) (float32, bool) {
+		low := thr - bound
 		if n == len(c) {
 			m := 0
 			for _, nb := range c {
@@ -242,17 +215,16 @@ func screenRow(h, c []neighbour, n int, sims []float32, j0 int, bound float32) i
 				}
 			}
 			if n = m; 4*n > 3*len(c) {
-				return -1
+				n = -1
+				return low, false
 			}
 		}
-		c[n] = neighbour{s, int32(j0 + j)}
+		c[n] = neighbour{s, int32(j)}
 		n++
 		if s > thr {
-			h[0] = neighbour{s, int32(j0 + j)}
-			siftDown(h)
-			thr = h[0].sim
-			low = thr - bound
+			thr = push(h, neighbour{s, int32(j)})
 		}
-	}
+		return thr - bound, true
+	})
 	return n
 }
