@@ -52,8 +52,7 @@ type bf16Impl struct{ gblas.Float32 }
 // products and alpha == 0 are handed to the float32 implementation (which
 // panics or scales C as gonum's does).
 func (b16 bf16Impl) Sgemm(tA, tB gblas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if alpha == 0 || m <= 0 || n <= 0 || k <= 0 ||
-		!sgemmArgsOK(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc) {
+	if gonumsCase(tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc) {
 		b16.Float32.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}

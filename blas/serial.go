@@ -22,7 +22,7 @@ type serialImpl struct{ sgemmImpl }
 
 // Sgemm is sgemmImpl's on one goroutine.
 func (s serialImpl) Sgemm(tA, tB gblas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if alpha == 0 || m <= 0 || n <= 0 || k <= 0 || !sgemmArgsOK(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc) {
+	if gonumsCase(tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc) {
 		s.sgemmImpl.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}

@@ -65,8 +65,7 @@ type sgemmImpl struct{ gonum.Implementation }
 // Sgemm performs C = alpha·op(A)·op(B) + beta·C, as gonum's Sgemm (which
 // handles invalid arguments, empty products and alpha == 0).
 func (impl sgemmImpl) Sgemm(tA, tB gblas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if !usePacked || alpha == 0 || m <= 0 || n <= 0 || k <= 0 ||
-		!sgemmArgsOK(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc) {
+	if !usePacked || gonumsCase(tA, tB, m, n, k, alpha, a, lda, b, ldb, c, ldc) {
 		if !usePacked && alpha != 0 && m > 0 && n > 0 && k > 0 {
 			nativeSgemm.Add(1)
 		}
@@ -89,6 +88,13 @@ func NativeSgemmCalls() int64 { return nativeSgemm.Load() }
 // package's packed Sgemm (false where gonum's Sgemm is faster, on amd64
 // CPUs without AVX2+FMA). It is true with OpenBLAS.
 func PackedSgemm() bool { return usePacked || name == "openblas" }
+
+// gonumsCase reports whether a product is gonum's Sgemm's to handle rather
+// than a packed one's: alpha 0 or an empty product (C only scaled), or
+// arguments gonum panics on.
+func gonumsCase(tA, tB gblas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) bool {
+	return alpha == 0 || m <= 0 || n <= 0 || k <= 0 || !sgemmArgsOK(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+}
 
 // sgemmArgsOK reports whether gonum's Sgemm would accept the arguments
 // (m, n, k > 0 assumed).
