@@ -148,14 +148,12 @@ func run(ctx context.Context, env *runner.Env) error {
 	}
 	var r *Retrieval
 	if q != nil {
+		if len(skipped) > 0 {
+			env.Log.Warn("classes left out of the anomaly metrics: the queries hold none of them, or nothing else", "classes", skipped)
+		}
 		r = &ret
 		r.Reference, r.Queries = len(q.refLabels), len(q.labels)
 		r.AnomalyMean, r.AnomalyImg, r.PerClass = anom.AnomalyMean, anom.AnomalyImg, anom.PerClass
-	}
-	if len(skipped) > 0 {
-		env.Log.Warn("classes left out of the anomaly metrics: the queries hold none of them, or nothing else", "classes", skipped)
-	}
-	if r != nil {
 		env.Log.Info("retrieval", "knn_k1", r.KNN1, "map_at_r", r.MAPAtR, "anomaly_auroc", r.AnomalyMean)
 	}
 	m.Mining, m.HeldOut, m.Retrieval = d.trained.Mining, d.trained.HeldOut, r
