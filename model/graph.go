@@ -6,8 +6,6 @@ import (
 	gblas "gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
-
-	"github.com/siamese-pipeline/siamese/blas"
 )
 
 // net is the training graph for batches of exactly b triplet slots:
@@ -44,12 +42,8 @@ func (pg paramGrad) Grad() (G.Value, error) {
 	return nil, fmt.Errorf("model: no gradient computed for %v", pg.p)
 }
 
-// newNet builds the triplet network for batches of b triplets, its
-// products in float32.
-func newNet(w *Weights, b int, margin float32) (n *net, err error) {
-	return newTripletNet(w, b, margin, blas.Float32())
-}
-
+// newTripletNet builds the triplet network for batches of b triplets, its
+// matrix products by products.
 func newTripletNet(w *Weights, b int, margin float32, products gblas.Float32) (n *net, err error) {
 	return buildNet(w, 3*b, products, func(st *batchState) G.Op { return newTripletLossOp(b, w.OutputDim(), margin, st) })
 }

@@ -190,6 +190,12 @@ func TestTripletLossZeroVectors(t *testing.T) {
 	}
 }
 
+// newNet builds the triplet network for batches of b triplets, its
+// products in float32.
+func newNet(w *Weights, b int, margin float32) (n *net, err error) {
+	return newTripletNet(w, b, margin, blas.Float32())
+}
+
 // netGrads runs the training graph on t (all in one batch of b slots) and
 // returns a copy of the gradients, in Weights form, and the loss.
 func netGrads(t *testing.T, w *Weights, tr Triplets, b int, margin float32) (*Weights, float64) {
