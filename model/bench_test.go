@@ -129,3 +129,63 @@ func BenchmarkStep(b *testing.B) {
 	b.ReportMetric(per(tRun), "µs-fwdbwd/op")
 	b.ReportMetric(per(tAdam), "µs-adam/op")
 }
+
+// BenchmarkStreams measures what a data-parallel step (the batch split in
+// two halves, each run forward and backward on its own goroutine with
+// single-goroutine products, gradients summed after) could gain: the time of
+// one half-batch step on one goroutine alone, and with a second goroutine
+// running the same work beside it. On a machine whose cores add up, the two
+// are equal; on ours (2 vCPUs, 2026-12-02) two streams ran each step 1.3×
+// slower (1.54–1.87 ms alone, 2.05–2.38 ms side by side), no faster than
+// BenchmarkStep's forward and backward of the whole batch with its products
+// split over both cores (2.11–2.29 ms), so training keeps one stream.
+func BenchmarkStreams(b *testing.B) {
+	impl, ok := blas.Serial()
+	if !ok {
+		b.Skip("the products are not this module's: no single-goroutine Sgemm")
+	}
+	cfg := DefaultConfig()
+	half := cfg.Batch / 2
+	tr := randTriplets(1, half*50, 784)
+	for _, streams := range []int{1, 2} {
+		b.Run(strconv.Itoa(streams), func(b *testing.B) {
+			nets := make([]*net, streams)
+			for i := range nets {
+				n, err := newTripletNet(InitWeights(cfg), half, cfg.Margin, impl)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer n.close()
+				nets[i] = n
+			}
+			errs := make([]error, streams)
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			for s, n := range nets {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					idx := make([]int, half)
+					for i := 0; i < b.N; i++ {
+						for j := range idx {
+							idx[j] = (i%50)*half + j
+						}
+						n.load(tr, idx)
+						if _, err := n.run(); err != nil {
+							errs[s] = err
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			b.StopTimer()
+			for _, err := range errs {
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()*1e6/float64(b.N), "µs/step-per-stream")
+		})
+	}
+}
