@@ -222,8 +222,8 @@ func sgemmRange(kn microKernel, aT, bT bool, i0, i1, j0, j1, k int, alpha float3
 	// items, 5-10 %).
 	directA := direct && lda <= maxDirectLD && (aT || i1-i0 <= mcBlock)
 	directB := direct && !bT && ldb <= maxDirectLD
-	mcMax := min(mcBlock, (i1-i0+mr-1)/mr*mr)
-	ncMax := min(ncBlock, (j1-j0+nr-1)/nr*nr)
+	mcMax := min(mcBlock, roundUp(i1-i0, mr))
+	ncMax := min(ncBlock, roundUp(j1-j0, nr))
 	if directA {
 		mcMax = mr // room for a partial last panel
 	}
