@@ -144,15 +144,11 @@ func screen(ctx context.Context, q []float32, nq int, r []float32, nr, dim, kmax
 			if n[i] < 0 {
 				continue
 			}
-			low := heaps[i*kmax].sim - bounds[i] // the kmax-th best less 2δ
-			c := cands[i*keep : i*keep+n[i]]
-			m := 0
-			for _, nb := range c {
-				if nb.sim > low {
-					c[m] = nb
-					copy(rows[m*dim:], r[int(nb.idx)*dim:int(nb.idx+1)*dim])
-					m++
-				}
+			// The candidates still above the kmax-th best less 2δ.
+			c := keepAbove(cands[i*keep:i*keep+n[i]], heaps[i*kmax].sim-bounds[i])
+			m := len(c)
+			for j, nb := range c {
+				copy(rows[j*dim:], r[int(nb.idx)*dim:int(nb.idx+1)*dim])
 			}
 			if m > 0 {
 				f32.Sgemm(gblas.NoTrans, gblas.Trans, 1, m, dim, 1, q[i*dim:(i+1)*dim], dim, rows[:m*dim], dim, 0, sims[:m], m)
@@ -161,7 +157,7 @@ func screen(ctx context.Context, q []float32, nq int, r []float32, nr, dim, kmax
 			// first among equal ones, as pushAll would have; NaNs never
 			// enter.
 			res := out[i*kmax : (i+1)*kmax]
-			for j, nb := range c[:m] {
+			for j, nb := range c {
 				if s := sims[j]; better(neighbour{s, nb.idx}, res[0]) {
 					push(res, neighbour{s, nb.idx})
 				}
@@ -207,14 +203,7 @@ func screenRow(h, c []neighbour, n int, sims []float32, j0 int, bound float32) i
 	scanAbove(sims, j0, thr-bound, func(s float32, j int) (float32, bool) {
 		low := thr - bound
 		if n == len(c) {
-			m := 0
-			for _, nb := range c {
-				if nb.sim > low {
-					c[m] = nb
-					m++
-				}
-			}
-			if n = m; 4*n > 3*len(c) {
+			if n = len(keepAbove(c, low)); 4*n > 3*len(c) {
 				n = -1
 				return low, false
 			}
@@ -227,4 +216,17 @@ func screenRow(h, c []neighbour, n int, sims []float32, j0 int, bound float32) i
 		return thr - bound, true
 	})
 	return n
+}
+
+// keepAbove moves the neighbours of c with a similarity above low to its
+// front, in order, and returns them.
+func keepAbove(c []neighbour, low float32) []neighbour {
+	m := 0
+	for _, nb := range c {
+		if nb.sim > low {
+			c[m] = nb
+			m++
+		}
+	}
+	return c[:m]
 }
