@@ -563,9 +563,10 @@ func normalizeRows(x []float32, dim int) []float32 {
 // (the selected BLAS, or its bfloat16 products), and hands each tile to
 // consume, split by rows over GOMAXPROCS goroutines: consume(i0, rows, j0,
 // cols, sims) gets query rows [i0, i0+rows) against references [j0,
-// j0+cols) as rows×cols row-major similarities. Tiles are visited row block by row block, columns in
-// increasing order, and two calls never share a query row, so consumers
-// may keep per-row state without locks. ctx is checked before each tile.
+// j0+cols) as rows×cols row-major similarities. Tiles are visited row
+// block by row block, columns in increasing order, and two calls never
+// share a query row, so consumers may keep per-row state without locks.
+// ctx is checked before each tile.
 func simTiles(ctx context.Context, impl gblas.Float32, q []float32, nq int, r []float32, nr, dim, maxCols int,
 	consume func(i0, rows, j0, cols int, sims []float32)) error {
 	if nq == 0 || nr == 0 {
