@@ -40,8 +40,9 @@ func hashFloats(x []float32) uint64 {
 func keyOf(train, val Triplets) dataKey { return Fixed(train).key().withVal(val) }
 
 // withVal adds the validation set to a mode's key.
-func (k dataKey) withVal(val Triplets) dataKey {
-	k.ValN, k.ValHash = val.N, hashFloats(val.Data)
+func (k dataKey) withVal(val TripletSource) dataKey {
+	k.ValN, _ = val.Shape()
+	k.ValHash = val.Hash()
 	return k
 }
 

@@ -72,23 +72,30 @@ func EmbedWith(impl gblas.Float32, w *Weights, x []float32, n int) []float32 {
 }
 
 // Loss is the mean triplet loss of t under w, forward only (NaN for no
-// triplets). It panics if t's Data does not match N and Dim.
-func Loss(w *Weights, t Triplets, margin float32) float64 {
+// triplets). It panics if t does not Check.
+func Loss(w *Weights, t TripletSource, margin float32) float64 {
 	if err := t.Check(); err != nil {
 		panic(err)
 	}
-	if t.N == 0 {
+	n, dim := t.Shape()
+	if n == 0 {
 		return math.NaN()
 	}
 	const chunkTriplets = 1024
 	d := w.OutputDim()
+	buf := make([]float32, min(n, chunkTriplets)*3*dim)
+	idx := make([]int, 0, chunkTriplets)
 	var sum float64
-	for i := 0; i < t.N; i += chunkTriplets {
-		part := t.Slice(i, min(t.N, i+chunkTriplets))
-		e := Embed(w, part.Data, 3*part.N)
-		sum += tripletLoss(e, d, part.N, margin, 0, nil)
+	for i := 0; i < n; i += chunkTriplets {
+		idx = idx[:0]
+		for j := i; j < min(n, i+chunkTriplets); j++ {
+			idx = append(idx, j)
+		}
+		t.Gather(buf, idx)
+		e := Embed(w, buf, 3*len(idx))
+		sum += tripletLoss(e, d, len(idx), margin, 0, nil)
 	}
-	return sum / float64(t.N)
+	return sum / float64(n)
 }
 
 // tripletLoss returns the summed hinge loss of the first n triplets of e

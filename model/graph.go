@@ -95,12 +95,10 @@ func buildNet(w *Weights, rows int, products gblas.Float32, loss func(st *batchS
 
 // load copies triplets idx of t into the input slots, zero-fills unused
 // slots, and marks how many are active.
-func (n *net) load(t Triplets, idx []int) {
-	stride := 3 * t.Dim
-	for s, i := range idx {
-		copy(n.xData[s*stride:(s+1)*stride], t.Data[i*stride:(i+1)*stride])
-	}
-	clear(n.xData[len(idx)*stride:])
+func (n *net) load(t TripletSource, idx []int) {
+	_, d := t.Shape()
+	t.Gather(n.xData[:len(idx)*3*d], idx)
+	clear(n.xData[len(idx)*3*d:])
 	n.st.active = len(idx)
 }
 

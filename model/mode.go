@@ -29,29 +29,31 @@ type Mode interface {
 	load(n *net, b int) int
 }
 
-// Fixed trains on fixed triplets, as the notebook does.
-func Fixed(train Triplets) Mode { return &fixed{train: train} }
+// Fixed trains on fixed triplets, as the notebook does: Triplets, or
+// ImageTriplets gathered from the images batch by batch.
+func Fixed(train TripletSource) Mode { return &fixed{train: train} }
 
 type fixed struct {
-	train Triplets
+	train TripletSource
 	perm  []int
 	batch int
 }
 
-func (f *fixed) Dim() int { return f.train.Dim }
+func (f *fixed) Dim() int { _, d := f.train.Shape(); return d }
 
 func (f *fixed) check(Config) error {
 	if err := f.train.Check(); err != nil {
 		return fmt.Errorf("train set: %w", err)
 	}
-	if f.train.N == 0 {
+	if n, _ := f.train.Shape(); n == 0 {
 		return fmt.Errorf("model: empty training set")
 	}
 	return nil
 }
 
 func (f *fixed) key() dataKey {
-	return dataKey{TrainN: f.train.N, Dim: f.train.Dim, TrainHash: hashFloats(f.train.Data)}
+	n, d := f.train.Shape()
+	return dataKey{TrainN: n, Dim: d, TrainHash: f.train.Hash()}
 }
 
 func (f *fixed) net(w *Weights, cfg Config) (*net, error) {
@@ -59,12 +61,13 @@ func (f *fixed) net(w *Weights, cfg Config) (*net, error) {
 }
 
 func (f *fixed) epoch(cfg Config, e int) int {
-	f.perm, f.batch = permutation(cfg.Seed, e, f.train.N), cfg.Batch
-	return (f.train.N + cfg.Batch - 1) / cfg.Batch
+	n, _ := f.train.Shape()
+	f.perm, f.batch = permutation(cfg.Seed, e, n), cfg.Batch
+	return (n + cfg.Batch - 1) / cfg.Batch
 }
 
 func (f *fixed) load(n *net, b int) int {
-	idx := f.perm[b*f.batch : min(f.train.N, (b+1)*f.batch)]
+	idx := f.perm[b*f.batch : min(len(f.perm), (b+1)*f.batch)]
 	n.load(f.train, idx)
 	return len(idx)
 }

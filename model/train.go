@@ -72,18 +72,22 @@ func Train(ctx context.Context, cfg Config, train, val Triplets, opt TrainOption
 }
 
 // Fit is Train for any training mode: the mode's batches, the same loop.
-func Fit(ctx context.Context, cfg Config, mode Mode, val Triplets, opt TrainOptions) (*Result, error) {
+func Fit(ctx context.Context, cfg Config, mode Mode, val TripletSource, opt TrainOptions) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if err := mode.check(cfg); err != nil {
 		return nil, err
 	}
-	if err := val.Check(); err != nil && !(val.N == 0 && len(val.Data) == 0) {
+	if val == nil {
+		val = Triplets{Dim: cfg.Input}
+	}
+	valN, valDim := val.Shape()
+	if err := val.Check(); err != nil && valN != 0 {
 		return nil, fmt.Errorf("validation set: %w", err)
 	}
-	if mode.Dim() != cfg.Input || (val.N > 0 && val.Dim != cfg.Input) {
-		return nil, fmt.Errorf("model: data dimension %d/%d, config Input %d", mode.Dim(), val.Dim, cfg.Input)
+	if mode.Dim() != cfg.Input || (valN > 0 && valDim != cfg.Input) {
+		return nil, fmt.Errorf("model: data dimension %d/%d, config Input %d", mode.Dim(), valDim, cfg.Input)
 	}
 
 	key := mode.key().withVal(val)
@@ -160,7 +164,7 @@ func Fit(ctx context.Context, cfg Config, mode Mode, val Triplets, opt TrainOpti
 		}
 		st := EpochStats{Epoch: epoch + 1, Loss: sum / float64(seen), ValLoss: math.NaN()}
 		monitor := st.Loss
-		if val.N > 0 {
+		if valN > 0 {
 			st.ValLoss = Loss(cur, val, cfg.Margin)
 			monitor = st.ValLoss
 		}
