@@ -39,6 +39,10 @@ type Pipeline struct {
 	// run is reported.
 	Models     Models
 	Monitoring Monitoring
+	// NotebookArrays says whether the stages that write the notebook's
+	// arrays (Spec.NotebookArrays) run: the file's notebook_arrays, true
+	// unless it says false.
+	NotebookArrays bool
 
 	byName map[string]*Stage
 }
@@ -70,6 +74,13 @@ type Input struct {
 
 // Stage returns the stage called name, or nil.
 func (p *Pipeline) Stage(name string) *Stage { return p.byName[name] }
+
+// Off reports whether s does not run: a stage of notebook arrays when the
+// pipeline's notebook_arrays is false. OffReason says so in words.
+func (p *Pipeline) Off(s *Stage) bool { return s.Spec.NotebookArrays && !p.NotebookArrays }
+
+// OffReason is why an Off stage does not run.
+const OffReason = "off: notebook_arrays is false"
 
 // Load reads and checks a pipeline file. A non-empty root replaces the
 // artifacts root the file names.
@@ -121,7 +132,8 @@ func Parse(file string, data []byte, cat Catalog) (*Pipeline, error) {
 	if top.Kind != yaml.MappingNode {
 		return nil, fail(top, "want a mapping with a 'stages' key, got %s", describe(top))
 	}
-	p := &Pipeline{File: file, Root: DefaultRoot, Executor: "local", byName: map[string]*Stage{}, Models: Models{Keep: DefaultKeep}}
+	p := &Pipeline{File: file, Root: DefaultRoot, Executor: "local", byName: map[string]*Stage{}, Models: Models{Keep: DefaultKeep},
+		NotebookArrays: true}
 	var stages *yaml.Node
 	err := eachKey(top, fail, func(key, val *yaml.Node) error {
 		switch key.Value {
@@ -159,8 +171,12 @@ func Parse(file string, data []byte, cat Catalog) (*Pipeline, error) {
 			if p.Monitoring, err = parseMonitoring(val, fail); err != nil {
 				return err
 			}
+		case "notebook_arrays":
+			if val.Kind != yaml.ScalarNode || val.ShortTag() != "!!bool" || val.Decode(&p.NotebookArrays) != nil {
+				return fail(val, "notebook_arrays: want true or false, got %s", describe(val))
+			}
 		default:
-			return fail(key, "unknown key %q (want artifacts, stages, gate, models, monitoring, executor or slurm)", key.Value)
+			return fail(key, "unknown key %q (want artifacts, stages, gate, models, monitoring, notebook_arrays, executor or slurm)", key.Value)
 		}
 		return nil
 	})
@@ -392,6 +408,10 @@ func (p *Pipeline) link(order []*Stage, fail failFunc) error {
 						s.Inputs[in] = Input{Dep: d, Out: o}
 					}
 				}
+			}
+			if len(from) == 1 && p.byName[from[0]].Spec.NotebookArrays {
+				return fail(at(s.Line), "stage %s reads %q, a notebook array of stage %s: notebook_arrays: false turns that stage off, so no stage may read it",
+					s.Name, in, from[0])
 			}
 			switch len(from) {
 			case 0:

@@ -20,6 +20,11 @@ type Spec struct {
 	// Outputs are the base names of the files (or directories, ending in
 	// "/") the stage writes; pipeline.yaml places each under the root.
 	Outputs []string
+	// NotebookArrays marks a stage whose every output is a copy, for
+	// readers outside the pipeline, of data other outputs already hold
+	// (the notebook's arrays). No stage may read them, and a pipeline's
+	// notebook_arrays: false turns such stages off.
+	NotebookArrays bool
 	// Metrics, if set, names the output that holds the stage's metrics: a
 	// JSON object whose numeric top-level fields the runner reports.
 	Metrics string

@@ -7,7 +7,7 @@ import (
 )
 
 // Clean removes every stage's outputs and logs, and the runner's records,
-// checkpoints and temporary files. The lock file stays.
+// checkpoints, caches and temporary files. The lock file stays.
 func (r *Runner) Clean() error {
 	l, err := acquireLock(r.Root())
 	if err != nil {
@@ -27,7 +27,7 @@ func (r *Runner) Clean() error {
 			}
 		}
 	}
-	for _, d := range []string{"stages", "state", "tmp", "logs", "slurm"} {
+	for _, d := range []string{"stages", "state", "cache", "tmp", "logs", "slurm"} {
 		if err := os.RemoveAll(filepath.Join(r.Root(), internalDir, d)); err != nil {
 			return err
 		}

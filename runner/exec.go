@@ -48,7 +48,11 @@ func (r *Runner) runStage(ctx context.Context, s *pipeline.Stage, reason string)
 		inputs[name] = filepath.Join(r.Root(), filepath.FromSlash(ref.Out.Path))
 	}
 	env := &Env{Stage: s.Name, Params: s.Params, Log: log, inputs: inputs, outputs: outputs,
-		stateDir: filepath.Join(r.Root(), internalDir, "state", s.Name+"-"+fp[len("sha256:"):][:16])}
+		stateDir: filepath.Join(r.Root(), internalDir, "state", s.Name+"-"+fp[len("sha256:"):][:16]),
+		cacheDir: filepath.Join(r.Root(), internalDir, "cache", s.Name)}
+	if last, err := readRecord(r.Root(), s.Name); err == nil && last != nil {
+		env.previous = last.Sources // Track rehashes only what changed since
+	}
 	rec := &Record{Stage: s.Name, Uses: s.Uses, Version: s.Spec.Version, Fingerprint: fp,
 		Params: s.Params, Deps: deps, Program: r.Program, Start: time.Now()}
 	log.Info("stage running", "reason", reason)

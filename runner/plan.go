@@ -42,6 +42,9 @@ func (pl *planner) decide(s *pipeline.Stage) (decision, error) {
 		return d, fmt.Errorf("stage %s: read record: %w", s.Name, err)
 	}
 	outsOK, outReason := pl.verifyOuts(s, rec)
+	if pl.p.Off(s) {
+		d.reason = pipeline.OffReason
+	}
 	if !pl.selected[s.Name] {
 		return d, nil
 	}

@@ -25,12 +25,20 @@ type ResourceError struct {
 	Need  int64  // bytes
 	Free  int64  // bytes
 	Where string // the filesystem's directory, or where the memory figure comes from
+	// Notebook names the stages of this run that write the notebook's
+	// arrays, which the switch leaves out.
+	Notebook []string
 }
 
 func (e *ResourceError) Error() string {
 	if e.What == "disk" {
-		return fmt.Sprintf("not enough disk: with stage %s the outputs of this run need %s more under %s, where %s are free; nothing ran",
-			e.Stage, FormatBytes(e.Need), e.Where, FormatBytes(e.Free))
+		hint := ""
+		if len(e.Notebook) > 0 {
+			hint = fmt.Sprintf(" (stage %s writes the notebook's arrays, copies of the images that nothing in the pipeline reads: "+
+				"notebook_arrays: false in the pipeline file, or siamese run --notebook-arrays=false, leaves them out)", strings.Join(e.Notebook, ", "))
+		}
+		return fmt.Sprintf("not enough disk: with stage %s the outputs of this run need %s more under %s, where %s are free; nothing ran%s",
+			e.Stage, FormatBytes(e.Need), e.Where, FormatBytes(e.Free), hint)
 	}
 	return fmt.Sprintf("not enough memory: stage %s needs about %s, and %s are available (%s); nothing ran",
 		e.Stage, FormatBytes(e.Need), FormatBytes(e.Free), e.Where)
@@ -68,6 +76,12 @@ func (r *Runner) checkResources(decisions []decision, localMemory bool) error {
 	var growth, overlap int64   // net new bytes; the most any one stage holds twice
 	disk, diskErr := int64(-1), error(nil)
 	mem, memWhere, memErr := int64(-1), "", error(nil)
+	var notebook []string
+	for _, d := range decisions {
+		if d.run && d.stage.Spec.NotebookArrays {
+			notebook = append(notebook, d.stage.Name)
+		}
+	}
 	for _, d := range decisions {
 		s := d.stage
 		if !d.run || s.Spec.Resources == nil {
@@ -102,7 +116,7 @@ func (r *Runner) checkResources(decisions []decision, localMemory bool) error {
 				disk, diskErr = freeDisk(r.Root())
 			}
 			if diskErr == nil && total > disk {
-				return &ResourceError{Stage: s.Name, What: "disk", Need: total, Free: disk, Where: r.Root()}
+				return &ResourceError{Stage: s.Name, What: "disk", Need: total, Free: disk, Where: r.Root(), Notebook: notebook}
 			}
 		}
 		if need.Memory > 0 && localMemory {

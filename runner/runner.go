@@ -184,16 +184,19 @@ func (r *Runner) plan(opt Options) ([]decision, error) {
 		if p.Stage(name) == nil {
 			return nil, &pipeline.Error{File: p.File, Msg: fmt.Sprintf("no stage %q", name)}
 		}
+		if p.Off(p.Stage(name)) {
+			return nil, &pipeline.Error{File: p.File, Msg: fmt.Sprintf("stage %s writes the notebook's arrays, and notebook_arrays is false", name)}
+		}
 		sel := []*pipeline.Stage{p.Stage(name)}
 		if opt.From != "" {
 			sel = p.Downstream(name)
 		}
 		for _, s := range sel {
-			pl.selected[s.Name], pl.forced[s.Name] = true, true
+			pl.selected[s.Name], pl.forced[s.Name] = !p.Off(s), true
 		}
 	default:
 		for _, s := range p.Stages {
-			pl.selected[s.Name], pl.forced[s.Name] = true, opt.Force
+			pl.selected[s.Name], pl.forced[s.Name] = !p.Off(s), opt.Force
 		}
 	}
 	var out []decision

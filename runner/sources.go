@@ -37,7 +37,11 @@ func (e *Env) Track(path string) error {
 	if err != nil {
 		return fmt.Errorf("track %s: %w", path, err)
 	}
-	f, err := describeSource(abs, nil)
+	var old *File
+	if i := slices.IndexFunc(e.previous, func(g File) bool { return g.Path == abs }); i >= 0 {
+		old = &e.previous[i] // files of the same size and mtime keep their hashes
+	}
+	f, err := describeSource(abs, old)
 	if err != nil {
 		return fmt.Errorf("track %s: %w", path, err)
 	}

@@ -44,7 +44,9 @@ type Env struct {
 	inputs   map[string]string // input name → path
 	outputs  map[string]string // output name → path in the temporary directory
 	stateDir string
+	cacheDir string
 	tracked  tracked // sources reported with Track
+	previous []File  // the sources of the stage's last successful run
 }
 
 // In returns the path of the input the stage's Spec names name.
@@ -73,6 +75,22 @@ func (e *Env) StateDir() (string, error) {
 		return "", err
 	}
 	return e.stateDir, nil
+}
+
+// CacheDir returns a directory of the stage's own that survives its runs,
+// successful or not, for caches that spare work (a folder's decoded
+// images). Nothing in it may change a stage's outputs: a stage writes the
+// same outputs whether its cache is there, empty or damaged. `siamese
+// clean` removes it.
+func (e *Env) CacheDir() (string, error) {
+	dir := e.cacheDir
+	if dir == "" {
+		dir = filepath.Join(e.stateDir, "cache")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	return dir, nil
 }
 
 // NewEnv makes an Env for running a stage outside the runner, as tests do:

@@ -1,4 +1,0 @@
-package split
-
-// BatchBytes lets the tests shrink the gather batches.
-var BatchBytes = &batchBytes
