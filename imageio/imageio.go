@@ -87,6 +87,20 @@ func Decode(data []byte, size int, filter string) ([]uint8, error) {
 
 // Load reads the image file at path with Decode.
 func Load(path string, size int, filter string) ([]uint8, error) {
+	data, err := ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	px, err := Decode(data, size, filter)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return px, nil
+}
+
+// ReadFile reads an image file's bytes for Decode, refusing a file of more
+// than MaxFileBytes.
+func ReadFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -99,11 +113,7 @@ func Load(path string, size int, filter string) ([]uint8, error) {
 	if len(data) > MaxFileBytes {
 		return nil, fmt.Errorf("%s: file larger than %d bytes", path, MaxFileBytes)
 	}
-	px, err := Decode(data, size, filter)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return px, nil
+	return data, nil
 }
 
 // toGray converts img to grayscale and resizes it to size×size.

@@ -10,7 +10,9 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 
+	"github.com/zeebo/xxh3"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/siamese-pipeline/siamese/imageio"
@@ -38,6 +40,9 @@ type folderReader struct {
 	filter  string
 	skipBad bool
 	log     *slog.Logger
+	// cache, if set, is the directory of the decoded images of the last
+	// runs (foldercache.go).
+	cache string
 }
 
 func (r folderReader) paths() []string { return []string{r.dir} }
@@ -53,8 +58,18 @@ func (r folderReader) read(ctx context.Context) (*dataParts, error) {
 	if err != nil {
 		return nil, err
 	}
+	px := r.size * r.size
+	var old *folderCache
+	if r.cache != "" {
+		if old, err = loadCache(cacheFile(r.cache, r.size, r.filter), r.size, r.filter); err != nil {
+			r.log.Warn("decoding every image: the cache of decoded images cannot be used", "err", err)
+		}
+	}
+	lk := newLookup(old, px)
 	pixels := make([][]uint8, len(files))
+	seen := make([]cached, len(files))
 	bad := make([]error, len(files))
+	var decoded atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, f := range files {
@@ -67,8 +82,12 @@ func (r folderReader) read(ctx context.Context) (*dataParts, error) {
 			}
 			if !imageio.IsImage(f.path) {
 				bad[i] = fmt.Errorf("%s: not an image file (want %s)", f.path, strings.Join(imageio.Exts, ", "))
-			} else if pixels[i], bad[i] = imageio.Load(f.path, r.size, r.filter); bad[i] != nil {
-				bad[i] = fmt.Errorf("unreadable image %w", bad[i])
+			} else {
+				var fresh bool
+				pixels[i], seen[i], fresh, bad[i] = r.image(f.path, lk)
+				if fresh {
+					decoded.Add(1)
+				}
 			}
 			if bad[i] != nil && !r.skipBad {
 				return fmt.Errorf("%w (on_bad_image: %s leaves such files out)", bad[i], BadImageSkip)
@@ -84,11 +103,14 @@ func (r folderReader) read(ctx context.Context) (*dataParts, error) {
 	}
 	p := part{rows: r.size, cols: r.size}
 	counts := make([]int, len(classes))
+	next := &folderCache{Side: r.size, Filter: r.filter}
 	for i, f := range files {
 		if bad[i] != nil {
 			r.log.Warn("skipped a bad image", "err", bad[i])
 			continue
 		}
+		seen[i].Off = len(p.images)
+		next.Images = append(next.Images, seen[i])
 		p.images = append(p.images, pixels[i]...)
 		p.labels = append(p.labels, uint8(f.class))
 		counts[f.class]++
@@ -99,8 +121,46 @@ func (r folderReader) read(ctx context.Context) (*dataParts, error) {
 			return nil, fmt.Errorf("%s: class folder %s holds no image", r.dir, classes[c])
 		}
 	}
-	r.log.Info("read folder dataset", "classes", len(classes), "images", p.n, "skipped", len(files)-p.n)
+	r.log.Info("read folder dataset", "classes", len(classes), "images", p.n, "skipped", len(files)-p.n,
+		"decoded", decoded.Load(), "from_cache", p.n-int(decoded.Load()))
+	if r.cache != "" {
+		next.Pixels = p.images
+		if err := saveCache(cacheFile(r.cache, r.size, r.filter), next); err != nil {
+			r.log.Warn("the decoded images could not be cached: the next run decodes them again", "err", err)
+		}
+	}
 	return &dataParts{parts: []part{p}, classes: classes}, nil
+}
+
+// image returns the pixels of the image file at path: the cached ones when
+// its size and mtime, or else its bytes, are those of a cached file;
+// otherwise decoded (fresh). It describes the file for the next cache.
+func (r folderReader) image(path string, lk lookup) (px []uint8, c cached, fresh bool, err error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, c, false, err
+	}
+	info, err := os.Stat(abs)
+	if err != nil {
+		return nil, c, false, fmt.Errorf("unreadable image %w", err)
+	}
+	c = cached{Path: abs, Size: info.Size(), MTime: info.ModTime().UnixNano()}
+	if im, px := lk.unchanged(abs, c.Size, c.MTime); im != nil {
+		c.Hash = im.Hash
+		return px, c, false, nil
+	}
+	data, err := imageio.ReadFile(path)
+	if err != nil {
+		return nil, c, false, fmt.Errorf("unreadable image %w", err)
+	}
+	c.Hash = xxh3.Hash128(data)
+	if px := lk.same(c.Hash); px != nil {
+		return px, c, false, nil
+	}
+	if px, err = imageio.Decode(data, r.size, r.filter); err != nil {
+		return nil, c, true, fmt.Errorf("unreadable image %s: %w", path, err)
+	}
+	return px, c, true, nil
 }
 
 // list returns the class names and every file of the class folders, in

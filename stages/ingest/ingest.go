@@ -112,9 +112,14 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 func open(ctx context.Context, env *runner.Env) (*source, error) {
 	p := env.Params
 	if p.String("dataset") == DatasetFolder {
+		cache, err := env.CacheDir()
+		if err != nil {
+			env.Log.Warn("no cache of decoded images: decoding every image", "err", err)
+			cache = ""
+		}
 		return &source{kind: "params.source", dir: p.String("source"), reader: folderReader{
 			dir: p.String("source"), size: p.Int("image_size"), filter: p.String("filter"),
-			skipBad: p.String("on_bad_image") == BadImageSkip, log: env.Log,
+			skipBad: p.String("on_bad_image") == BadImageSkip, log: env.Log, cache: cache,
 		}}, nil
 	}
 	ds, ok := datasets[p.String("dataset")]
