@@ -92,3 +92,6 @@ func (t ImageTriplets) Check() error {
 	}
 	return nil
 }
+
+// Len is the number of triplets.
+func (t ImageTriplets) Len() int { return len(t.Rows) / 3 }

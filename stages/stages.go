@@ -5,8 +5,8 @@ package stages
 import (
 	"github.com/siamese-pipeline/siamese/runner"
 	"github.com/siamese-pipeline/siamese/stages/evaluate"
-	"github.com/siamese-pipeline/siamese/stages/flatten"
 	"github.com/siamese-pipeline/siamese/stages/ingest"
+	"github.com/siamese-pipeline/siamese/stages/notebook"
 	"github.com/siamese-pipeline/siamese/stages/pictures"
 	"github.com/siamese-pipeline/siamese/stages/split"
 	"github.com/siamese-pipeline/siamese/stages/train"
@@ -18,7 +18,7 @@ func Registry() runner.Registry {
 	return runner.Registry{
 		"ingest":   ingest.New(),
 		"triplets": triplets.New(),
-		"flatten":  flatten.New(),
+		"notebook": notebook.New(),
 		"split":    split.New(),
 		"pictures": pictures.New(),
 		"train":    train.New(),

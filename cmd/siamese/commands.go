@@ -18,6 +18,7 @@ func (a *app) runCmd() *cobra.Command {
 		sets     []string
 		noGate   bool
 		executor string
+		arrays   bool
 	)
 	c := &cobra.Command{
 		Use:   "run",
@@ -27,7 +28,7 @@ whose outputs are missing or were edited, and everything downstream of it.
 
   siamese run                          run what is stale
   siamese run --only train             rerun one stage from its deps' outputs on disk
-  siamese run --from flatten           rerun a stage and everything downstream
+  siamese run --from split             rerun a stage and everything downstream
   siamese run --set triplets.per_class=100 --dry-run
                                        say what would run, and why
   siamese run --executor slurm --detach
@@ -43,6 +44,9 @@ whose outputs are missing or were edited, and everything downstream of it.
 			}
 			if noGate {
 				r.Pipeline.Gate = nil
+			}
+			if c.Flags().Changed("notebook-arrays") {
+				r.Pipeline.NotebookArrays = arrays
 			}
 			if err := a.useExecutor(r, &opt, executor, sets, noGate); err != nil {
 				return err
@@ -64,6 +68,7 @@ whose outputs are missing or were edited, and everything downstream of it.
 	f.StringArrayVar(&sets, "set", nil, "override a param: stage.param=value (repeatable)")
 	f.IntVarP(&opt.Jobs, "jobs", "j", 2, "stages to run at once")
 	f.BoolVar(&noGate, "no-gate", false, "skip the quality gate of pipeline.yaml")
+	f.BoolVar(&arrays, "notebook-arrays", true, "write the notebook's arrays (the notebook stage); false leaves them out (default: as the pipeline file's notebook_arrays says, else true)")
 	f.StringVar(&executor, "executor", "", "run the stages locally or as Slurm jobs: local or slurm (default: as the pipeline file says, else local)")
 	f.BoolVar(&opt.Detach, "detach", false, "with --executor slurm: submit the jobs, print their ids and exit; a last job records the run")
 	return c
@@ -112,6 +117,8 @@ func (a *app) statusCmd() *cobra.Command {
 			for _, res := range rep.Results {
 				state := "up to date"
 				switch {
+				case res.Outcome == runner.Skipped && res.Reason != "":
+					state = res.Reason
 				case res.Outcome == runner.WouldRun && res.Reason == "never run":
 					state = "never run"
 				case res.Outcome == runner.WouldRun:
@@ -159,7 +166,11 @@ func (a *app) dagCmd() *cobra.Command {
 				if deps == "" {
 					deps = "-"
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\n", s.Name, deps, strings.Join(outs(s), ", "))
+				o := strings.Join(outs(s), ", ")
+				if r.Pipeline.Off(s) {
+					o = "(" + pipeline.OffReason + ")"
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\n", s.Name, deps, o)
 			}
 			return w.Flush()
 		},

@@ -111,42 +111,6 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("metrics over %v test triplets, want 100", m["test_triplets"])
 	}
 
-	t.Run("a notebook's own triplets run from flatten", func(t *testing.T) {
-		// Stand in for the notebook's file: the same triplets, last first.
-		arr := filepath.Join(root, "triplets/triplets_fasion_MNIST_array.npy")
-		data, shape, err := artifacts.ReadNPY[uint8](arr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		per := len(data) / shape[0]
-		mine := make([]uint8, 0, len(data))
-		for i := shape[0] - 1; i >= 0; i-- {
-			mine = append(mine, data[i*per:(i+1)*per]...)
-		}
-		if err := artifacts.WriteNPY(arr, mine, shape...); err != nil {
-			t.Fatal(err)
-		}
-		if code, out := siamese(append([]string{"run", "--from", "flatten"}, sets...)...); code != 0 ||
-			strings.Contains(out, "triplets  ran") || !strings.Contains(out, "flatten   ran") {
-			t.Fatalf("run --from flatten: exit %d\n%s", code, out)
-		}
-		flat, _, err := artifacts.ReadNPY[float64](filepath.Join(root, "flatten/triplets_fasion_MNIST_flatten.npy"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, v := range mine {
-			if flat[i] != float64(v)/255 {
-				t.Fatalf("flatten[%d] = %v, want %v/255", i, flat[i], v)
-			}
-		}
-		// evaluate sees that triplets.arrow no longer describes the
-		// triplets, and leaves out what needs their classes.
-		m, _ := os.ReadFile(filepath.Join(root, "evaluate/metrics.json"))
-		if !strings.Contains(string(m), "roc_auc") || strings.Contains(string(m), "knn_accuracy") {
-			t.Errorf("metrics.json after bringing our own triplets:\n%s", m)
-		}
-	})
-
 	t.Run("numpy loads every array", func(t *testing.T) {
 		python := pytest.Need(t, "numpy")
 		want := map[string]string{
@@ -241,6 +205,45 @@ np.save(out, x)
 			if err != nil || json.Unmarshal(got, &v) != nil || v.NumRows == 0 {
 				t.Errorf("%s: %v", filepath.Base(f), err)
 			}
+		}
+	})
+
+	// Last, as it removes the notebook's arrays: with the switch off, no
+	// stage writes them, and every other output is the default's, byte
+	// for byte.
+	t.Run("notebook_arrays off", func(t *testing.T) {
+		notebook := p.Stage("notebook")
+		want := map[string][]byte{}
+		for _, s := range p.Stages {
+			for _, o := range s.Outs {
+				if s == notebook || o.Dir || strings.HasSuffix(o.Path, ".png") || strings.HasSuffix(o.Path, "history.arrow") {
+					continue // pictures and epoch times differ from run to run
+				}
+				want[o.Path], _ = os.ReadFile(filepath.Join(root, o.Path))
+			}
+		}
+		for _, f := range []string{"W0.npy", "W1.npy", "W2.npy", "b0.npy", "b1.npy", "b2.npy", "model.json"} {
+			want["train/model/"+f], _ = os.ReadFile(filepath.Join(root, "train/model", f))
+		}
+		for _, o := range notebook.Outs {
+			os.Remove(filepath.Join(root, o.Path))
+		}
+		code, out := siamese(append([]string{"run", "--force", "--notebook-arrays=false"}, sets...)...)
+		if code != 0 || !strings.Contains(out, "notebook  not selected") || !strings.Contains(out, "off: notebook_arrays is false") {
+			t.Fatalf("run --notebook-arrays=false: exit %d\n%s", code, out)
+		}
+		for _, o := range notebook.Outs {
+			if _, err := os.Stat(filepath.Join(root, o.Path)); err == nil {
+				t.Errorf("%s written with the notebook's arrays off", o.Path)
+			}
+		}
+		for path, w := range want {
+			if got, err := os.ReadFile(filepath.Join(root, path)); err != nil || !bytes.Equal(got, w) {
+				t.Errorf("%s differs from the default run's (%v)", path, err)
+			}
+		}
+		if _, out := siamese("status"); !strings.Contains(out, "notebook  never run") && !strings.Contains(out, "notebook  stale") {
+			t.Errorf("status with the switch on in the file: the notebook stage should be due\n%s", out)
 		}
 	})
 }

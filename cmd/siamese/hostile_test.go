@@ -81,16 +81,16 @@ func TestHostileInputs(t *testing.T) {
 		}
 		return strconv.Itoa(strings.Count(string(pipelineYAML[:i]), "\n") + 1)
 	}
-	good := npyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 3, 2), }", make([]byte, 48))
-	xTrain := "split/X_train.npy"
-	nanX := func(t *testing.T, root string) {
-		x, shape, err := artifacts.ReadNPY[float64](filepath.Join(root, "out", xTrain))
+	good := npyFile("{'descr': '<i8', 'fortran_order': False, 'shape': (1, 3), }", make([]byte, 24))
+	xTrain := "split/train_rows.npy"
+	rowPast := func(t *testing.T, root string) {
+		rows, shape, err := artifacts.ReadNPY[int64](filepath.Join(root, "out", xTrain))
 		if err != nil {
 			t.Fatal(err)
 		}
-		x[5] = math.NaN()
+		rows[5] = 1 << 40
 		os.Remove(filepath.Join(root, "out", xTrain))
-		if err := artifacts.WriteNPY(filepath.Join(root, "out", xTrain), x, shape...); err != nil {
+		if err := artifacts.WriteNPY(filepath.Join(root, "out", xTrain), rows, shape...); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -140,12 +140,15 @@ func TestHostileInputs(t *testing.T) {
 		{"batch 0 in pipeline.yaml", false, yaml("batch: 32", "batch: 0"), []string{"run", "--dry-run"}, 2,
 			"siamese: $DIR/pipeline.yaml:" + lineOf("batch: 32") + ": stage train: param batch: 0 is out of range [1, 65536]"},
 		// Resources, before anything runs.
-		{"outputs larger than the disk", false, nil, []string{"run", "--set", "triplets.per_class=200000000"}, 2,
-			"siamese: not enough disk: with stage triplets the outputs of this run need 4.8 TB more under $DIR/out, where"},
-		{"outputs larger than the disk, dry run", false, nil, []string{"run", "-n", "--set", "triplets.per_class=200000000"}, 2,
-			"siamese: not enough disk: with stage triplets the outputs of this run need 4.8 TB more under $DIR/out, where"},
+		{"outputs larger than the disk", false, nil, []string{"run", "--set", "triplets.per_class=20000000000"}, 2,
+			"siamese: not enough disk: with stage triplets the outputs of this run need 12.8 TB more under $DIR/out, where"},
+		{"outputs larger than the disk, dry run", false, nil, []string{"run", "-n", "--set", "triplets.per_class=20000000000"}, 2,
+			"siamese: not enough disk: with stage triplets the outputs of this run need 12.8 TB more under $DIR/out, where"},
+		{"notebook arrays larger than the disk", false, nil, []string{"run", "-n", "--set", "triplets.per_class=5000000000"}, 2,
+			"nothing ran (stage notebook writes the notebook's arrays, copies of the images that nothing in the pipeline reads: " +
+				"notebook_arrays: false in the pipeline file, or siamese run --notebook-arrays=false, leaves them out)"},
 		{"network larger than memory", false, nil, []string{"run", "--set", "train.hidden=[65536, 65536, 65536]"}, 2,
-			"siamese: not enough memory: stage train needs about 173.3 GB, and"},
+			"siamese: not enough memory: stage train needs about 173.1 GB, and"},
 		// Command lines.
 		{"unknown stage", false, nil, []string{"run", "--only", "nosuch"}, 2, `pipeline.yaml: no stage "nosuch"`},
 		{"only and from", false, nil, []string{"run", "--only", "train", "--from", "split"}, 2, "pipeline.yaml: use --only or --from, not both"},
@@ -153,18 +156,18 @@ func TestHostileInputs(t *testing.T) {
 		{"unknown command", false, nil, []string{"frobnicate"}, 2, `siamese: unknown command "frobnicate"`},
 		{"unknown log format", false, nil, []string{"--log-format", "xml", "run"}, 2, `siamese: --log-format "xml": want text or json`},
 		{"only with inputs missing", false, nil, []string{"run", "--only", "train"}, 2,
-			"siamese: stage train needs split/X_train.npy from stage split, which is missing"},
+			"siamese: stage train needs ingest/images.npy from stage ingest, which is missing"},
 		// Pipeline files.
 		{"unknown key", false, yaml("    desc: sklearn", "    colour: red\n    desc: sklearn"), []string{"run"}, 2,
 			"siamese: $DIR/pipeline.yaml:" + lineOf("    desc: sklearn") + `: stage split: unknown key "colour" (want uses, desc, deps, params, outs or resources)`},
-		{"cycle", false, yaml("deps: [ingest]\n    params:\n      per_class", "deps: [ingest, flatten]\n    params:\n      per_class"), []string{"run"}, 2,
-			"siamese: $DIR/pipeline.yaml:" + lineOf("  triplets:") + ": dependency cycle: triplets → flatten → triplets"},
+		{"cycle", false, yaml("deps: [ingest]\n    params:\n      per_class", "deps: [ingest, split]\n    params:\n      per_class"), []string{"run"}, 2,
+			"siamese: $DIR/pipeline.yaml:" + lineOf("  triplets:") + ": dependency cycle: triplets → split → triplets"},
 		{"not YAML", false, file("pipeline.yaml", []byte("\x00\xff{[")), []string{"run"}, 2, "siamese: $DIR/pipeline.yaml: invalid YAML: control characters are not allowed"},
 		{"missing file", false, func(*testing.T, string) {}, []string{"run"}, 2, "siamese: $DIR/pipeline.yaml: cannot read"},
 		{"out escapes the root", false, yaml("- train/loss.png", "- ../loss.png"), []string{"run"}, 2, "siamese: $DIR/pipeline.yaml:" + lineOf("- train/loss.png") + `: stage train: out "../loss.png" escapes the artifacts root`},
 		// Arrays a stage reads.
-		{"NaN in X_train", true, nanX, []string{"run", "--only", "train"}, 1,
-			"siamese: stage train failed: train: $DIR/out/split/X_train.npy: row 0, element 5 is NaN: the values must be finite"},
+		{"row past the triplets", true, rowPast, []string{"run", "--only", "train"}, 1,
+			"siamese: stage train failed: train: $DIR/out/split/train_rows.npy names triplet 1099511627776, but the index has 80"},
 		{"NaN weight in the model", true, func(t *testing.T, root string) {
 			name := filepath.Join(root, "out/train/model/W1.npy")
 			w, shape, err := artifacts.ReadNPY[float32](name)
@@ -178,14 +181,14 @@ func TestHostileInputs(t *testing.T) {
 			}
 		}, []string{"run", "--only", "evaluate"}, 1, "siamese: stage evaluate failed: evaluate: $DIR/out/train/model/W1.npy: element 0 is -Inf: the values must be finite"},
 		{"object dtype", true, file("out/"+xTrain, npyFile("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", make([]byte, 16))),
-			[]string{"run", "--only", "train"}, 1, `siamese: stage train failed: train: read $DIR/out/split/X_train.npy: object dtype "|O": the array holds pickled Python objects, which are never loaded`},
+			[]string{"run", "--only", "train"}, 1, `siamese: stage train failed: train: read $DIR/out/split/train_rows.npy: object dtype "|O": the array holds pickled Python objects, which are never loaded`},
 		{"evaluatable header", true, file("out/"+xTrain, npyFile("{'descr': __import__('os').system('false'), 'fortran_order': False, 'shape': (1,), }", make([]byte, 8))),
-			[]string{"run", "--only", "train"}, 1, "siamese: stage train failed: train: read $DIR/out/split/X_train.npy: header \"{'descr': __import__('os').system('false'), 'fortran_order': False, 'shape': (1,), }"},
-		{"header larger than numpy allows", true, file("out/"+xTrain, npyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 3, 2), }"+strings.Repeat(" ", 10000), make([]byte, 48))),
-			[]string{"run", "--only", "train"}, 1, "siamese: stage train failed: train: read $DIR/out/split/X_train.npy: header of 10102 bytes is larger than numpy allows (10000)"},
-		{"absurd shape", true, file("out/"+xTrain, npyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000, 3, 784), }", nil)),
-			[]string{"run", "--only", "train"}, 1, "truncated: float64 (1000000000000, 3, 784) needs 18816000000000000 data bytes, file has 0"},
-		{"wrong shape", true, file("out/"+xTrain, good), []string{"run", "--only", "train"}, 1, "siamese: stage train failed: train: model: data dimension 2/784, config Input 2"},
+			[]string{"run", "--only", "train"}, 1, "siamese: stage train failed: train: read $DIR/out/split/train_rows.npy: header \"{'descr': __import__('os').system('false'), 'fortran_order': False, 'shape': (1,), }"},
+		{"header larger than numpy allows", true, file("out/"+xTrain, npyFile("{'descr': '<i8', 'fortran_order': False, 'shape': (1, 3), }"+strings.Repeat(" ", 10000), make([]byte, 24))),
+			[]string{"run", "--only", "train"}, 1, "siamese: stage train failed: train: read $DIR/out/split/train_rows.npy: header of 10102 bytes is larger than numpy allows (10000)"},
+		{"absurd shape", true, file("out/"+xTrain, npyFile("{'descr': '<i8', 'fortran_order': False, 'shape': (1000000000000,), }", nil)),
+			[]string{"run", "--only", "train"}, 1, "truncated: int64 (1000000000000,) needs 8000000000000 data bytes, file has 0"},
+		{"wrong shape", true, file("out/"+xTrain, good), []string{"run", "--only", "train"}, 1, "siamese: stage train failed: train: $DIR/out/split/train_rows.npy: shape [1 3], want (rows,)"},
 		{"label outside the classes", true, func(t *testing.T, root string) {
 			labels := make([]uint8, 70000)
 			labels[3] = 12

@@ -64,7 +64,7 @@ func (a *app) run(ctx context.Context, args []string) int {
 		Use:   "siamese",
 		Short: "Train a Siamese network on Fashion-MNIST as a cached, resumable pipeline",
 		Long: `siamese runs the stages that pipeline.yaml declares (ingest, triplets,
-pictures, flatten, split, train, evaluate). Each stage's outputs are written
+split, pictures, notebook, train, evaluate). Each stage's outputs are written
 under the artifacts root as .npy and Arrow files; a stage whose params, code
 and inputs have not changed is skipped.
 

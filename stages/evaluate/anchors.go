@@ -15,8 +15,7 @@ import (
 // classes.txt (float32, classes × embedding), and thresholds.json, each
 // class's distance threshold at params.fpr, chosen on held-out images.
 // q holds the reference and held-out embeddings scoreImages made; when
-// it is nil (no image is left that training did not use, or the triplets
-// are not those triplets.arrow describes) up to params.queries images of
+// it is nil (no image is left that training did not use) up to params.queries images of
 // images.npy, spread evenly over each class, serve as both, and thresholds.json says so.
 func writeAnchors(ctx context.Context, env *runner.Env, w *model.Weights, d *data, q *queries) error {
 	dim, classes := w.OutputDim(), len(d.classes)

@@ -13,7 +13,7 @@ import (
 func TestProductsUseSelectedBLAS(t *testing.T) {
 	d := stagetest.Write(t, 300, 20)
 	blastest.RequireSelected(t, func() {
-		if _, m := evaluate(t, d, d.Path("X_test.npy")); m.Retrieval == nil {
+		if _, m := evaluate(t, d); m.Retrieval == nil {
 			t.Fatal("no retrieval metrics: the test covers too little")
 		}
 	})

@@ -45,8 +45,7 @@ func loaded(t *testing.T) (*runner.Env, *model.Weights, *data) {
 	modelDir := filepath.Join(t.TempDir(), "model")
 	os.MkdirAll(modelDir, 0o755)
 	writeModel(t, modelDir, "linear")
-	inputs := d.Inputs("images.npy", "labels.npy", "classes.txt", "triplets.arrow", "train_rows.npy", "test_rows.npy",
-		"X_test.npy")
+	inputs := d.Inputs("images.npy", "labels.npy", "classes.txt", "triplets.arrow", "train_rows.npy", "test_rows.npy")
 	inputs["model/"] = modelDir
 	env, _ := stagetest.Env(t, New(), inputs, map[string]any{"queries": 100, "pca_points": 50})
 	w, err := loadWeights(modelDir)

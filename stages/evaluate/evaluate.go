@@ -30,7 +30,7 @@ func (stage) Spec() pipeline.Spec {
 			{Name: "pca_points", Default: 3000, Doc: "embeddings shown in embedding_pca.png", Range: "[2, )"},
 			{Name: "fpr", Default: 0.05, Doc: "target false-positive rate of the per-class thresholds in thresholds.json", Range: "(0, 1)"},
 		},
-		Inputs: []string{"images.npy", "labels.npy", "classes.txt", "triplets.arrow", "X_test.npy", "train_rows.npy",
+		Inputs: []string{"images.npy", "labels.npy", "classes.txt", "triplets.arrow", "train_rows.npy",
 			"test_rows.npy", "model/"},
 		Outputs: []string{"embeddings.arrow", "scores.arrow", "metrics.json", "roc.png", "similarity_hist.png",
 			"embedding_pca.png", "anchors.npy", "thresholds.json"},
@@ -54,7 +54,7 @@ type Metrics struct {
 	Mining  string `json:"mining"`
 	HeldOut string `json:"held_out"`
 	// Retrieval is absent when no image is left that training did not
-	// use, or when the triplets are not those triplets.arrow describes.
+	// use.
 	*Retrieval
 }
 
@@ -90,7 +90,7 @@ func run(ctx context.Context, env *runner.Env) error {
 	if err != nil {
 		return fmt.Errorf("evaluate: %w", err)
 	}
-	test, err := embedTest(env, w, d)
+	test, err := embedTest(ctx, w, d)
 	if err != nil {
 		return fmt.Errorf("evaluate: %w", err)
 	}
@@ -108,13 +108,7 @@ func run(ctx context.Context, env *runner.Env) error {
 		m, err = scoreTriplets(env, test)
 		return err
 	}))
-	var q *queries
-	if test.known {
-		q, err = embedQueries(ctx, env, w, d)
-	} else {
-		env.Log.Warn("the triplets are not those triplets.arrow describes (brought your own?): " +
-			"classes, retrieval and anomaly metrics are left out")
-	}
+	q, err := embedQueries(ctx, env, w, d)
 	if err != nil {
 		_ = tri.Wait()
 		return fmt.Errorf("evaluate: %w", err)
@@ -138,7 +132,7 @@ func run(ctx context.Context, env *runner.Env) error {
 		}))
 	}
 	g.Go(runner.Guarded(func() error { return writeAnchors(gctx, env, w, d, q) }))
-	g.Go(runner.Guarded(func() error { return pca(env, shown, shownLabels, w.OutputDim(), d.classNames(test.known)) }))
+	g.Go(runner.Guarded(func() error { return pca(env, shown, shownLabels, w.OutputDim(), d.classes) }))
 	err = g.Wait()
 	if terr := tri.Wait(); err == nil {
 		err = terr

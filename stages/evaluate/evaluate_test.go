@@ -32,13 +32,13 @@ func writeModel(t *testing.T, dir string, lastActivation string) {
 
 // evaluate runs the stage on the fixture d and returns its outputs'
 // directory and metrics.
-func evaluate(t *testing.T, d stagetest.Data, xTest string) (string, Metrics) {
+func evaluate(t *testing.T, d stagetest.Data) (string, Metrics) {
 	t.Helper()
 	modelDir := filepath.Join(t.TempDir(), "model")
 	os.MkdirAll(modelDir, 0o755)
 	writeModel(t, modelDir, "linear")
 	inputs := d.Inputs("images.npy", "labels.npy", "classes.txt", "triplets.arrow", "train_rows.npy", "test_rows.npy")
-	inputs["model/"], inputs["X_test.npy"] = modelDir, xTest
+	inputs["model/"] = modelDir
 	env, out := stagetest.Env(t, New(), inputs, map[string]any{"queries": 100, "pca_points": 50})
 	if err := New().Run(context.Background(), env); err != nil {
 		t.Fatal(err)
@@ -58,7 +58,7 @@ func evaluate(t *testing.T, d stagetest.Data, xTest string) (string, Metrics) {
 
 func TestEvaluateStage(t *testing.T) {
 	d := stagetest.Write(t, 300, 20)
-	out, m := evaluate(t, d, d.Path("X_test.npy"))
+	out, m := evaluate(t, d)
 	nTest := d.Triplets - d.Train
 	if m.TestTriplets != nTest || m.Retrieval == nil || m.Queries != 100 || m.Reference == 0 || len(m.PerClass) != 3 ||
 		m.PerClass[2].Name != "two" {
@@ -92,7 +92,7 @@ func TestEvaluateStage(t *testing.T) {
 
 func TestEvaluateWithoutUnusedImages(t *testing.T) {
 	d := stagetest.Write(t, 30, 40) // 96 training triplets use every image
-	out, m := evaluate(t, d, d.Path("X_test.npy"))
+	out, m := evaluate(t, d)
 	if m.Retrieval != nil {
 		t.Errorf("retrieval metrics without queries: %+v", m.Retrieval)
 	}
@@ -102,36 +102,11 @@ func TestEvaluateWithoutUnusedImages(t *testing.T) {
 	}
 }
 
-func TestEvaluateBroughtOwnTriplets(t *testing.T) {
-	d := stagetest.Write(t, 300, 20)
-	// Triplets that triplets.arrow does not describe: X_test, reversed.
-	x, shape, err := artifacts.ReadNPY[float64](d.Path("X_test.npy"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	slices.Reverse(x)
-	own := filepath.Join(t.TempDir(), "X_test.npy")
-	if err := artifacts.WriteNPY(own, x, shape...); err != nil {
-		t.Fatal(err)
-	}
-	out, m := evaluate(t, d, own)
-	if m.Retrieval != nil || !(m.ROCAUC > 0) {
-		t.Errorf("metrics: %+v", m)
-	}
-	emb, err := artifacts.ReadArrow(filepath.Join(out, "embeddings.arrow"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if class, _ := emb.Int64("class"); class[0] != -1 {
-		t.Errorf("classes of unknown triplets: %v", class)
-	}
-}
-
 func TestEvaluateRefusesOtherActivations(t *testing.T) {
 	d := stagetest.Write(t, 60, 5)
 	modelDir := t.TempDir()
 	writeModel(t, modelDir, "relu")
-	inputs := d.Inputs("images.npy", "labels.npy", "classes.txt", "triplets.arrow", "X_test.npy", "train_rows.npy", "test_rows.npy")
+	inputs := d.Inputs("images.npy", "labels.npy", "classes.txt", "triplets.arrow", "train_rows.npy", "test_rows.npy")
 	inputs["model/"] = modelDir
 	env, _ := stagetest.Env(t, New(), inputs, nil)
 	if err := New().Run(context.Background(), env); err == nil || !strings.Contains(err.Error(), `activation "relu", want "linear"`) {
@@ -144,7 +119,7 @@ func TestEvaluateRefusesOtherActivations(t *testing.T) {
 // no anomaly AUROC, and the other classes still do.
 func TestEvaluateUnequalClasses(t *testing.T) {
 	d := stagetest.WriteSizes(t, []int{120, 40, 3, 70}, 20)
-	_, m := evaluate(t, d, d.Path("X_test.npy"))
+	_, m := evaluate(t, d)
 	if m.Retrieval == nil {
 		t.Fatalf("no retrieval metrics: %+v", m)
 	}

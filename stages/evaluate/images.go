@@ -107,7 +107,7 @@ func embedImages(ctx context.Context, w *model.Weights, d *data, rows []int) ([]
 		for i, r := range rows {
 			src, sum := d.images[r*side+lo:r*side+hi], sums[labels[i]][lo:hi]
 			for j, v := range src {
-				sum[j] += unit[v]
+				sum[j] += model.Unit[v]
 			}
 		}
 	})

@@ -6,11 +6,11 @@ import (
 )
 
 // resources: the images, as bytes and as float32 for the reference and
-// query embeddings; the test triplets as float32; tables of one row per
-// test triplet and pair.
+// query embeddings; the index; the test triplets' embeddings (they are
+// gathered from the images a block at a time); tables of one row per test
+// triplet and pair.
 func resources(p pipeline.Params, in pipeline.Sizes) pipeline.Need {
-	const row = 3 * 28 * 28 * 8
-	test, _ := estimate.Rows(in, "X_test.npy", row)
+	test, _ := estimate.Rows(in, "test_rows.npy", 8)
 	images := in["images.npy"]
 	return pipeline.Need{
 		Outputs: map[string]int64{
@@ -18,7 +18,9 @@ func resources(p pipeline.Params, in pipeline.Sizes) pipeline.Need {
 			"scores.arrow":     pipeline.AddSize(pipeline.MulSize(test, 2*64), 4096),
 			"metrics.json":     1 << 16, "roc.png": 1 << 20, "similarity_hist.png": 1 << 20, "embedding_pca.png": 1 << 20,
 		},
-		Memory: pipeline.AddSize(pipeline.MulSize(images, 5), in["X_test.npy"]/2,
+		Memory: pipeline.AddSize(pipeline.MulSize(images, 5), pipeline.MulSize(in["triplets.arrow"], 2),
+			estimate.Sum(in, "train_rows.npy", "test_rows.npy"), pipeline.MulSize(test, 3*128*4*2),
+			pipeline.MulSize(embedBlock, 3*28*28*4),
 			pipeline.MulSize(int64(p.Int("queries")), 128*4*2), estimate.Slack),
 	}
 }

@@ -48,7 +48,7 @@ func TestEvaluateMinedModel(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			inputs := d.Inputs("images.npy", "labels.npy", "classes.txt", "triplets.arrow", "train_rows.npy", "test_rows.npy", "X_test.npy")
+			inputs := d.Inputs("images.npy", "labels.npy", "classes.txt", "triplets.arrow", "train_rows.npy", "test_rows.npy")
 			inputs["model/"] = modelDir
 			env, out := stagetest.Env(t, New(), inputs, map[string]any{"queries": 1000, "pca_points": 50})
 			err := New().Run(context.Background(), env)

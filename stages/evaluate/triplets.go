@@ -1,6 +1,7 @@
 package evaluate
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/siamese-pipeline/siamese/artifacts"
@@ -15,8 +16,7 @@ type testSet struct {
 	n, dim  int
 	rows    []int64   // rows of triplets.arrow
 	emb     []float32 // 3n × dim: anchor, positive, negative of each triplet
-	classes []int     // the class of each triplet, when known
-	known   bool      // whether triplets.arrow describes these triplets
+	classes []int     // the class of each triplet
 }
 
 func (t *testSet) row(i, k int) []float32 { return t.emb[(3*i+k)*t.dim : (3*i+k+1)*t.dim] }
@@ -32,35 +32,37 @@ func (t *testSet) column(k int) []float32 {
 
 func (t *testSet) anchors() []float32 { return t.column(0) }
 
-// embedTest embeds X_test and checks that its triplets are the ones
-// triplets.arrow describes at test_rows, so their classes are known.
-func embedTest(env *runner.Env, w *model.Weights, d *data) (*testSet, error) {
-	x, shape, err := artifacts.ReadNPYFloat32(env.In("X_test.npy"))
-	if err != nil {
-		return nil, err
+// embedBlock is how many test triplets are gathered from the images and
+// embedded at once: a multiple of model.Embed's own blocks, so that the
+// embeddings equal those of all the triplets embedded in one call.
+const embedBlock = 512
+
+// embedTest embeds the test triplets (the rows test_rows.npy names),
+// gathered from the uint8 images a block at a time.
+func embedTest(ctx context.Context, w *model.Weights, d *data) (*testSet, error) {
+	if d.pixels != w.InputDim() {
+		return nil, fmt.Errorf("the images have %d pixels, the network takes %d", d.pixels, w.InputDim())
 	}
-	if len(shape) != 3 || shape[1] != 3 || shape[2] != w.InputDim() {
-		return nil, fmt.Errorf("X_test shape %v, want (n, 3, %d)", shape, w.InputDim())
-	}
-	if err := artifacts.CheckFinite(env.In("X_test.npy"), x, 3*shape[2]); err != nil {
-		return nil, err
-	}
-	t := &testSet{n: shape[0], dim: w.OutputDim(), rows: d.testRows, classes: make([]int, shape[0]), known: true}
-	if len(t.rows) != t.n {
-		return nil, fmt.Errorf("test_rows has %d rows, X_test %d", len(t.rows), t.n)
-	}
-	in := 3 * w.InputDim()
+	tr := model.ImageTriplets{Pixels: d.images, D: d.pixels}
+	t := &testSet{n: len(d.testRows), dim: w.OutputDim(), rows: d.testRows, classes: make([]int, len(d.testRows))}
 	for i, r := range t.rows {
-		if d.pixels != w.InputDim() || !d.describes(r, x[i*in:(i+1)*in]) {
-			t.known = false
-			break
-		}
+		tr.Rows = append(tr.Rows, int32(d.anchor[r]), int32(d.positive[r]), int32(d.negative[r]))
 		t.classes[i] = int(d.class[r])
 	}
-	if !t.known {
-		clear(t.classes)
+	t.emb = make([]float32, 0, 3*t.n*t.dim)
+	buf := make([]float32, 3*min(t.n, embedBlock)*d.pixels)
+	idx := make([]int, 0, embedBlock)
+	for i := 0; i < t.n; i += embedBlock {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		idx = idx[:0]
+		for j := i; j < min(t.n, i+embedBlock); j++ {
+			idx = append(idx, j)
+		}
+		tr.Gather(buf, idx)
+		t.emb = append(t.emb, model.Embed(w, buf, 3*len(idx))...)
 	}
-	t.emb = model.Embed(w, x, 3*t.n)
 	return t, nil
 }
 
@@ -86,10 +88,7 @@ func scoreTriplets(env *runner.Env, t *testSet) (*Metrics, error) {
 
 	class := make([]int64, n) // -1: unknown
 	for i := range class {
-		class[i] = -1
-		if t.known {
-			class[i] = int64(t.classes[i])
-		}
+		class[i] = int64(t.classes[i])
 	}
 	embCols := artifacts.NewColumns().Int64("id", t.rows).Int64("class", class).FixedFloat32("anchor", t.column(0), t.dim).
 		FixedFloat32("positive", t.column(1), t.dim).FixedFloat32("negative", t.column(2), t.dim)

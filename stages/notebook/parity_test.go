@@ -1,4 +1,4 @@
-package split_test
+package notebook_test
 
 import (
 	"context"
@@ -14,9 +14,9 @@ import (
 	"github.com/siamese-pipeline/siamese/internal/pytest"
 	"github.com/siamese-pipeline/siamese/internal/testenv"
 	"github.com/siamese-pipeline/siamese/runner"
-	"github.com/siamese-pipeline/siamese/stages/flatten"
 	"github.com/siamese-pipeline/siamese/stages/ingest"
 	"github.com/siamese-pipeline/siamese/stages/internal/stagetest"
+	"github.com/siamese-pipeline/siamese/stages/notebook"
 	"github.com/siamese-pipeline/siamese/stages/split"
 	"github.com/siamese-pipeline/siamese/stages/triplets"
 )
@@ -140,7 +140,7 @@ func run(t *testing.T, s runner.Stage, dir string, set map[string]any) {
 	}
 }
 
-// TestNotebookParity runs triplets → flatten → split for each seed and
+// TestNotebookParity runs triplets → split → notebook for each seed and
 // compares every array, byte for byte, with what the notebook's code
 // writes: on a synthetic dataset at per_class 20, and on the real
 // Fashion-MNIST (ingested from Debian's files) at per_class 3000.
@@ -195,12 +195,12 @@ func TestNotebookParity(t *testing.T) {
 					}
 				}
 				run(t, triplets.New(), dir, map[string]any{"per_class": tc.perClass, "seed": seed})
-				run(t, flatten.New(), dir, nil)
 				run(t, split.New(), dir, map[string]any{"seed": seed})
+				run(t, notebook.New(), dir, nil)
 				r := result{}
 				for k, f := range map[string]string{
-					"array": triplets.OutArray, "flatten": flatten.Out,
-					"X_train": split.OutXTrain, "X_test": split.OutXTest,
+					"array": notebook.OutArray, "flatten": notebook.OutFlat,
+					"X_train": notebook.OutXTrain, "X_test": notebook.OutXTest,
 					"train_rows": split.OutTrainRows, "test_rows": split.OutTestRows,
 				} {
 					r[k] = stagetest.FileSHA(t, filepath.Join(dir, f))
@@ -208,7 +208,7 @@ func TestNotebookParity(t *testing.T) {
 				got[itoa(seed)] = r
 				checkLoads(t, dir, tc.perClass*10)
 				// Keep the disk small: the large files are checked.
-				for _, f := range []string{flatten.Out, split.OutXTrain, split.OutXTest} {
+				for _, f := range []string{notebook.OutFlat, notebook.OutXTrain, notebook.OutXTest} {
 					os.Remove(filepath.Join(dir, f))
 				}
 			}
@@ -249,7 +249,7 @@ func TestNotebookParity(t *testing.T) {
 func checkLoads(t *testing.T, dir string, n int) {
 	t.Helper()
 	var paths []string
-	for _, f := range []string{triplets.OutArray, flatten.Out, split.OutXTrain, split.OutXTest, split.OutTrainRows, split.OutTestRows} {
+	for _, f := range []string{notebook.OutArray, notebook.OutFlat, notebook.OutXTrain, notebook.OutXTest, split.OutTrainRows, split.OutTestRows} {
 		paths = append(paths, filepath.Join(dir, f))
 	}
 	var got map[string][2]json.RawMessage
@@ -262,10 +262,10 @@ func checkLoads(t *testing.T, dir string, n int) {
 	}
 	nTest := (n*5 + 99) / 100 // ceil(0.05 n)
 	want := map[string]string{
-		triplets.OutArray:  `"uint8" [` + itoa(n) + `,3,28,28]`,
-		flatten.Out:        `"float64" [` + itoa(n) + `,3,784]`,
-		split.OutXTrain:    `"float64" [` + itoa(n-nTest) + `,3,784]`,
-		split.OutXTest:     `"float64" [` + itoa(nTest) + `,3,784]`,
+		notebook.OutArray:  `"uint8" [` + itoa(n) + `,3,28,28]`,
+		notebook.OutFlat:   `"float64" [` + itoa(n) + `,3,784]`,
+		notebook.OutXTrain: `"float64" [` + itoa(n-nTest) + `,3,784]`,
+		notebook.OutXTest:  `"float64" [` + itoa(nTest) + `,3,784]`,
 		split.OutTrainRows: `"int64" [` + itoa(n-nTest) + `]`,
 		split.OutTestRows:  `"int64" [` + itoa(nTest) + `]`,
 	}

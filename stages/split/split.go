@@ -1,7 +1,10 @@
-// Package split is the stage that splits the flattened triplets into train
-// and test sets exactly as sklearn's train_test_split(flat, np.ones(N),
-// test_size=test_size, random_state=seed) does, gathering rows from the
-// input file in bounded memory.
+// Package split is the stage that splits the triplets into training and
+// test triplets exactly as sklearn's train_test_split(flat, np.ones(N),
+// test_size=test_size, random_state=seed) splits the notebook's flattened
+// triplets: it writes the rows of triplets.arrow that each part holds, and
+// needs nothing of the triplets but their number. (The notebook's X_train
+// and X_test, the flattened triplets at these rows, are the notebook
+// stage's.)
 package split
 
 import (
@@ -16,9 +19,7 @@ import (
 
 // Input and outputs.
 const (
-	In           = "triplets_fasion_MNIST_flatten.npy"
-	OutXTrain    = "X_train.npy"
-	OutXTest     = "X_test.npy"
+	In           = "triplets.arrow"
 	OutTrainRows = "train_rows.npy"
 	OutTestRows  = "test_rows.npy"
 )
@@ -30,45 +31,44 @@ func New() runner.Stage { return stage{} }
 
 func (stage) Spec() pipeline.Spec {
 	return pipeline.Spec{
-		Version: "1",
+		Version: "2",
 		Params: []pipeline.Param{
 			{Name: "test_size", Default: 0.05, Doc: "fraction of the rows in the test set, in (0, 1); the test set has ceil(test_size·N) rows", Range: "(0, 1)"},
 			{Name: "seed", Default: 42, Doc: "random_state of train_test_split", Range: "[0, 4294967295]"},
 		},
 		Inputs:  []string{In},
-		Outputs: []string{OutXTrain, OutXTest, OutTrainRows, OutTestRows},
+		Outputs: []string{OutTrainRows, OutTestRows},
 
 		Resources: resources, // resources.go
 	}
 }
 
 func (stage) Run(ctx context.Context, env *runner.Env) error {
-	seed := env.Params.Int("seed")
-	in, err := artifacts.OpenNPY(env.In(In))
+	table, err := artifacts.ReadArrow(env.In(In))
 	if err != nil {
 		return err
 	}
-	defer in.Close()
-	shape := in.Shape()
-	if in.DType() != "float64" || len(shape) < 1 {
-		return fmt.Errorf("%s: %s array of shape %v, want float64 of shape (N, ...)", env.In(In), in.DType(), shape)
-	}
-	train, test, err := nprand.TrainTestSplit(shape[0], env.Params.Float("test_size"), uint32(seed))
+	anchor, err := table.Int64("anchor")
 	if err != nil {
 		return fmt.Errorf("%s: %w", env.In(In), err)
 	}
+	n := len(anchor)
+	train, test, err := nprand.TrainTestSplit(n, env.Params.Float("test_size"), uint32(env.Params.Int("seed")))
+	if err != nil {
+		return fmt.Errorf("%s: %w", env.In(In), err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	for _, s := range []struct {
-		rows      []int
-		x, rowsAt string
-	}{{train, OutXTrain, OutTrainRows}, {test, OutXTest, OutTestRows}} {
-		if err := gather(ctx, in, s.rows, env.Out(s.x)); err != nil {
-			return err
-		}
-		if err := artifacts.WriteNPY(env.Out(s.rowsAt), toInt64(s.rows), len(s.rows)); err != nil {
+		rows []int
+		out  string
+	}{{train, OutTrainRows}, {test, OutTestRows}} {
+		if err := artifacts.WriteNPY(env.Out(s.out), toInt64(s.rows), len(s.rows)); err != nil {
 			return err
 		}
 	}
-	env.Log.Info("split", "n", shape[0], "train", len(train), "test", len(test))
+	env.Log.Info("split", "n", n, "train", len(train), "test", len(test))
 	return nil
 }
 

@@ -15,27 +15,24 @@ import (
 // step saw.
 type mined struct{ mining model.Mining }
 
-func (m mined) open(env *runner.Env) (model.Mode, *trainedOn, error) {
+func (m mined) open(env *runner.Env, in *inputs) (model.Mode, *trainedOn, error) {
 	p := env.Params
-	images, shape, err := artifacts.ReadNPY[uint8](env.In("images.npy"))
-	if err != nil {
-		return nil, nil, err
-	}
 	labels, _, err := artifacts.ReadNPY[uint8](env.In("labels.npy"))
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(shape) < 2 || shape[0] != len(labels) || len(labels) == 0 {
+	images, shape := in.images.Data, in.images.Shape
+	if shape[0] != len(labels) {
 		return nil, nil, fmt.Errorf("images.npy shape %v does not fit %d labels", shape, len(labels))
 	}
-	n, pixels := len(labels), len(images)/len(labels)
+	n, pixels := len(labels), in.images.Pixels
 	limit := p.Int("train_images")
 	if limit > n {
 		return nil, nil, fmt.Errorf("train_images is %d, but images.npy holds %d images", limit, n)
 	}
-	test, err := testImages(env, n)
-	if err != nil {
-		return nil, nil, err
+	test := make([]bool, n) // the images of the test triplets
+	for _, r := range in.test.Rows {
+		test[r] = true
 	}
 	im := model.Images{Dim: pixels}
 	var rows []int64
@@ -51,7 +48,7 @@ func (m mined) open(env *runner.Env) (model.Mode, *trainedOn, error) {
 	for k, r := range rows {
 		dst := im.Data[k*pixels : (k+1)*pixels]
 		for j, v := range images[int(r)*pixels : int(r+1)*pixels] {
-			dst[j] = float32(float64(v) / 255) // as flatten scales, then reading as float32
+			dst[j] = model.Unit[v] // as flatten scales, then reading as float32
 		}
 	}
 	inTest := 0
@@ -72,34 +69,4 @@ func (m mined) open(env *runner.Env) (model.Mode, *trainedOn, error) {
 	}
 	mode := model.Mined(im, b)
 	return mode, &trainedOn{Rows: rows, HeldOut: held}, nil
-}
-
-// testImages marks the images of images.npy that the test triplets use.
-func testImages(env *runner.Env, n int) ([]bool, error) {
-	table, err := artifacts.ReadArrow(env.In("triplets.arrow"))
-	if err != nil {
-		return nil, err
-	}
-	testRows, _, err := artifacts.ReadNPY[int64](env.In("test_rows.npy"))
-	if err != nil {
-		return nil, err
-	}
-	test := make([]bool, n)
-	for _, name := range []string{"anchor", "positive", "negative"} {
-		col, err := table.Int64(name)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range testRows {
-			if r < 0 || r >= int64(len(col)) {
-				return nil, fmt.Errorf("test_rows names triplet %d, which triplets.arrow lacks", r)
-			}
-			if img := col[r]; img < 0 || img >= int64(n) {
-				return nil, fmt.Errorf("triplets.arrow names image %d, which images.npy lacks", img)
-			} else {
-				test[img] = true
-			}
-		}
-	}
-	return test, nil
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/siamese-pipeline/siamese/stages/internal/stagetest"
 )
 
-var allInputs = []string{"X_train.npy", "X_test.npy", "images.npy", "labels.npy", "triplets.arrow", "test_rows.npy"}
+var allInputs = []string{"images.npy", "labels.npy", "triplets.arrow", "train_rows.npy", "test_rows.npy"}
 
 // The mined modes train on the first train_images images less those of
 // the test triplets, say so in model.json, and repeat themselves.

@@ -7,15 +7,35 @@ import (
 	"github.com/siamese-pipeline/siamese/artifacts"
 	"github.com/siamese-pipeline/siamese/model"
 	"github.com/siamese-pipeline/siamese/runner"
+	"github.com/siamese-pipeline/siamese/stages/internal/tripletset"
 )
 
 // A training mode, as train.mining names it, opens the data the stage
 // trains on (fixed.go, mined.go).
 type mode interface {
-	// open reads the training data and returns the model's Mode, and for a
+	// open returns the model's Mode over the stage's inputs, and for a
 	// mode that does not train on the split's triplets, which images of
 	// images.npy it trains on (else nil).
-	open(env *runner.Env) (model.Mode, *trainedOn, error)
+	open(env *runner.Env, in *inputs) (model.Mode, *trainedOn, error)
+}
+
+// inputs are what every mode trains from: the images, the triplet index,
+// and the split's training and test triplets (rows of the index, gathered
+// from the images).
+type inputs struct {
+	images      tripletset.Images
+	index       tripletset.Index
+	train, test model.ImageTriplets
+}
+
+// readInputs reads images.npy, triplets.arrow and the split's row files.
+func readInputs(env *runner.Env) (*inputs, error) {
+	im, ix, sets, err := tripletset.Read(env.In("images.npy"), env.In("triplets.arrow"),
+		env.In("train_rows.npy"), env.In("test_rows.npy"))
+	if err != nil {
+		return nil, err
+	}
+	return &inputs{images: im, index: ix, train: sets[0], test: sets[1]}, nil
 }
 
 // trainedOn is what model/ records of the images a model was trained on,

@@ -5,9 +5,11 @@ import (
 	"github.com/siamese-pipeline/siamese/stages/internal/estimate"
 )
 
-// resources: the float64 triplets held as float32; the network, its best
-// copy and Adam's two moments; a batch's activations. The outputs are the
-// weights, the history and a plot.
+// resources: the images (as float32 too for the mined modes), the triplet
+// index and the rows of the training and test triplets (batches are
+// gathered from the images); the network, its best copy and Adam's two
+// moments; a batch's activations. The outputs are the weights, the
+// history and a plot.
 func resources(p pipeline.Params, in pipeline.Sizes) pipeline.Need {
 	const dim = 28 * 28
 	var weights, widest int64
@@ -17,7 +19,13 @@ func resources(p pipeline.Params, in pipeline.Sizes) pipeline.Need {
 		widest = max(widest, int64(h))
 		prev = int64(h)
 	}
-	data := estimate.Sum(in, "X_train.npy", "X_test.npy") / 2
+	// The index's int64 columns, and the Arrow table they are read from;
+	// the row files, and three int32 image rows for each of their rows.
+	data := pipeline.AddSize(in["images.npy"], pipeline.MulSize(in["triplets.arrow"], 2),
+		pipeline.MulSize(estimate.Sum(in, "train_rows.npy", "test_rows.npy"), 3))
+	if p.String("mining") != Fixed {
+		data = pipeline.AddSize(data, pipeline.MulSize(in["images.npy"], 4))
+	}
 	batch := pipeline.MulSize(int64(p.Int("batch")), 3, max(widest, dim), 4, 4) // activations, gradients
 	return pipeline.Need{
 		Outputs: map[string]int64{

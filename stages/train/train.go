@@ -34,9 +34,10 @@ func (stage) Spec() pipeline.Spec {
 			{Name: "precision", Default: def.Precision, Choices: model.Precisions,
 				Doc: "training's matrix products: float32 (the notebook's) or bf16 (operands rounded to bfloat16, float32 sums; AMX tiles where the CPU has them); weights, Adam and evaluation stay float32"},
 		}, minedParams()...),
-		// fixed reads X_train; the mined modes read the images, and the
-		// test triplets to hold their images out (mined.go).
-		Inputs:  []string{"X_train.npy", "X_test.npy", "images.npy", "labels.npy", "triplets.arrow", "test_rows.npy"},
+		// Every mode gathers its batches from the images; the fixed
+		// triplets and the validation triplets are rows of the index;
+		// the mined modes hold the test triplets' images out (mined.go).
+		Inputs:  []string{"images.npy", "labels.npy", "triplets.arrow", "train_rows.npy", "test_rows.npy"},
 		Outputs: []string{"model/", "history.arrow", "loss.png"},
 
 		Resources: resources, // resources.go
@@ -55,14 +56,15 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	mode, trained, err := how.open(env)
+	in, err := readInputs(env)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	val, err := readTriplets(env.In("X_test.npy"))
+	mode, trained, err := how.open(env, in)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
+	val := in.test
 	cfg.Input = mode.Dim()
 	checkpoints, err := env.StateDir()
 	if err != nil {
@@ -72,7 +74,7 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 	if precision == model.BF16 {
 		precision += " (" + blas.BF16Name() + ")"
 	}
-	env.Log.Info("training", "mining", p.String("mining"), "val", val.N, "blas", blas.Name(), "precision", precision, "hidden", cfg.Hidden, "epochs", cfg.Epochs)
+	env.Log.Info("training", "mining", p.String("mining"), "val", val.Len(), "blas", blas.Name(), "precision", precision, "hidden", cfg.Hidden, "epochs", cfg.Epochs)
 	bar := newProgress(env.Log, cfg.Epochs)
 	res, err := model.Fit(ctx, cfg, mode, val, model.TrainOptions{
 		CheckpointDir: checkpoints,
@@ -100,21 +102,6 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 		return fmt.Errorf("train: %w", err)
 	}
 	return writeHistory(env.Out("history.arrow"), env.Out("loss.png"), res.History)
-}
-
-// readTriplets reads an (n, 3, dim) float array as float32 triplets.
-func readTriplets(path string) (model.Triplets, error) {
-	data, shape, err := artifacts.ReadNPYFloat32(path)
-	if err != nil {
-		return model.Triplets{}, err
-	}
-	if len(shape) != 3 || shape[1] != 3 {
-		return model.Triplets{}, fmt.Errorf("%s: shape %v, want (n, 3, dim)", path, shape)
-	}
-	if err := artifacts.CheckFinite(path, data, 3*shape[2]); err != nil {
-		return model.Triplets{}, err
-	}
-	return model.Triplets{N: shape[0], Dim: shape[2], Data: data}, nil
 }
 
 func writeHistory(arrowPath, pngPath string, h []model.EpochStats) error {

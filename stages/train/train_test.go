@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,7 +15,7 @@ import (
 func TestTrainStage(t *testing.T) {
 	d := stagetest.Write(t, 60, 20)
 	run := func() (string, *artifacts.Table) {
-		env, out := stagetest.Env(t, New(), d.Inputs("X_train.npy", "X_test.npy"),
+		env, out := stagetest.Env(t, New(), d.Inputs(allInputs...),
 			map[string]any{"hidden": []int{8, 4}, "epochs": 3, "batch": 8, "lr": 0.01})
 		if err := New().Run(context.Background(), env); err != nil {
 			t.Fatal(err)
@@ -54,8 +55,18 @@ func TestTrainStage(t *testing.T) {
 
 func TestTrainStageBadInput(t *testing.T) {
 	d := stagetest.Write(t, 30, 5)
-	env, _ := stagetest.Env(t, New(), map[string]string{"X_train.npy": d.Path("images.npy"), "X_test.npy": d.Path("X_test.npy")}, nil)
-	if err := New().Run(context.Background(), env); err == nil {
-		t.Fatal("trained on images.npy")
+	in := d.Inputs(allInputs...)
+	for name, swap := range map[string][2]string{
+		"labels as the rows":      {"train_rows.npy", "labels.npy"},
+		"rows as the images":      {"images.npy", "test_rows.npy"},
+		"images as the index":     {"triplets.arrow", "images.npy"},
+		"test rows as train rows": {"train_rows.npy", "images.npy"},
+	} {
+		bad := maps.Clone(in)
+		bad[swap[0]] = in[swap[1]]
+		env, _ := stagetest.Env(t, New(), bad, nil)
+		if err := New().Run(context.Background(), env); err == nil {
+			t.Errorf("%s: trained", name)
+		}
 	}
 }
