@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"image"
-	"image/png"
 	"io/fs"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,37 +14,14 @@ import (
 	"github.com/siamese-pipeline/siamese/stages/ingest"
 )
 
-// patterns draw each class of the generated folders: a vertical bar, a
-// horizontal bar, a square, on noise.
-var patterns = map[string]func(x, y int) bool{
-	"bolt": func(x, y int) bool { return x >= 10 && x < 18 },
-	"gear": func(x, y int) bool { return y >= 10 && y < 18 },
-	"nut":  func(x, y int) bool { return x >= 8 && x < 20 && y >= 8 && y < 20 },
-}
+// classRow is the third of its rows in which a class of the generated
+// folders is bright (writeClassPNG).
+var classRow = map[string]int{"bolt": 0, "gear": 1, "nut": 2}
 
-// writeImage writes a 28×28 PNG of class's pattern.
+// writeImage writes a 28×28 PNG of class.
 func writeImage(t *testing.T, path, class string, rng *rand.Rand) {
 	t.Helper()
-	img := image.NewGray(image.Rect(0, 0, 28, 28))
-	for y := range 28 {
-		for x := range 28 {
-			v := uint8(rng.IntN(60))
-			if patterns[class](x, y) {
-				v += 180
-			}
-			img.Pix[y*28+x] = v
-		}
-	}
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeClassPNG(t, path, 28, 28, classRow[class], rng)
 }
 
 // writeFolder writes counts[class] images of each class in dir/<class>/.
