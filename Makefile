@@ -1,5 +1,6 @@
-# make run    set up, build and run the whole pipeline (out/ holds the results)
-# make test   set up and run every test
+# make run      set up, build and run the whole pipeline (out/ holds the results)
+# make test     set up and run every test
+# make install  build and copy bin/siamese to $(PREFIX)/bin (/usr/local/bin; PREFIX=$HOME/.local without root)
 GO      ?= go
 BIN     := bin/siamese
 TAGS    ?= $(shell scripts/blas-tags.sh)
@@ -7,12 +8,23 @@ OPENBLAS = $(shell scripts/blas-tags.sh --available)
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build run test bench lint clean fuzz
+PREFIX  ?= /usr/local
+
+.PHONY: all build run test bench lint clean fuzz install uninstall
 
 all: build
 
 build:
 	$(GO) build -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/siamese
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/siamese
+	@echo "installed $(DESTDIR)$(PREFIX)/bin/siamese"
+	@case ":$$PATH:" in *":$(PREFIX)/bin:"*) ;; *) echo "note: $(PREFIX)/bin is not on PATH: export PATH=\"$(PREFIX)/bin:\$$PATH\"";; esac
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/siamese
 
 run:
 	scripts/setup.sh run

@@ -27,6 +27,23 @@ const slack = 1e-9
 // Check applies each threshold to metrics. last holds the metrics of the
 // last good run, or is nil when there is none.
 func Check(thresholds []pipeline.Threshold, metrics, last map[string]float64) []Result {
+	return CheckBaseline(thresholds, metrics, Baseline{Metrics: last})
+}
+
+// Baseline is the last good run that max_drop compares with: its id (for
+// the messages; may be empty) and its metrics (nil when there is none).
+type Baseline struct {
+	Run     string
+	Metrics map[string]float64
+}
+
+// CheckBaseline is Check with a named baseline run: a failed max_drop
+// says which run it fell below.
+func CheckBaseline(thresholds []pipeline.Threshold, metrics map[string]float64, base Baseline) []Result {
+	last, name, runNote := base.Metrics, "", ""
+	if base.Run != "" {
+		name, runNote = " "+base.Run, "run "+base.Run+"; "
+	}
 	var out []Result
 	for _, t := range thresholds {
 		v, ok := metrics[t.Metric]
@@ -49,12 +66,12 @@ func Check(thresholds []pipeline.Threshold, metrics, last map[string]float64) []
 			case !ok:
 				r.Message = fmt.Sprintf("%s was not reported", t.Metric)
 			case !had:
-				r.Pass, r.Message = true, "no earlier good run to compare with"
+				r.Pass, r.Message = true, "no earlier good run of this dataset and pipeline file to compare with"
 			case prev-v <= *t.MaxDrop+slack:
-				r.Pass, r.Message = true, fmt.Sprintf("%s = %.4f, last good run %.4f", t.Metric, v, prev)
+				r.Pass, r.Message = true, fmt.Sprintf("%s = %.4f, last good run%s %.4f", t.Metric, v, name, prev)
 			default:
-				r.Message = fmt.Sprintf("%s = %.4f fell %.4f below the last good run's %.4f (allowed %g)",
-					t.Metric, v, prev-v, prev, *t.MaxDrop)
+				r.Message = fmt.Sprintf("%s = %.4f fell %.4f below the last good run's %.4f (%sallowed %g)",
+					t.Metric, v, prev-v, prev, runNote, *t.MaxDrop)
 			}
 			out = append(out, r)
 		}

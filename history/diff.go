@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 )
 
 // Change is one difference between two runs.
@@ -20,9 +21,11 @@ type Change struct {
 // and run b, params first, each sorted by key, after the stages of b that
 // new data made run (sourceChanges). Param values are written as
 // JSON ("numpy" with its quotes, 3000, [512,256,128]) and compared as
-// written, so 3 and 3.0 are the same. Metric values are written with %.4g;
-// where both runs have a finite value, New also carries the change, as in
-// "0.9712 (+0.0031)".
+// written, so 3 and 3.0 are the same. Metric values are written as
+// FormatNumber writes them, whole numbers as integers and others to 4
+// decimals, and a metric whose two values agree to 4 decimals is no
+// change; where both runs have a finite value, New also carries the
+// change, as in "0.9712 (+0.0031)".
 func Diff(a, b *Run) []Change {
 	var params, metrics []Change
 	if a == nil {
@@ -46,18 +49,18 @@ func Diff(a, b *Run) []Change {
 		nw, ok := b.Metrics[k]
 		switch {
 		case !ok:
-			metrics = append(metrics, Change{Kind: "metric", Key: k, Old: FormatMetric(old)})
-		case !sameFloat(old, nw):
-			c := Change{Kind: "metric", Key: k, Old: FormatMetric(old), New: FormatMetric(nw)}
+			metrics = append(metrics, Change{Kind: "metric", Key: k, Old: FormatNumber(old)})
+		case !sameFloat(old, nw) && !sameTo4(old, nw):
+			c := Change{Kind: "metric", Key: k, Old: FormatNumber(old), New: FormatNumber(nw)}
 			if d := nw - old; !math.IsNaN(d) && !math.IsInf(d, 0) {
-				c.New += " (" + FormatDelta(d) + ")"
+				c.New += " (" + formatChange(d) + ")"
 			}
 			metrics = append(metrics, c)
 		}
 	}
 	for k, nw := range b.Metrics {
 		if _, ok := a.Metrics[k]; !ok {
-			metrics = append(metrics, Change{Kind: "metric", Key: k, New: FormatMetric(nw)})
+			metrics = append(metrics, Change{Kind: "metric", Key: k, New: FormatNumber(nw)})
 		}
 	}
 	byKey := func(x, y Change) int { return cmp.Compare(x.Key, y.Key) }
@@ -66,11 +69,36 @@ func Diff(a, b *Run) []Change {
 	return append(append(sourceChanges(a, b), params...), metrics...)
 }
 
-// FormatMetric writes a metric value as Diff does: %.4g.
+// FormatMetric writes a metric value with %.4g.
 func FormatMetric(v float64) string { return fmt.Sprintf("%.4g", v) }
 
 // FormatDelta writes a change of a metric with its sign: %+.4g.
 func FormatDelta(d float64) string { return fmt.Sprintf("%+.4g", d) }
+
+// FormatNumber writes a metric for a person: a whole number as an
+// integer (a count: 10000, not 1e+04), any other to 4 decimals.
+func FormatNumber(v float64) string {
+	if isWhole(v) {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 4, 64)
+}
+
+// formatChange writes a change of a metric with its sign, as FormatNumber.
+func formatChange(d float64) string {
+	s := FormatNumber(d)
+	if d > 0 {
+		s = "+" + s
+	}
+	return s
+}
+
+func isWhole(v float64) bool { return v == math.Trunc(v) && math.Abs(v) < 1e15 }
+
+// sameTo4 reports whether two finite values agree to 4 decimals.
+func sameTo4(x, y float64) bool {
+	return !math.IsNaN(x-y) && !math.IsInf(x-y, 0) && math.Abs(x-y) < 0.5e-4
+}
 
 func sameFloat(x, y float64) bool {
 	return x == y || (math.IsNaN(x) && math.IsNaN(y))

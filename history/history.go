@@ -51,6 +51,12 @@ type Run struct {
 	Outcome    string                    // OK, Failed or GateFailed
 	Gate       []Check                   // quality-gate results, if any
 	Error      string                    // the run's error, if any
+	// File is the pipeline file's absolute path; Dataset what the run's
+	// model learned from; Baseline the run whose metrics the gate's
+	// max_drop compared with. Records made before these were kept lack them.
+	File     string
+	Dataset  *Dataset
+	Baseline string
 }
 
 // Stage is one stage's part in a run.

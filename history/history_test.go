@@ -257,9 +257,9 @@ func TestDiff(t *testing.T) {
 		{Kind: "param", Key: "split.test_size", New: "0.05"},
 		{Kind: "param", Key: "train.epochs", Old: "10"},
 		{Kind: "param", Key: "triplets.per_class", Old: "3000", New: "100"},
-		{Kind: "metric", Key: "binary_accuracy", Old: "0.9", New: "NaN"},
-		{Kind: "metric", Key: "knn_accuracy_k1", Old: "0.8"},
-		{Kind: "metric", Key: "roc_auc", Old: "0.95", New: "0.91 (-0.04)"},
+		{Kind: "metric", Key: "binary_accuracy", Old: "0.9000", New: "NaN"},
+		{Kind: "metric", Key: "knn_accuracy_k1", Old: "0.8000"},
+		{Kind: "metric", Key: "roc_auc", Old: "0.9500", New: "0.9100 (-0.0400)"},
 		{Kind: "metric", Key: "seconds", New: "1"},
 	}
 	if got := Diff(a, b); !reflect.DeepEqual(got, want) {
@@ -277,9 +277,9 @@ func TestDiff(t *testing.T) {
 	if got := Diff(nil, x); len(got) != 1 || got[0].New != "3" {
 		t.Errorf("Diff(nil, x) = %+v", got)
 	}
-	// Metric deltas use %.4g.
+	// Metrics and their changes to 4 decimals.
 	m := Diff(&Run{Metrics: map[string]float64{"auc": 0.912345}}, &Run{Metrics: map[string]float64{"auc": 0.923456}})
-	if len(m) != 1 || m[0].Old != "0.9123" || m[0].New != "0.9235 (+0.01111)" {
+	if len(m) != 1 || m[0].Old != "0.9123" || m[0].New != "0.9235 (+0.0111)" {
 		t.Errorf("metric diff = %+v", m)
 	}
 }

@@ -63,6 +63,14 @@ type runJSON struct {
 	Stages   []stageJSON               `json:"stages"`
 	Metrics  map[string]jsonFloat      `json:"metrics"`
 	Gate     []checkJSON               `json:"gate,omitempty"`
+	File     string                    `json:"file,omitempty"`
+	Dataset  *datasetJSON              `json:"dataset,omitempty"`
+	Baseline string                    `json:"gate_baseline,omitempty"`
+}
+
+type datasetJSON struct {
+	Source  string   `json:"source"`
+	Classes []string `json:"classes"`
 }
 
 type stageJSON struct {
@@ -86,7 +94,11 @@ type checkJSON struct {
 func (r Run) MarshalJSON() ([]byte, error) {
 	w := runJSON{ID: r.ID, Start: r.Start, End: r.End, Seconds: jsonFloat(r.Seconds()),
 		Program: r.Program, Pipeline: r.Pipeline, Outcome: r.Outcome, Error: r.Error,
-		Params: r.paramsJSON(), Stages: []stageJSON{}, Metrics: map[string]jsonFloat{}}
+		Params: r.paramsJSON(), Stages: []stageJSON{}, Metrics: map[string]jsonFloat{},
+		File: r.File, Baseline: r.Baseline}
+	if r.Dataset != nil {
+		w.Dataset = &datasetJSON{r.Dataset.Source, r.Dataset.Classes}
+	}
 	for _, s := range r.Stages {
 		w.Stages = append(w.Stages, stageJSON{s.Name, s.Outcome, s.Reason, s.Error, jsonFloat(s.Seconds)})
 	}
@@ -107,7 +119,10 @@ func (r *Run) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*r = Run{ID: w.ID, Start: w.Start, End: w.End, Program: w.Program, Pipeline: w.Pipeline,
-		Params: w.Params, Outcome: w.Outcome, Error: w.Error}
+		Params: w.Params, Outcome: w.Outcome, Error: w.Error, File: w.File, Baseline: w.Baseline}
+	if w.Dataset != nil {
+		r.Dataset = &Dataset{w.Dataset.Source, w.Dataset.Classes}
+	}
 	for _, s := range w.Stages {
 		r.Stages = append(r.Stages, Stage{s.Name, s.Outcome, s.Reason, s.Error, float64(s.Seconds)})
 	}

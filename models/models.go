@@ -50,6 +50,10 @@ type Manifest struct {
 	Promoted   time.Time          `json:"promoted"`
 	Preprocess scoring.Preprocess `json:"preprocess"`
 	Metrics    map[string]float64 `json:"metrics"`
+	// Dataset is the tracked source of the data the model learned from (a
+	// folder, or the directory of the dataset's files); models promoted
+	// before it was kept lack it.
+	Dataset string `json:"dataset,omitempty"`
 	// Digest is the SHA-256 of the model's files (names and contents, in
 	// name order); Files lists them.
 	Digest string   `json:"digest"`
@@ -67,6 +71,15 @@ type Model struct {
 func (m *Model) Paths() scoring.Files {
 	return scoring.Files{Model: m.Dir, Anchors: filepath.Join(m.Dir, AnchorsFile),
 		Thresholds: filepath.Join(m.Dir, ThresholdsFile), Classes: filepath.Join(m.Dir, ClassesFile)}
+}
+
+// Classes are the model's class names, in label order.
+func (m *Model) Classes() ([]string, error) {
+	data, err := os.ReadFile(filepath.Join(m.Dir, ClassesFile))
+	if err != nil {
+		return nil, fmt.Errorf("models: %w", err)
+	}
+	return strings.Split(strings.TrimRight(string(data), "\n"), "\n"), nil
 }
 
 // Source is a file to promote: its name in the model's directory and

@@ -78,13 +78,13 @@ func decodeParam(n *yaml.Node, def any) (any, error) {
 		return v, nil
 	case []int:
 		if n.Kind != yaml.SequenceNode {
-			return nil, wrong()
+			return nil, fmt.Errorf("%v (write a list as [256, 128], or 256,128 with --set)", wrong())
 		}
 		v := make([]int, 0, len(n.Content))
 		for _, item := range n.Content {
 			x, err := decodeParam(item, 0)
 			if err != nil {
-				return nil, fmt.Errorf("want list of int, got %s in the list", describe(item))
+				return nil, fmt.Errorf("want list of int, got %s in the list (write a list as [256, 128], or 256,128 with --set)", describe(item))
 			}
 			v = append(v, x.(int))
 		}

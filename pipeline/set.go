@@ -64,16 +64,22 @@ func (p *Pipeline) parseSet(assign string) (*Stage, string, any, error) {
 	}
 	key, value, ok := strings.Cut(assign, "=")
 	stage, param, ok2 := strings.Cut(key, ".")
+	if !ok && ok2 && stage != "" && param != "" && !strings.ContainsAny(key, " \t") {
+		return fail("want stage.param=value: write --set %s=VALUE, with = and no space", key)
+	}
 	if !ok || !ok2 || stage == "" || param == "" {
 		return fail("want stage.param=value")
 	}
 	s := p.byName[stage]
 	if s == nil {
-		return fail("no stage %q", stage)
+		return fail("%s", p.noStage(stage))
 	}
 	def, ok := s.Spec.param(param)
 	if !ok {
 		return fail("stage %s has no param %q (known: %s)", stage, param, strings.Join(s.Spec.paramNames(), ", "))
+	}
+	if _, list := def.Default.([]int); list && value != "" && !strings.HasPrefix(strings.TrimSpace(value), "[") {
+		value = "[" + value + "]" // 256,128: a list written as the shell lets one write it
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal([]byte(value), &doc); err != nil {

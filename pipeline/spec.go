@@ -32,6 +32,11 @@ type Spec struct {
 	// is its Param's). The pipeline file and --set are checked with it
 	// before anything runs.
 	Check func(Params) error
+	// Preflight, if set, checks what the params point at outside the
+	// pipeline (a folder of data: there, readable, laid out as the stage
+	// reads it). The runner calls it for each stage about to run, before
+	// any runs, on a run, a dry run and status alike.
+	Preflight func(Params) error
 	// Resources, if set, estimates the stage's output sizes and peak
 	// memory from its params and its inputs' sizes (see Need).
 	Resources func(p Params, in Sizes) Need

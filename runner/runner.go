@@ -125,6 +125,9 @@ func (r *Runner) Run(ctx context.Context, opt Options) (*Report, error) {
 	if err != nil {
 		return rep, err
 	}
+	if err := preflight(r.Pipeline, decisions); err != nil {
+		return rep, err
+	}
 	ex := opt.Executor
 	if ex == nil {
 		ex = Local(r, opt.Jobs)
@@ -180,9 +183,12 @@ func (r *Runner) plan(opt Options) ([]decision, error) {
 	case opt.Only != "" && opt.From != "":
 		return nil, &pipeline.Error{File: p.File, Msg: "use --only or --from, not both"}
 	case opt.Only != "" || opt.From != "":
-		name := opt.Only + opt.From
+		name, flag := opt.Only, "--only"
+		if opt.From != "" {
+			name, flag = opt.From, "--from"
+		}
 		if p.Stage(name) == nil {
-			return nil, &pipeline.Error{File: p.File, Msg: fmt.Sprintf("no stage %q", name)}
+			return nil, p.NoStage(flag+" "+name, name)
 		}
 		if p.Off(p.Stage(name)) {
 			return nil, &pipeline.Error{File: p.File, Msg: fmt.Sprintf("stage %s writes the notebook's arrays, and notebook_arrays is false", name)}

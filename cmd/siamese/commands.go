@@ -33,7 +33,7 @@ whose outputs are missing or were edited, and everything downstream of it.
                                        say what would run, and why
   siamese run --executor slurm --detach
                                        submit each stale stage as a Slurm job, and return`,
-		Args: noArgs,
+		Args: setArgs(&sets),
 		RunE: func(c *cobra.Command, args []string) error {
 			if opt.Jobs < 1 {
 				return usageError{fmt.Errorf("--jobs %d: want at least 1", opt.Jobs)}
@@ -103,7 +103,7 @@ func (a *app) statusCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "status",
 		Short: "Say for each stage whether it is up to date, stale (and why) or never run",
-		Args:  noArgs,
+		Args:  setArgs(&sets),
 		RunE: func(c *cobra.Command, args []string) error {
 			r, err := a.load(sets)
 			if err != nil {

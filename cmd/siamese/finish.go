@@ -69,17 +69,24 @@ func (a *app) finish(r *runner.Runner, rep *runner.Report, runErr error) error {
 		r.Log.Warn("run record is damaged; left out of the history", "err", d)
 	}
 	run.Metrics = metrics
+	if run.File, err = filepath.Abs(p.File); err != nil {
+		return err
+	}
+	if run.Dataset, err = datasetOf(r); err != nil {
+		return err
+	}
 
 	var gateErr error
 	if runErr == nil && len(p.Gate) > 0 && !current {
 		r.Log.Warn("quality gate not checked: the stages that report metrics were not part of this run")
 	}
 	if runErr == nil && len(p.Gate) > 0 && current {
-		var last map[string]float64
-		if prev := history.LastPassed(runs); prev != nil {
-			last = prev.Metrics
+		var base gate.Baseline
+		if prev := history.Baseline(runs, run.File, run.Dataset); prev != nil && hasMaxDrop(p.Gate) {
+			base = gate.Baseline{Run: prev.ID, Metrics: prev.Metrics}
+			run.Baseline = prev.ID
 		}
-		results := gate.Check(p.Gate, metrics, last)
+		results := gate.CheckBaseline(p.Gate, metrics, base)
 		for _, g := range results {
 			run.Gate = append(run.Gate, history.Check{Metric: g.Metric, Rule: g.Rule, Value: g.Value, Pass: g.Pass, Message: g.Message})
 		}
@@ -105,6 +112,16 @@ func (a *app) finish(r *runner.Runner, rep *runner.Report, runErr error) error {
 	}
 	r.Log.Info("run recorded", "run", run.ID, "outcome", run.Outcome, "report", page)
 	return a.afterRun(r, rep, run, gateErr)
+}
+
+// hasMaxDrop reports whether a threshold compares with the last good run.
+func hasMaxDrop(ts []pipeline.Threshold) bool {
+	for _, t := range ts {
+		if t.MaxDrop != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // readMetrics reads the metrics files of the stages that declare one and

@@ -93,7 +93,7 @@ func TestGateAndHistory(t *testing.T) {
 		t.Errorf("runs: exit %d\n%s", code, out)
 	}
 	code, out, _ = siamese(t, dir, "runs", "diff", runs[0].ID, "latest~5")
-	if code != 0 || !strings.Contains(out, "score.auc") || !strings.Contains(out, "0.88 (-0.02)") {
+	if code != 0 || !strings.Contains(out, "score.auc") || !strings.Contains(out, "0.8800 (-0.0200)") {
 		t.Errorf("runs diff: exit %d\n%s", code, out)
 	}
 	if code, _, _ := siamese(t, dir, "runs", "diff", "nope", "latest"); code != 2 {

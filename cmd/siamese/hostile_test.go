@@ -150,7 +150,7 @@ func TestHostileInputs(t *testing.T) {
 		{"network larger than memory", false, nil, []string{"run", "--set", "train.hidden=[65536, 65536, 65536]"}, 2,
 			"siamese: not enough memory: stage train needs about 173.1 GB, and"},
 		// Command lines.
-		{"unknown stage", false, nil, []string{"run", "--only", "nosuch"}, 2, `pipeline.yaml: no stage "nosuch"`},
+		{"unknown stage", false, nil, []string{"run", "--only", "nosuch"}, 2, `siamese: --only nosuch: no stage "nosuch" (stages: ingest,`},
 		{"only and from", false, nil, []string{"run", "--only", "train", "--from", "split"}, 2, "pipeline.yaml: use --only or --from, not both"},
 		{"no jobs", false, nil, []string{"run", "--jobs", "0"}, 2, "siamese: --jobs 0: want at least 1"},
 		{"unknown command", false, nil, []string{"frobnicate"}, 2, `siamese: unknown command "frobnicate"`},

@@ -94,7 +94,7 @@ Exit codes: 0 success, 1 a stage failed (or another run holds the lock),
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log debug messages too")
 	root.AddCommand(a.runCmd(), a.statusCmd(), a.dagCmd(), a.runsCmd(), a.cleanCmd(), a.versionCmd(),
 		a.stageCmd(), a.recordRunCmd())
-	root.AddCommand(a.scoreCmd(), a.modelsCmd())
+	root.AddCommand(a.scoreCmd(), a.modelsCmd(), a.initCmd())
 
 	err := root.ExecuteContext(ctx)
 	if err == nil {

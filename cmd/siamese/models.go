@@ -18,8 +18,9 @@ func (a *app) modelsCmd() *cobra.Command {
 		Use:   "models",
 		Short: "List the promoted models, marking the current one",
 		Long: `List the models that runs promoted, oldest first, with the run that promoted
-each, when, and its key metrics; * marks the current one, which
-"siamese score" uses by default.
+each, when, the dataset it learned from (its tracked source: a folder, or
+the directory of the dataset's files), its classes and its key metrics;
+* marks the current one, which "siamese score" uses by default.
 
 A run promotes its model when it ends with exit 0 after checking the quality
 gate: the network, anchors, thresholds, class names and preprocessing are
@@ -42,7 +43,7 @@ current. The last "keep" models are kept (pipeline.yaml: models: {keep: 10}).`,
 				return nil
 			}
 			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprint(w, " \tRUN\tPROMOTED\tIMAGES")
+			fmt.Fprint(w, " \tRUN\tPROMOTED\tDATASET\tCLASSES\tIMAGES")
 			for _, m := range modelsColumns {
 				fmt.Fprintf(w, "\t%s", m)
 			}
@@ -52,8 +53,16 @@ current. The last "keep" models are kept (pipeline.yaml: models: {keep: 10}).`,
 				if m.Current {
 					mark = "*"
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%d×%d %s", mark, m.Run, m.Promoted.Local().Format("2006-01-02 15:04"),
-					m.Preprocess.ImageSize, m.Preprocess.ImageSize, m.Preprocess.Filter)
+				dataset := m.Dataset
+				if dataset == "" {
+					dataset = "-"
+				}
+				classes, err := m.Classes()
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d×%d %s", mark, m.Run, m.Promoted.Local().Format("2006-01-02 15:04"),
+					dataset, classList(classes), m.Preprocess.ImageSize, m.Preprocess.ImageSize, m.Preprocess.Filter)
 				for _, k := range modelsColumns {
 					if v, ok := m.Metrics[k]; ok {
 						fmt.Fprintf(w, "\t%.4f", v)

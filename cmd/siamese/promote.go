@@ -121,6 +121,9 @@ func (a *app) promote(r *runner.Runner, rep *runner.Report, run *history.Run) er
 	files = append(files, models.Source{Name: models.AnchorsFile, Path: f.Anchors},
 		models.Source{Name: models.ThresholdsFile, Path: f.Thresholds}, models.Source{Name: models.ClassesFile, Path: f.Classes})
 	m := models.Manifest{Run: run.ID, RunStart: run.Start, Promoted: time.Now().UTC(), Preprocess: pre, Metrics: run.Metrics}
+	if run.Dataset != nil {
+		m.Dataset = run.Dataset.Source
+	}
 	keep := r.Pipeline.Models.Keep
 	if keep < 1 { // a Pipeline not parsed from a file
 		keep = pipeline.DefaultKeep

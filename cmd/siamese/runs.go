@@ -81,7 +81,12 @@ func (a *app) runsDiffCmd() *cobra.Command {
 		Use:   "diff A B",
 		Short: "Show what changed in params and metrics from run A to run B",
 		Long: `Show the params and metrics that differ between two runs. A run is named by
-its id, a unique prefix of it, "latest", or "latest~N" (N runs before the latest).`,
+its id, a unique prefix of it, "latest", or "latest~N" (N runs before the latest).
+
+Counts print as integers and metrics to 4 decimals, with the change after
+the newer value; a metric whose values agree to 4 decimals is not listed.
+"not run" marks the metrics of a run that did not run the stages that
+report them (run --only of another stage); "-" a value the run lacks.`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) != 2 {
 				return usageError{fmt.Errorf("runs diff takes two runs, got %d", len(args))}
@@ -108,11 +113,21 @@ its id, a unique prefix of it, "latest", or "latest~N" (N runs before the latest
 			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "KIND\tNAME\tFROM\tTO")
 			for _, ch := range changes {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", ch.Kind, ch.Key, orDash(ch.Old), orDash(ch.New))
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", ch.Kind, ch.Key, absent(ch, ch.Old, runs[0]), absent(ch, ch.New, runs[1]))
 			}
 			return w.Flush()
 		},
 	}
+}
+
+// absent writes a change's value v in run r, or where r has none, why:
+// "not run" for a metric of a run whose stages that report metrics did
+// not run (an --only run of another stage), "-" otherwise.
+func absent(ch history.Change, v string, r *history.Run) string {
+	if v == "" && ch.Kind == "metric" && len(r.Metrics) == 0 {
+		return "not run"
+	}
+	return orDash(v)
 }
 
 func orDash(s string) string {

@@ -6,10 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/siamese-pipeline/siamese/history"
 	"github.com/siamese-pipeline/siamese/internal/atomicfile"
 	"github.com/siamese-pipeline/siamese/models"
 	"github.com/siamese-pipeline/siamese/scoring"
@@ -17,6 +19,7 @@ import (
 
 func (a *app) scoreCmd() *cobra.Command {
 	var ref, format, output string
+	var allowMixed bool
 	c := &cobra.Command{
 		Use:   "score [--model current|latest|RUN-ID] [--format table|csv|json] [-o FILE] PATH...",
 		Short: "Score images with a trained model: nearest class, distance to its anchor, anomaly score",
@@ -35,7 +38,12 @@ class's anchor (the mean embedding of the class's training images):
 
 --model current (the default) is the promoted model (siamese models lists
 them), latest the one train/ and evaluate/ hold now, or a promoted model's
-run id (or a unique prefix of it).
+run id (or a unique prefix of it). A model's weights, anchors and
+thresholds always come from one run: --model latest refuses when a stage
+was rerun alone (run --only train) and the stages after it were not, so
+that the anchors and thresholds were made with other weights;
+--allow-mixed scores anyway, with a warning. score says on stderr which
+model it used: its run, dataset, classes and directory.
 
   siamese score --format csv -o scores.csv incoming/
   siamese score --model latest out/ingest/images.npy`,
@@ -53,9 +61,15 @@ run id (or a unique prefix of it).
 			if !isOneOf(format, scoring.Formats) {
 				return usageError{fmt.Errorf("--format %q: want table, csv or json", format)}
 			}
-			m, name, err := a.scoringModel(ref)
+			m, used, err := a.scoringModel(ref, allowMixed)
 			if err != nil {
 				return err
+			}
+			if a.logFormat == "json" {
+				slog.New(h).Info("scoring with model", "run", used.run, "model", ref, "dataset", used.dataset,
+					"classes", used.classes, "path", used.path)
+			} else {
+				fmt.Fprintln(a.stderr, used.describe())
 			}
 			out, commit := a.stdout, func() error { return nil }
 			if output != "" {
@@ -83,13 +97,14 @@ run id (or a unique prefix of it).
 			if err := commit(); err != nil {
 				return err
 			}
-			slog.New(h).Debug("scored", "images", n, "model", name, "seconds", took.Seconds(),
+			slog.New(h).Debug("scored", "images", n, "model", used.run, "seconds", took.Seconds(),
 				"images_per_second", float64(n)/max(took.Seconds(), 1e-9))
 			return nil
 		},
 	}
 	f := c.Flags()
 	f.StringVar(&ref, "model", models.Current, "current (the promoted model), latest (what train/ and evaluate/ hold now) or a promoted run id")
+	f.BoolVar(&allowMixed, "allow-mixed", false, "with --model latest: score even when train/ holds newer weights than evaluate's anchors and thresholds were made with (a warning instead of a refusal)")
 	f.StringVar(&format, "format", "table", "output format: table, csv or json")
 	f.StringVarP(&output, "output", "o", "", "write to FILE instead of stdout")
 	return c
@@ -115,16 +130,57 @@ func score(c *cobra.Command, m *scoring.Model, paths []string, format string, ou
 	return n, time.Since(start), w.Close()
 }
 
-// scoringModel opens the model ref names, and says which it is.
-func (a *app) scoringModel(ref string) (*scoring.Model, string, error) {
+// modelUsed says which model score used: the run that made it, its
+// dataset's source and classes, and where its files lie.
+type modelUsed struct {
+	ref, run, dataset, path string
+	classes                 []string
+}
+
+// describe is the line score writes to stderr about the model it used.
+func (u modelUsed) describe() string {
+	run, dataset := u.run, u.dataset
+	if run == "" {
+		run = "(no recorded run)"
+	}
+	if dataset == "" {
+		dataset = "not recorded"
+	}
+	return fmt.Sprintf("scoring with model %s (--model %s), dataset %s, classes %s, from %s",
+		run, u.ref, dataset, classList(u.classes), u.path)
+}
+
+// classList writes class names for a person: their number and the first
+// few of them.
+func classList(classes []string) string {
+	const few = 6
+	if len(classes) <= few {
+		return fmt.Sprintf("%d (%s)", len(classes), strings.Join(classes, ", "))
+	}
+	return fmt.Sprintf("%d (%s, …)", len(classes), strings.Join(classes[:few], ", "))
+}
+
+// scoringModel opens the model ref names, and says which it is. With
+// ref latest, the model's parts must come from one run unless allowMixed,
+// which turns the refusal into a warning.
+func (a *app) scoringModel(ref string, allowMixed bool) (*scoring.Model, modelUsed, error) {
+	used := modelUsed{ref: ref}
 	if ref == "latest" {
 		r, err := a.load(nil)
 		if err != nil {
-			return nil, "", err
+			return nil, used, err
 		}
 		sp, err := serving(r.Pipeline)
 		if err != nil {
-			return nil, "", err
+			return nil, used, err
+		}
+		newest, err := checkLatest(r, sp)
+		var mixed *mixedError
+		switch {
+		case errors.As(err, &mixed) && allowMixed:
+			r.Log.Warn("scoring with a mixed model (--allow-mixed)", "err", err.Error())
+		case err != nil:
+			return nil, used, err
 		}
 		// The preprocessing the model's images had: the params of the
 		// ingest run that made classes.txt (its record), else pipeline.yaml's.
@@ -133,27 +189,35 @@ func (a *app) scoringModel(ref string) (*scoring.Model, string, error) {
 		}
 		m, err := scoring.Open(sp.files, sp.pre)
 		if err != nil {
-			return nil, "", fmt.Errorf("--model latest: %w (has the pipeline run through evaluate?)", err)
+			return nil, used, fmt.Errorf("--model latest: %w (has the pipeline run through evaluate?)", err)
 		}
-		return m, "latest", nil
+		used.path, used.classes = r.Root(), m.Classes
+		if runs, err := history.List(r.Root()); err == nil && newest != nil {
+			used.run = runOf(runs, newest)
+		}
+		if ds, err := datasetOf(r); err == nil && ds != nil {
+			used.dataset = ds.Source
+		}
+		return m, used, nil
 	}
 	root, err := a.artifactsRoot()
 	if err != nil {
-		return nil, "", err
+		return nil, used, err
 	}
 	pm, err := models.Find(root, ref)
 	if errors.Is(err, models.ErrNoCurrent) {
-		return nil, "", fmt.Errorf("--model current: %w: a run promotes its model when it passes the quality gate; "+
+		return nil, used, fmt.Errorf("--model current: %w: a run promotes its model when it passes the quality gate; "+
 			"use --model latest to score with the model train/ and evaluate/ hold now", err)
 	}
 	if err != nil {
-		return nil, "", err
+		return nil, used, err
 	}
 	m, err := scoring.Open(pm.Paths(), pm.Preprocess)
 	if err != nil {
-		return nil, "", fmt.Errorf("model %s: %w", pm.Run, err)
+		return nil, used, fmt.Errorf("model %s: %w", pm.Run, err)
 	}
-	return m, pm.Run, nil
+	used.run, used.dataset, used.path, used.classes = pm.Run, pm.Dataset, pm.Dir, m.Classes
+	return m, used, nil
 }
 
 func isOneOf(s string, choices []string) bool {

@@ -192,7 +192,11 @@ func TestPromotionAndScore(t *testing.T) {
 	if score("latest") == before {
 		t.Fatal("retraining with another seed did not change the latest model")
 	}
-	run(pass, 1, "--set", "ingest.source="+filepath.Join(tmp, "nope"))
+	empty := filepath.Join(tmp, "empty") // there, so ingest starts, and holds no dataset, so it fails
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run(pass, 1, "--set", "ingest.source="+empty)
 	run(pass, 0, "--no-gate", "--set", "train.seed=8")
 	if after := score(""); after != before {
 		t.Errorf("score's output changed though no run passed the gate since")

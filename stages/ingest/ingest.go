@@ -55,6 +55,8 @@ func (stage) Spec() pipeline.Spec {
 		},
 		Outputs: []string{OutImages, OutLabels, OutClasses},
 		Check:   checkParams,
+		// The source folder's layout, before anything runs (layout.go).
+		Preflight: preflight,
 
 		Resources: resources, // resources.go
 	}
