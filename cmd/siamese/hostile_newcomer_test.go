@@ -87,7 +87,7 @@ func TestHostileNewcomer(t *testing.T) {
 			"stage ingest: source ~/line starts with a ~ that no shell expanded (a pipeline file, or a --set value after =, keeps it as it is): write the full path, such as ", nil},
 		{"unexpanded ~, status", nil, append([]string{"status"}, folder("~/line")...), 2, "source ~/line starts with a ~ that no shell expanded", nil},
 		{"mistyped stage", nil, []string{"run", "--only", "trian"}, 2,
-			`siamese: --only trian: no stage "trian"; did you mean "train"? (stages: ingest, triplets, pictures, flatten, split, train, evaluate)`, nil},
+			`siamese: --only trian: no stage "trian"; did you mean "train"? (stages: ingest, triplets, split, pictures, notebook, train, evaluate)`, nil},
 		{"mistyped stage, from", nil, []string{"run", "--from", "evalute"}, 2, `siamese: --from evalute: no stage "evalute"; did you mean "evaluate"?`, nil},
 		{"--set with a space", nil, []string{"run", "--set", "train.epochs", "2"}, 2,
 			"siamese: --set train.epochs 2: write --set train.epochs=2 (stage.param=value, one word)", nil},

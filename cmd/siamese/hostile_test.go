@@ -148,7 +148,7 @@ func TestHostileInputs(t *testing.T) {
 			"nothing ran (stage notebook writes the notebook's arrays, copies of the images that nothing in the pipeline reads: " +
 				"notebook_arrays: false in the pipeline file, or siamese run --notebook-arrays=false, leaves them out)"},
 		{"network larger than memory", false, nil, []string{"run", "--set", "train.hidden=[65536, 65536, 65536]"}, 2,
-			"siamese: not enough memory: stage train needs about 173.1 GB, and"},
+			"siamese: not enough memory: stage train needs about 173.2 GB, and"},
 		// Command lines.
 		{"unknown stage", false, nil, []string{"run", "--only", "nosuch"}, 2, `siamese: --only nosuch: no stage "nosuch" (stages: ingest,`},
 		{"only and from", false, nil, []string{"run", "--only", "train", "--from", "split"}, 2, "pipeline.yaml: use --only or --from, not both"},

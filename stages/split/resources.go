@@ -7,9 +7,10 @@ import (
 	"github.com/siamese-pipeline/siamese/stages/internal/estimate"
 )
 
-// indexRow is what one triplet takes in triplets.arrow (the triplets
-// stage's estimate).
-const indexRow = 64
+// indexRow is the least one triplet takes in triplets.arrow: five int64
+// columns and three uint8 labels; so the file's size over it bounds the
+// number of triplets from above.
+const indexRow = 5*8 + 3
 
 // resources: the row numbers of both parts; in memory the index's Arrow
 // table and its anchor column, and the permutation.
