@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """make bench: ours against the references, side by side on this machine.
 
-(a) the data stages ingest -> split (bin/siamese, bench/data.yaml) against
-    bench/numpy/data_stages.py, stage by stage and in total, with peak RSS;
+(a) the data stages ingest -> split and the notebook's arrays (bin/siamese,
+    bench/data.yaml) against bench/numpy/data_stages.py, stage by stage and
+    in total, with peak RSS;
 (b) one training epoch at batch 32 with each BLAS backend (go test
     -run TestEpochTiming ./model/) against bench/torch/epoch.py, at the same
     thread count;
@@ -11,8 +12,15 @@
     included) from an empty root, against bench/torch/pipeline.py (the same
     data stages in numpy, 10 epochs and the notebook's evaluation in
     PyTorch) and against one PyTorch epoch of (b), with peak RSS; and, from
-    the same run, evaluate against one of its own training epochs and the
-    train stage against its ten epochs and against ten epochs of (b).
+    the same run, the whole pipeline and evaluate against its own train
+    stage and one of its epochs, and the train stage against its ten epochs
+    and against ten epochs of (b);
+(e) scale (--scale): per_class 30,000 with the notebook's arrays on and
+    off, and 300,000 with them off (2 epochs): wall, peak RSS, bytes left
+    under the artifacts root, the train stage and the whole run against it;
+(f) folder ingest (--folder): a folder of 100,000 PNGs ingested from
+    scratch, then again after 1,000 images are added, and the outputs
+    compared with a from-scratch ingest of the larger folder.
 
 Each measurement is the best of --repeat runs, ours and theirs alternating.
 Prints a Markdown table and writes it to bench/results/bench-<time>.md.
@@ -181,8 +189,12 @@ def pipeline_rows(work, args, ep):
         f"{ours['rss'] / ref['rss']:.2f} |",
         f"| whole pipeline: quality (gate: roc_auc ≥ 0.96, binary_accuracy ≥ 0.83) | roc_auc {m['roc_auc']:.4f}, "
         f"accuracy {m['binary_accuracy']:.4f} | roc_auc {ref['roc_auc']:.4f}, accuracy {ref['binary_accuracy']:.4f} | |",
-        f"| whole pipeline: data stages ingest→split | {sum(st.get(s, 0) for s in ('ingest', 'triplets', 'flatten', 'split')):.2f} s"
-        f" (+ pictures {st.get('pictures', 0):.2f} s) | numpy {ref['seconds']['data']:.2f} s | |",
+        f"| whole pipeline: data stages before train (ingest, triplets, split) | "
+        f"{sum(st.get(s, 0) for s in ('ingest', 'triplets', 'split')):.2f} s"
+        f" (+ pictures {st.get('pictures', 0):.2f} s, notebook {st.get('notebook', 0):.2f} s beside train) | "
+        f"numpy {ref['seconds']['data']:.2f} s | |",
+        f"| **whole default pipeline vs its own train stage** | {ours['wall']:.2f} s | train stage {st['train']:.2f} s | "
+        f"{ours['wall'] / st['train']:.2f} |",
         f"| whole pipeline: train stage | {st['train']:.2f} s | PyTorch {ref['seconds']['train']:.2f} s | "
         f"{st['train'] / ref['seconds']['train']:.3f} |",
         f"| **evaluate stage vs one epoch of ours (median of the run's {len(epochs)})** | {st['evaluate']:.2f} s | "
@@ -215,6 +227,78 @@ def pipeline_rows(work, args, ep):
     return rows
 
 
+def du(root):
+    """Bytes of the files under root: what a run left on disk."""
+    total = 0
+    for d, _, files in os.walk(root):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(d, f)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def scale_run(work, per_class, arrays, epochs=None):
+    root = os.path.join(work, "scale")
+    shutil.rmtree(root, ignore_errors=True)
+    subprocess.run(["sync"])
+    cmd = [SIAMESE, "--artifacts", root, "run", "--no-gate", "--set", f"triplets.per_class={per_class}",
+           f"--notebook-arrays={'true' if arrays else 'false'}"]
+    if epochs:
+        cmd += ["--set", f"train.epochs={epochs}"]
+    _, wall, rss = timed(cmd)
+    stages = {}
+    for rec in glob.glob(os.path.join(root, ".siamese", "stages", "*.json")):
+        r = json.load(open(rec))
+        stages[r["stage"]] = r["duration_s"]
+    written = du(root)
+    print(f"bench: scale per_class {per_class} arrays {arrays}: {wall:.1f} s, {rss:.0f} MB, "
+          f"{written / 1e6:.0f} MB, stages {json.dumps(stages)}", file=sys.stderr, flush=True)
+    shutil.rmtree(root, ignore_errors=True)
+    return {"wall": wall, "rss": rss, "written": written, "stages": stages}
+
+
+def scale_rows(work):
+    rows = []
+    for per_class, arrays, epochs in [(30000, True, None), (30000, False, None), (300000, False, 2)]:
+        r = scale_run(work, per_class, arrays, epochs)
+        train = r["stages"].get("train", float("nan"))
+        what = f"per_class {per_class:,}, notebook arrays {'on' if arrays else 'off'}" + (f", {epochs} epochs" if epochs else "")
+        rows.append(f"| **scale: {what}: wall, peak RSS, written** | {r['wall']:.1f} s, {r['rss']:.0f} MB, "
+                    f"{r['written'] / 1e6:.0f} MB | train stage {train:.1f} s | {r['wall'] / train:.2f} |")
+    return rows
+
+
+def folder_rows(work):
+    """A folder of 100,000 PNGs ingested from scratch, then after 1,000
+    more are added; the second's outputs against a from-scratch ingest."""
+    src, yaml = os.path.join(work, "folder"), os.path.join(work, "folder.yaml")
+    with open(yaml, "w") as f:
+        f.write("stages:\n  ingest:\n    params: {dataset: folder, source: " + src + "}\n"
+                "    outs: [ingest/images.npy, ingest/labels.npy, ingest/classes.txt]\n")
+    mk = ["go", "run", "./bench/mkfolder", "-dir", src]
+    subprocess.run(mk + ["-n", "100000"], cwd=ROOT, check=True)
+    root, scratch = os.path.join(work, "folder-out"), os.path.join(work, "folder-scratch")
+    subprocess.run(["sync"])
+    _, first, rss1 = timed([SIAMESE, "-f", yaml, "--artifacts", root, "run"])
+    subprocess.run(mk + ["-n", "1000", "-from", "100000"], cwd=ROOT, check=True)
+    subprocess.run(["sync"])
+    _, second, rss2 = timed([SIAMESE, "-f", yaml, "--artifacts", root, "run"])
+    _, full, _ = timed([SIAMESE, "-f", yaml, "--artifacts", scratch, "run"])
+    same = all(subprocess.run(["cmp", "-s", os.path.join(root, "ingest", f), os.path.join(scratch, "ingest", f)]).returncode == 0
+               for f in ("images.npy", "labels.npy", "classes.txt"))
+    print(f"bench: folder ingest {first:.1f} s, +1000 {second:.1f} s, from scratch {full:.1f} s, same {same}",
+          file=sys.stderr, flush=True)
+    for d in (src, root, scratch):
+        shutil.rmtree(d, ignore_errors=True)
+    return [
+        f"| **folder ingest: 100,000 PNGs from scratch, then 1,000 added** | {second:.2f} s (outputs "
+        f"{'byte-identical to' if same else 'DIFFERENT from'} a from-scratch ingest) | first ingest {first:.2f} s "
+        f"(from scratch after the addition {full:.2f} s) | {second / first:.3f} |",
+    ]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--per-class", type=int, default=3000)
@@ -223,6 +307,10 @@ def main():
     ap.add_argument("--skip-epoch", action="store_true", help="only the data stages and the no-op run")
     ap.add_argument("--pipeline-repeat", type=int, default=1,
                     help="runs of the whole pipeline, ours and the reference (0: skip them)")
+    ap.add_argument("--scale", action=argparse.BooleanOptionalAction, default=True,
+                    help="the scale rows: per_class 30,000 and 300,000 (minutes)")
+    ap.add_argument("--folder", action=argparse.BooleanOptionalAction, default=True,
+                    help="the folder-ingest rows: 100,000 PNGs written, ingested twice")
     args = ap.parse_args()
 
     os.makedirs(os.path.join(ROOT, "out"), exist_ok=True)
@@ -230,9 +318,18 @@ def main():
     data, noop = data_stages(args.per_class, work, args.repeat)
     print("bench: data stages (s):", json.dumps(data), file=sys.stderr, flush=True)
     rows = [("| measurement | ours | reference | ours / reference |"), ("|---|---|---|---|")]
-    for stage in ["ingest", "triplets", "flatten", "split", "total"]:
-        o, n = data["ours"].get(stage), data["numpy"].get(stage)
-        name = f"data: {stage}" if stage != "total" else "**data: ingest→split, wall**"
+    # ours: ingest, triplets (the index), split (the rows), notebook (the
+    # four arrays); numpy: ingest, triplets (with the array), flatten, split.
+    ours, ref = data["ours"], data["numpy"]
+    for name, o, n in [
+        ("data: ingest", ours.get("ingest"), ref.get("ingest")),
+        ("data: triplets, split, the notebook's arrays (numpy: triplets, flatten, split)",
+         sum(ours.get(s, 0) for s in ("triplets", "split", "notebook")),
+         sum(ref.get(s, 0) for s in ("triplets", "flatten", "split"))),
+        ("data: what train waits for: ingest, triplets, split (numpy: all of its steps)",
+         sum(ours.get(s, 0) for s in ("ingest", "triplets", "split")), ref.get("total")),
+        ("**data: ingest→split and the notebook's arrays, wall**", ours.get("total"), ref.get("total")),
+    ]:
         rows.append(f"| {name} (per_class {args.per_class}) | {o:.2f} s | numpy {n:.2f} s | {o / n:.2f} |")
     rows.append(f"| data: peak RSS | {data['ours']['rss']:.0f} MB | numpy {data['numpy']['rss']:.0f} MB | "
                 f"{data['ours']['rss'] / data['numpy']['rss']:.2f} |")
@@ -248,6 +345,10 @@ def main():
     rows.append(f"| no-op `siamese run` (cached, median) | {noop * 1000:.0f} ms | | |")
     if args.pipeline_repeat > 0:
         rows += pipeline_rows(work, args, ep)
+    if args.scale:
+        rows += scale_rows(work)
+    if args.folder:
+        rows += folder_rows(work)
     shutil.rmtree(work, ignore_errors=True)
     table = "\n".join(rows)
     head = (f"make bench, {time.strftime('%Y-%m-%d %H:%M %Z')}, {os.cpu_count()} cores, "

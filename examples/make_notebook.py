@@ -32,9 +32,9 @@ and Arrow IPC files (read with `pyarrow`):
 | stage | files |
 |---|---|
 | `ingest` | `images.npy` uint8 (70000, 28, 28), `labels.npy` uint8 (70000,), `classes.txt` (class names) |
-| `triplets` | `triplets_fasion_MNIST_array.npy` uint8 (N, 3, 28, 28), `triplets.arrow` (rows of `images.npy` per triplet) |
-| `flatten` | `triplets_fasion_MNIST_flatten.npy` float64 (N, 3, 784) |
-| `split` | `X_train.npy`, `X_test.npy` float64 (n, 3, 784), `train_rows.npy`, `test_rows.npy` int64 |
+| `triplets` | `triplets.arrow` (rows of `images.npy` per triplet) |
+| `split` | `train_rows.npy`, `test_rows.npy` int64 (rows of `triplets.arrow`) |
+| `notebook` | the notebook's arrays: `triplets/triplets_fasion_MNIST_array.npy` uint8 (N, 3, 28, 28), `flatten/triplets_fasion_MNIST_flatten.npy` float64 (N, 3, 784), `split/X_train.npy`, `split/X_test.npy` float64 (n, 3, 784) |
 | `train` | `model/model.json` and its float32 weight files, `history.arrow`, `loss.png` |
 | `evaluate` | `embeddings.arrow`, `scores.arrow`, `metrics.json`, plots, `anchors.npy` float32 (classes, 128), `thresholds.json` |
 
