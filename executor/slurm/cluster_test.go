@@ -210,8 +210,12 @@ func TestSlurmRun(t *testing.T) {
 		t.Errorf("second run: want nothing submitted, every stage cached; %s", r)
 	}
 
-	// A source only ingest can find missing: ingest's job fails, and the
-	// jobs downstream of it never start.
+	// A source folder without the dataset's files (an empty one passes
+	// the checks before the run): ingest's job fails, and the jobs
+	// downstream of it never start.
+	if err := os.MkdirAll(filepath.Join(tmp, "nowhere"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	r = runSiamese(t, onSlurm, append([]string{"run", "--executor", "slurm"},
 		small("--set", "ingest.source="+filepath.Join(tmp, "nowhere"))...)...)
 	jobs = submitted(r.stderr)
