@@ -12,23 +12,28 @@ import (
 	"github.com/siamese-pipeline/siamese/runner"
 )
 
-// datasetOf says what the model the pipeline's outputs hold now learned
-// from: the tracked sources of the stage that wrote classes.txt (its
-// record) and the classes it lists. It returns nil when the pipeline
-// makes no model to score with or that stage has not run.
+// datasetOf says what the pipeline's outputs hold now learned from: the
+// tracked sources of the stage that wrote classes.txt (its record) and
+// the classes it lists. It returns nil when no stage writes classes.txt
+// or that stage has not run. (A pipeline of data stages alone has a
+// dataset too, and no model.)
 func datasetOf(r *runner.Runner) (*history.Dataset, error) {
-	sp, err := serving(r.Pipeline)
-	if errors.Is(err, errNoServing) {
+	var ingest, classes string
+	for _, s := range r.Pipeline.Stages {
+		for _, o := range s.Outs {
+			if o.Name() == classesOut && ingest == "" {
+				ingest, classes = s.Name, filepath.Join(r.Pipeline.Root, filepath.FromSlash(o.Path))
+			}
+		}
+	}
+	if ingest == "" {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	rec, err := r.Recorded(sp.ingest)
+	rec, err := r.Recorded(ingest)
 	if err != nil || rec == nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(sp.files.Classes)
+	data, err := os.ReadFile(classes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -41,7 +46,7 @@ func datasetOf(r *runner.Runner) (*history.Dataset, error) {
 	}
 	source := sourceOf(paths)
 	if source == "" { // a stage that tracks nothing: its params name the data
-		source = fmt.Sprintf("%s %v", sp.ingest, rec.Params)
+		source = fmt.Sprintf("%s %v", ingest, rec.Params)
 	}
 	return &history.Dataset{Source: source, Classes: strings.Split(strings.TrimRight(string(data), "\n"), "\n")}, nil
 }
