@@ -44,11 +44,22 @@ const dpi = 100
 // sans is the font used for all text (gonum/plot's default is a serif).
 var sans = font.Font{Typeface: "Liberation", Variant: "Sans"}
 
+// MarkColor is the colour of the vertical marks (best epoch, decision
+// threshold): a colour no series uses, so a mark stands out.
+var MarkColor = color.RGBA{148, 103, 189, 255}
+
+// Mark is a vertical line at X with a legend label.
+type Mark struct {
+	X     float64
+	Label string
+}
+
 // LossCurves plots training (and, if valLoss is non-empty, validation) loss
 // against epoch, like the Keras history plot: title "Model loss", legend
 // "Train"/"Validation". loss (and valLoss when given) must have len(epochs)
-// values; epochs must be non-empty.
-func LossCurves(path string, epochs []int, loss, valLoss []float64) error {
+// values; epochs must be non-empty. best, when it is one of epochs, is
+// marked by a vertical line: the epoch whose weights training kept.
+func LossCurves(path string, epochs []int, loss, valLoss []float64, best int) error {
 	if len(epochs) == 0 {
 		return errors.New("plots: LossCurves: no epochs")
 	}
@@ -85,6 +96,13 @@ func LossCurves(path string, epochs []int, loss, valLoss []float64) error {
 		}
 		p.Add(l, pts)
 		entries = append(entries, legendEntry{s.name, []plot.Thumbnailer{l, pts}})
+	}
+	if i := slices.Index(epochs, best); i >= 0 {
+		label := fmt.Sprintf("Best epoch %d", best)
+		if len(valLoss) > 0 {
+			label += fmt.Sprintf(" (val %.4f)", valLoss[i])
+		}
+		entries = append(entries, addMarks(p, []Mark{{X: float64(best), Label: label}})...)
 	}
 	p.X.Tick.Marker = epochTicks{}
 	return save(path, p, entries, 8*vg.Inch, 5*vg.Inch)
@@ -139,9 +157,10 @@ func ROC(path string, fpr, tpr []float64, auc float64) error {
 }
 
 // SimilarityHist overlays histograms (counts, shared bins) of the
-// similarities of positive and negative pairs. At least one of pos and neg
-// must be non-empty; values must be finite.
-func SimilarityHist(path string, pos, neg []float64) error {
+// similarities of positive and negative pairs, with a vertical line at each
+// mark (e.g. the decision threshold). At least one of pos and neg must be
+// non-empty; values and marks must be finite.
+func SimilarityHist(path string, pos, neg []float64, marks ...Mark) error {
 	if len(pos)+len(neg) == 0 {
 		return errors.New("plots: SimilarityHist: no values")
 	}
@@ -154,6 +173,11 @@ func SimilarityHist(path string, pos, neg []float64) error {
 	}
 	if hi == lo {
 		lo, hi = lo-0.5, hi+0.5
+	}
+	for _, m := range marks {
+		if math.IsNaN(m.X) || math.IsInf(m.X, 0) {
+			return fmt.Errorf("plots: SimilarityHist: non-finite mark %v", m.X)
+		}
 	}
 	nBins := int(math.Sqrt(float64(max(len(pos), len(neg)))))
 	nBins = min(max(nBins, 10), 60)
@@ -187,7 +211,55 @@ func SimilarityHist(path string, pos, neg []float64) error {
 		entries = append(entries, legendEntry{s.name, []plot.Thumbnailer{h}})
 	}
 	p.Y.Min = 0
-	return save(path, p, entries, 8*vg.Inch, 5*vg.Inch)
+	return save(path, p, append(entries, addMarks(p, marks)...), 8*vg.Inch, 5*vg.Inch)
+}
+
+// addMarks adds a dashed vertical line across the plot's whole height at
+// each mark's X, and returns their legend entries.
+func addMarks(p *plot.Plot, marks []Mark) []legendEntry {
+	var entries []legendEntry
+	for _, m := range marks {
+		l := &rule{at: m.X, vertical: true}
+		l.Color = MarkColor
+		l.Width = vg.Points(2)
+		l.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
+		p.Add(l)
+		entries = append(entries, legendEntry{m.Label, []plot.Thumbnailer{l}})
+	}
+	return entries
+}
+
+// rule is a line across the whole data area: vertical at x = at, or
+// horizontal at y = at.
+type rule struct {
+	at       float64
+	vertical bool
+	draw.LineStyle
+}
+
+func (r *rule) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	if r.vertical {
+		x := trX(r.at)
+		c.StrokeLine2(r.LineStyle, x, c.Min.Y, x, c.Max.Y)
+		return
+	}
+	y := trY(r.at)
+	c.StrokeLine2(r.LineStyle, c.Min.X, y, c.Max.X, y)
+}
+
+// DataRange widens the axis the rule crosses to include it, and leaves the
+// other alone.
+func (r *rule) DataRange() (xmin, xmax, ymin, ymax float64) {
+	if r.vertical {
+		return r.at, r.at, math.Inf(1), math.Inf(-1)
+	}
+	return math.Inf(1), math.Inf(-1), r.at, r.at
+}
+
+func (r *rule) Thumbnail(c *draw.Canvas) {
+	y := c.Center().Y
+	c.StrokeLine2(r.LineStyle, c.Min.X, y, c.Max.X, y)
 }
 
 // Scatter2D plots 2-D points (xy row-major n×2, e.g. metrics.PCA2) coloured
@@ -238,12 +310,28 @@ func Scatter2D(path string, xy []float64, classes []int, names []string) error {
 	return save(path, p, entries, 8*vg.Inch, 6*vg.Inch)
 }
 
+// GridText is the text of an image grid, each part optional: a heading
+// above everything (e.g. "Class 0: T-shirt/top"), one header per column
+// (e.g. ANCHOR/POSITIVE/NEGATIVE) and one label per image (e.g. its class
+// name), drawn above the image and shortened with "…" to fit its width.
+type GridText struct {
+	Heading string
+	Columns []string // none or cols
+	Labels  []string // none or len(images)
+}
+
+// Heights in pixels of the grid's text bands.
+const (
+	headingH = 26
+	columnsH = 22
+	labelH   = 18
+)
+
 // ImageGrid draws grayscale side×side images (row-major bytes, 0 = black) in
-// a rows×cols grid, filled row by row; len(images) must not exceed
-// rows*cols. titles may be nil, have cols entries (column headers above the
-// first row, e.g. ANCHOR/POSITIVE/NEGATIVE) or len(images) entries (one per
-// image). Images are magnified by an integer factor without interpolation.
-func ImageGrid(path string, images [][]uint8, rows, cols int, side int, titles []string) error {
+// a rows×cols grid, filled row by row, with text's heading, column headers
+// and labels; len(images) must not exceed rows*cols. Images are magnified
+// by an integer factor without interpolation.
+func ImageGrid(path string, images [][]uint8, rows, cols int, side int, text GridText) error {
 	if rows <= 0 || cols <= 0 || side <= 0 {
 		return fmt.Errorf("plots: ImageGrid: rows=%d cols=%d side=%d must be positive", rows, cols, side)
 	}
@@ -255,67 +343,73 @@ func ImageGrid(path string, images [][]uint8, rows, cols int, side int, titles [
 			return fmt.Errorf("plots: ImageGrid: image %d has %d pixels, want %d×%d", i, len(im), side, side)
 		}
 	}
-	perImage := false
-	switch len(titles) {
-	case 0:
-	case cols:
-		perImage = rows == 1
-	case len(images):
-		perImage = true
-	default:
-		return fmt.Errorf("plots: ImageGrid: %d titles, want 0, cols=%d or len(images)=%d", len(titles), cols, len(images))
+	if n := len(text.Columns); n != 0 && n != cols {
+		return fmt.Errorf("plots: ImageGrid: %d column headers, want 0 or cols=%d", n, cols)
+	}
+	if n := len(text.Labels); n != 0 && n != len(images) {
+		return fmt.Errorf("plots: ImageGrid: %d labels, want 0 or len(images)=%d", n, len(images))
 	}
 	scale := max(1, 112/side)
 	cell := side * scale
 	const pad = 8
-	titleH := 0
-	if len(titles) > 0 {
-		titleH = 22
+	top := 0 // height of the bands above the first row
+	if text.Heading != "" {
+		top += headingH
+	}
+	if len(text.Columns) > 0 {
+		top += columnsH
 	}
 	rowH := cell + pad
-	if perImage {
-		rowH += titleH
+	if len(text.Labels) > 0 {
+		rowH += labelH
 	}
 	width := cols*(cell+pad) + pad
-	height := rows*rowH + pad
-	if !perImage {
-		height += titleH
-	}
-	// 72 dpi: one vg point is one pixel.
+	height := top + rows*rowH + pad
+	// 72 dpi: one vg point is one pixel; y counts up from the bottom.
 	c := vgimg.NewWith(vgimg.UseWH(vg.Length(width), vg.Length(height)), vgimg.UseDPI(72))
 	dc := draw.New(c)
-	sty := draw.TextStyle{
-		Color:   color.Black,
-		Font:    font.From(sans, 13),
-		Handler: plot.DefaultTextHandler,
-		XAlign:  draw.XCenter,
-		YAlign:  draw.YBottom,
+	style := func(size vg.Length) draw.TextStyle {
+		return draw.TextStyle{Color: color.Black, Font: font.From(sans, size), Handler: plot.DefaultTextHandler,
+			XAlign: draw.XCenter, YAlign: draw.YBottom}
 	}
-	top := 0 // y of the top of the current row, in pixels from the top
-	if !perImage && len(titles) > 0 {
-		for j, t := range titles {
+	text13, text11 := style(13), style(11)
+	y := 0 // pixels from the top
+	if text.Heading != "" {
+		h := style(15)
+		dc.FillText(h, vg.Point{X: vg.Length(width / 2), Y: vg.Length(height - headingH + 6)}, fit(h, text.Heading, vg.Length(width-2*pad)))
+		y += headingH
+	}
+	if len(text.Columns) > 0 {
+		for j, t := range text.Columns {
 			x := pad + j*(cell+pad) + cell/2
-			dc.FillText(sty, vg.Point{X: vg.Length(x), Y: vg.Length(height - titleH + 5)}, t)
+			dc.FillText(text13, vg.Point{X: vg.Length(x), Y: vg.Length(height - y - columnsH + 5)}, fit(text13, t, vg.Length(cell+pad)))
 		}
-		top = titleH
+		y += columnsH
 	}
 	dst := c.Image()
-	for i := 0; i < rows*cols; i++ {
+	for i := range images {
 		r, col := i/cols, i%cols
 		x0 := pad + col*(cell+pad)
-		y0 := top + r*rowH + pad
-		if perImage {
-			if i < len(titles) {
-				dc.FillText(sty, vg.Point{X: vg.Length(x0 + cell/2), Y: vg.Length(height - y0 - titleH + 5)}, titles[i])
-			}
-			y0 += titleH
-		}
-		if i >= len(images) {
-			continue
+		y0 := y + r*rowH + pad
+		if len(text.Labels) > 0 {
+			dc.FillText(text11, vg.Point{X: vg.Length(x0 + cell/2), Y: vg.Length(height - y0 - labelH + 4)}, fit(text11, text.Labels[i], vg.Length(cell)))
+			y0 += labelH
 		}
 		stddraw.Draw(dst, image.Rect(x0, y0, x0+cell, y0+cell), magnify(images[i], side, scale), image.Point{}, stddraw.Src)
 	}
 	return writeImage(path, dst)
+}
+
+// fit shortens s with "…" until it is at most w wide in style sty.
+func fit(sty draw.TextStyle, s string, w vg.Length) string {
+	if sty.Width(s) <= w {
+		return s
+	}
+	r := []rune(s)
+	for len(r) > 0 && sty.Width(string(r)+"…") > w {
+		r = r[:len(r)-1]
+	}
+	return string(r) + "…"
 }
 
 // magnify returns the side×side grayscale image scaled by an integer factor.

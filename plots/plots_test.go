@@ -55,12 +55,12 @@ func TestLossCurves(t *testing.T) {
 	dir := outDir(t)
 	epochs, loss, val := sampleData()
 	p := filepath.Join(dir, "loss.png")
-	if err := LossCurves(p, epochs, loss, val); err != nil {
+	if err := LossCurves(p, epochs, loss, val, 0); err != nil {
 		t.Fatal(err)
 	}
 	checkPNG(t, p, 800, 500)
 	// Training loss only.
-	if err := LossCurves(filepath.Join(dir, "loss_train.png"), epochs, loss, nil); err != nil {
+	if err := LossCurves(filepath.Join(dir, "loss_train.png"), epochs, loss, nil, 0); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
@@ -72,7 +72,7 @@ func TestLossCurves(t *testing.T) {
 		{"loss length", epochs, loss[:3], val},
 		{"val length", epochs, loss, val[:3]},
 	} {
-		if err := LossCurves(filepath.Join(dir, "bad.png"), c.e, c.l, c.v); err == nil {
+		if err := LossCurves(filepath.Join(dir, "bad.png"), c.e, c.l, c.v, 0); err == nil {
 			t.Errorf("%s: no error", c.name)
 		}
 	}
@@ -143,33 +143,33 @@ func TestImageGrid(t *testing.T) {
 	}
 	// 1×10 with a title per image; 28 px magnified ×4 = 112, 8 px padding.
 	p := filepath.Join(dir, "grid_samples.png")
-	if err := ImageGrid(p, imgs, 1, 10, 28, fashionClasses); err != nil {
+	if err := ImageGrid(p, imgs, 1, 10, 28, GridText{Columns: fashionClasses}); err != nil {
 		t.Fatal(err)
 	}
-	checkPNG(t, p, 10*120+8, 120+22+8)
+	checkPNG(t, p, 10*120+8, 120+columnsH+8)
 	// 3×3 triplets with column titles.
 	p = filepath.Join(dir, "grid_triplets.png")
-	if err := ImageGrid(p, imgs[:9], 3, 3, 28, []string{"ANCHOR", "POSITIVE", "NEGATIVE"}); err != nil {
+	if err := ImageGrid(p, imgs[:9], 3, 3, 28, GridText{Columns: []string{"ANCHOR", "POSITIVE", "NEGATIVE"}}); err != nil {
 		t.Fatal(err)
 	}
 	checkPNG(t, p, 3*120+8, 3*120+8+22)
 	// No titles, partly filled grid.
 	p = filepath.Join(dir, "grid_plain.png")
-	if err := ImageGrid(p, imgs[:5], 2, 3, 28, nil); err != nil {
+	if err := ImageGrid(p, imgs[:5], 2, 3, 28, GridText{}); err != nil {
 		t.Fatal(err)
 	}
 	checkPNG(t, p, 3*120+8, 2*120+8)
 	bad := filepath.Join(dir, "bad.png")
-	if err := ImageGrid(bad, imgs, 2, 3, 28, nil); err == nil {
+	if err := ImageGrid(bad, imgs, 2, 3, 28, GridText{}); err == nil {
 		t.Error("too many images: no error")
 	}
-	if err := ImageGrid(bad, [][]uint8{make([]uint8, 10)}, 1, 1, 28, nil); err == nil {
+	if err := ImageGrid(bad, [][]uint8{make([]uint8, 10)}, 1, 1, 28, GridText{}); err == nil {
 		t.Error("wrong image size: no error")
 	}
-	if err := ImageGrid(bad, imgs[:4], 2, 3, 28, []string{"a", "b"}); err == nil {
+	if err := ImageGrid(bad, imgs[:4], 2, 3, 28, GridText{Columns: []string{"a", "b"}}); err == nil {
 		t.Error("wrong number of titles: no error")
 	}
-	if err := ImageGrid(bad, imgs[:4], 0, 3, 28, nil); err == nil {
+	if err := ImageGrid(bad, imgs[:4], 0, 3, 28, GridText{}); err == nil {
 		t.Error("zero rows: no error")
 	}
 }
@@ -214,10 +214,10 @@ func TestDeterministic(t *testing.T) {
 	dir := t.TempDir()
 	epochs, loss, val := sampleData()
 	a, b := filepath.Join(dir, "a.png"), filepath.Join(dir, "b.png")
-	if err := LossCurves(a, epochs, loss, val); err != nil {
+	if err := LossCurves(a, epochs, loss, val, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := LossCurves(b, epochs, loss, val); err != nil {
+	if err := LossCurves(b, epochs, loss, val, 0); err != nil {
 		t.Fatal(err)
 	}
 	ba, _ := os.ReadFile(a)

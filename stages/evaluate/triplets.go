@@ -66,6 +66,10 @@ func embedTest(ctx context.Context, w *model.Weights, d *data) (*testSet, error)
 	return t, nil
 }
 
+// decisionThreshold is the similarity above which a pair is called the
+// same class, as Keras's binary accuracy rounds at 0.5.
+const decisionThreshold = 0.5
+
 // scoreTriplets scores (anchor, positive) pairs against (anchor, negative)
 // pairs by angular similarity, and writes the embeddings, the scores and
 // their plots.
@@ -76,7 +80,7 @@ func scoreTriplets(env *runner.Env, t *testSet) (*Metrics, error) {
 		scores[i], labels[i] = metrics.AngularSimilarity(metrics.Cosine(t.row(i, 0), t.row(i, 1))), true
 		scores[n+i] = metrics.AngularSimilarity(metrics.Cosine(t.row(i, 0), t.row(i, 2)))
 	}
-	m := &Metrics{TestTriplets: n, BinaryAccuracy: metrics.BinaryAccuracy(scores, labels, 0.5)}
+	m := &Metrics{TestTriplets: n, BinaryAccuracy: metrics.BinaryAccuracy(scores, labels, decisionThreshold)}
 	var err error
 	if m.ROCAUC, err = metrics.ROCAUC(scores, labels); err != nil {
 		return nil, err
@@ -114,5 +118,6 @@ func scoreTriplets(env *runner.Env, t *testSet) (*Metrics, error) {
 	if err := plots.ROC(env.Out("roc.png"), fpr, tpr, m.ROCAUC); err != nil {
 		return nil, err
 	}
-	return m, plots.SimilarityHist(env.Out("similarity_hist.png"), scores[:n], scores[n:])
+	return m, plots.SimilarityHist(env.Out("similarity_hist.png"), scores[:n], scores[n:],
+		plots.Mark{X: decisionThreshold, Label: fmt.Sprintf("Decision threshold %g", decisionThreshold)})
 }

@@ -5,6 +5,8 @@ package pictures
 import (
 	"context"
 	"fmt"
+	"os"
+	"strings"
 
 	"github.com/siamese-pipeline/siamese/artifacts"
 	"github.com/siamese-pipeline/siamese/nprand"
@@ -20,13 +22,13 @@ func New() runner.Stage { return stage{} }
 
 func (stage) Spec() pipeline.Spec {
 	return pipeline.Spec{
-		Version: "1",
+		Version: "2", // 2: class names on both pictures
 		Params: []pipeline.Param{
 			{Name: "class", Default: 0, Doc: "the class samples.png shows", Range: "[0, )"},
 			{Name: "triplets", Default: 5, Doc: "rows of triplets.png", Range: "[1, 100]"},
 			{Name: "seed", Default: 0, Doc: "seed of the random picks", Range: "[0, 4294967295]"},
 		},
-		Inputs:  []string{"images.npy", "labels.npy", "triplets.arrow"},
+		Inputs:  []string{"images.npy", "labels.npy", "classes.txt", "triplets.arrow"},
 		Outputs: []string{"samples.png", "triplets.png"},
 
 		Resources: resources, // resources.go
@@ -45,6 +47,11 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 	if len(shape) != 3 || shape[1] != shape[2] || shape[0] != len(labels) {
 		return fmt.Errorf("pictures: images.npy shape %v, want (%d, side, side)", shape, len(labels))
 	}
+	data, err := os.ReadFile(env.In("classes.txt"))
+	if err != nil {
+		return fmt.Errorf("pictures: %w", err)
+	}
+	names := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
 	side := shape[1]
 	image := func(i int64) []uint8 { return images[int(i)*side*side : int(i+1)*side*side] }
 	rng := nprand.New(uint32(env.Params.Int("seed")))
@@ -63,7 +70,8 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 	for range 10 {
 		samples = append(samples, image(int64(rng.ChoiceFrom(members))))
 	}
-	if err := plots.ImageGrid(env.Out("samples.png"), samples, 1, 10, side, nil); err != nil {
+	if err := plots.ImageGrid(env.Out("samples.png"), samples, 1, 10, side,
+		samplesText(names, class)); err != nil {
 		return fmt.Errorf("pictures: %w", err)
 	}
 
@@ -78,6 +86,7 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 		}
 	}
 	var grid [][]uint8
+	var ids []int64
 	rows := min(env.Params.Int("triplets"), table.NumRows())
 	for range rows {
 		t := rng.Choice(table.NumRows())
@@ -86,11 +95,35 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 				return fmt.Errorf("pictures: triplet %d names image %d, which images.npy lacks", t, col[t])
 			}
 			grid = append(grid, image(col[t]))
+			ids = append(ids, col[t])
 		}
 	}
-	titles := []string{"ANCHOR", "POSITIVE", "NEGATIVE"}
-	if err := plots.ImageGrid(env.Out("triplets.png"), grid, rows, 3, side, titles); err != nil {
+	if err := plots.ImageGrid(env.Out("triplets.png"), grid, rows, 3, side, tripletText(names, labels, ids)); err != nil {
 		return fmt.Errorf("pictures: %w", err)
 	}
 	return nil
+}
+
+// samplesText heads samples.png with the class it shows.
+func samplesText(names []string, class int) plots.GridText {
+	return plots.GridText{Heading: fmt.Sprintf("Class %d: %s", class, className(names, class))}
+}
+
+// tripletText heads triplets.png's columns and labels each image (ids are
+// rows of images.npy, anchor, positive, negative, row by row) with its
+// class's name.
+func tripletText(names []string, labels []uint8, ids []int64) plots.GridText {
+	t := plots.GridText{Columns: []string{"ANCHOR", "POSITIVE", "NEGATIVE"}}
+	for _, id := range ids {
+		t.Labels = append(t.Labels, className(names, int(labels[id])))
+	}
+	return t
+}
+
+// className is names[c], or "class c" where classes.txt does not name it.
+func className(names []string, c int) string {
+	if c >= 0 && c < len(names) && names[c] != "" {
+		return names[c]
+	}
+	return fmt.Sprintf("class %d", c)
 }

@@ -12,7 +12,7 @@ import (
 
 func TestPicturesStage(t *testing.T) {
 	d := stagetest.Write(t, 60, 5)
-	env, out := stagetest.Env(t, New(), d.Inputs("images.npy", "labels.npy", "triplets.arrow"), map[string]any{"class": 1})
+	env, out := stagetest.Env(t, New(), d.Inputs("images.npy", "labels.npy", "classes.txt", "triplets.arrow"), map[string]any{"class": 1})
 	if err := New().Run(context.Background(), env); err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +27,7 @@ func TestPicturesStage(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	env, _ = stagetest.Env(t, New(), d.Inputs("images.npy", "labels.npy", "triplets.arrow"), map[string]any{"class": 7})
+	env, _ = stagetest.Env(t, New(), d.Inputs("images.npy", "labels.npy", "classes.txt", "triplets.arrow"), map[string]any{"class": 7})
 	if err := New().Run(context.Background(), env); err == nil {
 		t.Error("drew samples of a class with no images")
 	}

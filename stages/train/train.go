@@ -101,10 +101,10 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 	if err := artifacts.WriteMLP(env.Out("model/"), dense(res.Best), extra); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	return writeHistory(env.Out("history.arrow"), env.Out("loss.png"), res.History)
+	return writeHistory(env.Out("history.arrow"), env.Out("loss.png"), res.History, res.BestEpoch)
 }
 
-func writeHistory(arrowPath, pngPath string, h []model.EpochStats) error {
+func writeHistory(arrowPath, pngPath string, h []model.EpochStats, best int) error {
 	epochs := make([]int, len(h))
 	epoch64 := make([]int64, len(h))
 	loss, val, secs := make([]float64, len(h)), make([]float64, len(h)), make([]float64, len(h))
@@ -116,7 +116,7 @@ func writeHistory(arrowPath, pngPath string, h []model.EpochStats) error {
 	if err := artifacts.WriteArrow(arrowPath, cols); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	if err := plots.LossCurves(pngPath, epochs, loss, val); err != nil {
+	if err := plots.LossCurves(pngPath, epochs, loss, val, best); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
 	return nil
