@@ -32,11 +32,22 @@ type Image struct{ Title, Path string }
 // Input is what a report shows.
 type Input struct {
 	Run      *history.Run
-	Previous *history.Run // the previous run, for comparison (may be nil)
+	Previous *history.Run // the run to compare with: the last one before Run with metrics (may be nil)
+	Model    *Model       // what became of the run's model (nil: the pipeline makes none to serve)
+	Trend    *Image       // the gate's metrics over the last runs of the same data (may be nil)
 	Images   []Image      // a missing or unreadable file is skipped with a note
 	Metrics  map[string]any
 	// Metrics is the full metrics.json; its "per_class" list of objects
 	// (with "class", "name" and numeric fields) becomes a table. May be nil.
+}
+
+// Model is what became of a run's model: promoted or why not, and which
+// model is current (what `siamese score` uses).
+type Model struct {
+	Promoted        bool
+	Why             string    // why it was not promoted
+	Current         string    // the run whose model is current; "" when none is
+	CurrentPromoted time.Time // when that model was promoted
 }
 
 //go:embed report.html.tmpl
@@ -76,6 +87,8 @@ type view struct {
 	Trained        *trained
 	Images         []imageView
 	Notes          []string
+	Model          *modelView
+	Trend          *imageView
 	Params         []paramGroup
 	Changes        []history.Change
 	Generated      string
@@ -111,6 +124,12 @@ type perClassRow struct {
 
 type perClassCell struct {
 	Field, Value, ID, Class string
+}
+
+type modelView struct {
+	Model
+	Promoted string // when, formatted
+	This     bool   // the current model is this run's
 }
 
 type imageView struct {
@@ -243,6 +262,16 @@ func build(in Input) *view {
 	v.PerClass = perClass(in.Metrics)
 	v.Trained = trainedBy(in.Metrics)
 	v.Images, v.Notes = images(in.Images)
+	if in.Trend != nil {
+		trend, notes := images([]Image{*in.Trend})
+		if len(trend) == 1 {
+			v.Trend = &trend[0]
+		}
+		v.Notes = append(v.Notes, notes...)
+	}
+	if m := in.Model; m != nil {
+		v.Model = &modelView{Model: *m, Promoted: fmtTime(m.CurrentPromoted), This: m.Current == r.ID}
+	}
 	v.Params = params(r, p)
 	if p != nil {
 		v.Changes = history.Diff(p, r)

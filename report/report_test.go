@@ -115,7 +115,7 @@ func render(t *testing.T, dir string) (string, string) {
 	notImage := filepath.Join(dir, "notes.txt")
 	os.WriteFile(notImage, []byte("just text"), 0o644)
 	path := filepath.Join(dir, "out", "report.html")
-	err := Write(path, Input{Run: cur, Previous: prev, Metrics: metrics, Images: []Image{
+	err := Write(path, Input{Run: cur, Previous: prev, Metrics: metrics, Model: sampleModel(), Trend: trendPNG(t, dir), Images: []Image{
 		{Title: "ROC curve", Path: roc},
 		{Title: "Training loss", Path: loss},
 		{Title: "Similarity histogram", Path: filepath.Join(dir, "missing.png")},
@@ -196,8 +196,8 @@ func checkContent(t *testing.T, doc string) {
 			t.Errorf("report lacks %q", frag)
 		}
 	}
-	if n := strings.Count(doc, "<img "); n != 2 {
-		t.Errorf("%d images, want 2", n)
+	if n := strings.Count(doc, "<img "); n != 3 {
+		t.Errorf("%d images, want 3 (two plots and the trend)", n)
 	}
 }
 
@@ -338,11 +338,11 @@ func TestBrowser(t *testing.T) {
 		if len(res.Resources) > 0 {
 			t.Errorf("the page fetched %v", res.Resources)
 		}
-		if len(res.Images) != 2 {
-			t.Errorf("%d images, want 2", len(res.Images))
+		if len(res.Images) != 3 {
+			t.Errorf("%d images, want 3", len(res.Images))
 		}
 		for _, im := range res.Images {
-			if !im.OK || im.W != 480 {
+			if want := map[bool]int{true: trendWidth, false: 480}[im.Alt == trendTitle]; !im.OK || im.W != want {
 				t.Errorf("image %q did not load: %+v", im.Alt, im)
 			}
 		}
@@ -375,6 +375,7 @@ func TestBrowser(t *testing.T) {
 		if n := colours(img); n < 20 {
 			t.Errorf("screenshot %s looks blank: %d colours", shot, n)
 		}
+		checkShot(t, img, path)
 		t.Logf("screenshot: %s", shot)
 	})
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/siamese-pipeline/siamese/gate"
 	"github.com/siamese-pipeline/siamese/history"
+	"github.com/siamese-pipeline/siamese/models"
 	"github.com/siamese-pipeline/siamese/pipeline"
 	"github.com/siamese-pipeline/siamese/report"
 	"github.com/siamese-pipeline/siamese/runner"
@@ -80,11 +81,12 @@ func (a *app) finish(r *runner.Runner, rep *runner.Report, runErr error) error {
 	if runErr == nil && len(p.Gate) > 0 && !current {
 		r.Log.Warn("quality gate not checked: the stages that report metrics were not part of this run")
 	}
+	var baseline *history.Run // the gate's last good run
 	if runErr == nil && len(p.Gate) > 0 && current {
 		var base gate.Baseline
 		if prev := history.Baseline(runs, run.File, run.Dataset); prev != nil && hasMaxDrop(p.Gate) {
 			base = gate.Baseline{Run: prev.ID, Metrics: prev.Metrics}
-			run.Baseline = prev.ID
+			run.Baseline, baseline = prev.ID, prev
 		}
 		results := gate.CheckBaseline(p.Gate, metrics, base)
 		for _, g := range results {
@@ -95,23 +97,31 @@ func (a *app) finish(r *runner.Runner, rep *runner.Report, runErr error) error {
 			gateErr = &gateError{results: results}
 		}
 	}
-	var previous *history.Run
-	if len(runs) > 0 {
-		previous = runs[len(runs)-1]
-	}
 	if err := history.Append(root, run); err != nil {
 		return fmt.Errorf("run history: %w", err)
 	}
+	// Promote the run's model when it passed its gate, then write the
+	// report, which says whether it did, and report the run where
+	// pipeline.yaml's monitoring block says.
+	before, _ := models.CurrentModel(root)
+	why, promoteErr := a.promote(r, rep, run)
+	in := report.Input{Run: run, Previous: history.LastWithMetrics(runs), Images: images(r, rep), Metrics: full,
+		Model: modelState(root, run, why, promoteErr)}
 	page := filepath.Join(root, history.Dir, run.ID, "report.html")
-	in := report.Input{Run: run, Previous: previous, Images: images(r, rep), Metrics: full}
+	if len(p.Gate) > 0 {
+		trend := filepath.Join(root, history.Dir, run.ID, "trend.png")
+		if in.Trend, err = drawTrend(trend, append(runs, run), run, p.Gate, baseline); err != nil {
+			r.Log.Warn("trend plot not drawn", "err", err)
+		}
+	}
 	if err := report.Write(page, in); err != nil {
-		return fmt.Errorf("report: %w", err)
+		return errors.Join(promoteErr, fmt.Errorf("report: %w", err))
 	}
 	if err := report.Write(filepath.Join(root, "report.html"), in); err != nil {
-		return fmt.Errorf("report: %w", err)
+		return errors.Join(promoteErr, fmt.Errorf("report: %w", err))
 	}
 	r.Log.Info("run recorded", "run", run.ID, "outcome", run.Outcome, "report", page)
-	return a.afterRun(r, rep, run, gateErr)
+	return errors.Join(gateErr, promoteErr, a.monitor(r, run, before, promoteErr))
 }
 
 // hasMaxDrop reports whether a threshold compares with the last good run.

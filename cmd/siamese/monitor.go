@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"path/filepath"
 
 	"github.com/siamese-pipeline/siamese/history"
@@ -9,15 +8,6 @@ import (
 	"github.com/siamese-pipeline/siamese/monitoring"
 	"github.com/siamese-pipeline/siamese/runner"
 )
-
-// afterRun follows a recorded run: it promotes the run's model when the
-// run passed its gate, then reports the run where pipeline.yaml's
-// monitoring block says. It returns gateErr joined with what failed.
-func (a *app) afterRun(r *runner.Runner, rep *runner.Report, run *history.Run, gateErr error) error {
-	before, _ := models.CurrentModel(r.Root())
-	promoteErr := a.promote(r, rep, run)
-	return errors.Join(gateErr, promoteErr, a.monitor(r, run, before, promoteErr))
-}
 
 // monitor writes the run's .prom file, if pipeline.yaml asks for one.
 func (a *app) monitor(r *runner.Runner, run *history.Run, before *models.Model, promoteErr error) error {

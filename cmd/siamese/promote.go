@@ -85,32 +85,38 @@ func preprocess(params map[string]any, pre scoring.Preprocess) scoring.Preproces
 // quality gate that was checked: it copies the network, anchors,
 // thresholds and class names to models/<run id>/ and moves
 // models/current. A failed run, a failed gate or a run without a gate
-// (--no-gate, or nothing evaluated) promotes nothing.
-func (a *app) promote(r *runner.Runner, rep *runner.Report, run *history.Run) error {
-	if run.Outcome != history.OK || len(run.Gate) == 0 {
-		return nil
+// (--no-gate, or nothing evaluated) promotes nothing. It returns why it
+// promoted nothing, "" when it promoted the model.
+func (a *app) promote(r *runner.Runner, rep *runner.Report, run *history.Run) (string, error) {
+	switch {
+	case run.Outcome == history.GateFailed:
+		return "the quality gate failed", nil
+	case run.Outcome != history.OK:
+		return "the run " + run.Outcome, nil
+	case len(run.Gate) == 0:
+		return "no quality gate was checked", nil
 	}
 	sp, err := serving(r.Pipeline)
 	if errors.Is(err, errNoServing) {
-		return nil
+		return "the pipeline makes no model to serve", nil
 	}
 	if err != nil {
-		return fmt.Errorf("promote: %w", err)
+		return "", fmt.Errorf("promote: %w", err)
 	}
 	f, pre := sp.files, sp.pre
 	current := currentStages(rep)
 	for _, s := range sp.stages {
 		if !current[s.Name] {
 			r.Log.Warn("model not promoted: a stage that makes it was not part of this run", "stage", s.Name)
-			return nil
+			return fmt.Sprintf("stage %s, which makes it, was not part of this run", s.Name), nil
 		}
 	}
 	if _, err := scoring.Open(f, pre); err != nil { // refuse what score could not use
-		return fmt.Errorf("promote: %w", err)
+		return "", fmt.Errorf("promote: %w", err)
 	}
 	entries, err := os.ReadDir(f.Model)
 	if err != nil {
-		return fmt.Errorf("promote: %w", err)
+		return "", fmt.Errorf("promote: %w", err)
 	}
 	var files []models.Source
 	for _, e := range entries {
@@ -130,12 +136,12 @@ func (a *app) promote(r *runner.Runner, rep *runner.Report, run *history.Run) er
 	}
 	got, promoted, err := models.Promote(r.Root(), m, files, keep)
 	if err != nil {
-		return err
+		return "", err
 	}
-	if promoted {
-		r.Log.Info("model promoted", "run", run.ID, "dir", got.Dir)
-	} else {
+	if !promoted {
 		r.Log.Info("model unchanged: current stays", "run", got.Run)
+		return "its files are the current model's", nil
 	}
-	return nil
+	r.Log.Info("model promoted", "run", run.ID, "dir", got.Dir)
+	return "", nil
 }
