@@ -10,7 +10,7 @@ LDFLAGS := -X main.version=$(VERSION)
 
 PREFIX  ?= /usr/local
 
-.PHONY: all build run test bench lint clean fuzz install uninstall
+.PHONY: all build run test bench lint clean fuzz install uninstall docs
 
 all: build
 
@@ -44,6 +44,13 @@ bench:
 	$(MAKE) build
 	/usr/bin/python3 bench/bench.py
 	/usr/bin/python3 bench/score.py
+
+# make docs   rerun the runs whose numbers README.md and docs/ quote (the full default run, as make run,
+#             and a small one), record their output in docs/generated/ and rewrite the pages' marked blocks
+docs:
+	scripts/setup.sh run
+	$(MAKE) build
+	$(GO) run ./internal/docs/gen -bin $(BIN) -build "$(if $(filter openblas,$(TAGS)),OpenBLAS build,pure-Go build)"
 
 # make fuzz   run each fuzz target for FUZZTIME (make test runs their seed corpora)
 FUZZTIME ?= 30s
