@@ -3,7 +3,7 @@
 #
 # On CPUs with AVX2 and FMA (and AVX-512) the pure-Go build, with the blas
 # package's own assembly kernels, is the faster (make bench times a training
-# epoch with both; see README's benchmark table). It prints nothing there.
+# epoch with both; see bench/results/history.md). It prints nothing there.
 # Elsewhere it prints "openblas" when cgo and libopenblas are available.
 #
 #   scripts/blas-tags.sh --available   "openblas" whenever it links, for

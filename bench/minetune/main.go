@@ -1,5 +1,5 @@
 // Command minetune is the tuning harness of the mined training modes
-// (README: "Beyond the notebook: online triplet mining"): it trains on the
+// (docs/design.md: "Training modes: online triplet mining"): it trains on the
 // first -ntrain images of an ingest stage's images.npy with model.Fit,
 // validates on 1,500 triplets of the next 5,000, and prints the kNN-5 and
 // kNN-1 accuracy and the mean anomaly AUROC (mean-embedding anchor) of the

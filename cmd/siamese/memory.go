@@ -10,7 +10,7 @@ import (
 // pointer-free arrays (the training set is 268 MB of float32 by default) and
 // produce little garbage, so collecting at 50 % growth instead of Go's
 // default 100 % costs next to nothing and keeps the train stage's heap near
-// 1.5× its data instead of 2× (peak RSS of the default run: see README).
+// 1.5× its data instead of 2× (peak RSS of the default run: see bench/results/history.md).
 const gcPercent = 50
 
 func init() {
