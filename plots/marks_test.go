@@ -31,39 +31,36 @@ func same(a color.Color, b color.RGBA) bool {
 
 // tallestColumn returns the x of the column with the most pixels of colour
 // c, and how many it has.
-func tallestColumn(img image.Image, c color.RGBA) (int, int) {
-	bx, most := -1, 0
-	b := img.Bounds()
-	for x := b.Min.X; x < b.Max.X; x++ {
-		n := 0
-		for y := b.Min.Y; y < b.Max.Y; y++ {
-			if same(img.At(x, y), c) {
-				n++
-			}
-		}
-		if n > most {
-			bx, most = x, n
-		}
-	}
-	return bx, most
-}
+func tallestColumn(img image.Image, c color.RGBA) (int, int) { return densest(img, c, true) }
 
 // widestRow is tallestColumn across.
-func widestRow(img image.Image, c color.RGBA) (int, int) {
-	by, most := -1, 0
+func widestRow(img image.Image, c color.RGBA) (int, int) { return densest(img, c, false) }
+
+// densest returns the column (or row) of img with the most pixels of
+// colour c, and how many it has.
+func densest(img image.Image, c color.RGBA, columns bool) (int, int) {
 	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y++ {
+	outer, inner := b.Dx(), b.Dy()
+	if !columns {
+		outer, inner = inner, outer
+	}
+	best, most := -1, 0
+	for i := 0; i < outer; i++ {
 		n := 0
-		for x := b.Min.X; x < b.Max.X; x++ {
-			if same(img.At(x, y), c) {
+		for j := 0; j < inner; j++ {
+			x, y := i, j
+			if !columns {
+				x, y = j, i
+			}
+			if same(img.At(b.Min.X+x, b.Min.Y+y), c) {
 				n++
 			}
 		}
 		if n > most {
-			by, most = y, n
+			best, most = i, n
 		}
 	}
-	return by, most
+	return best, most
 }
 
 // A vertical dashed line of MarkColor crosses the axes (500 px tall) at the
