@@ -1,8 +1,16 @@
 package pictures
 
 import (
+	"context"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/siamese-pipeline/siamese/plots"
+	"github.com/siamese-pipeline/siamese/stages/internal/stagetest"
 )
 
 func TestPictureText(t *testing.T) {
@@ -24,4 +32,54 @@ func TestPictureText(t *testing.T) {
 	if !slices.Equal(got.Columns, []string{"ANCHOR", "POSITIVE", "NEGATIVE"}) {
 		t.Errorf("columns %q", got.Columns)
 	}
+}
+
+// The stage draws the heading and the labels: its pictures have the size of
+// grids with that text, not of bare ones.
+func TestPicturesHaveText(t *testing.T) {
+	d := stagetest.Write(t, 60, 5)
+	env, out := stagetest.Env(t, New(), d.Inputs("images.npy", "labels.npy", "classes.txt", "triplets.arrow"), map[string]any{"class": 1})
+	if err := New().Run(context.Background(), env); err != nil {
+		t.Fatal(err)
+	}
+	blank := func(n, rows, cols int, text plots.GridText) image.Point {
+		path := filepath.Join(t.TempDir(), "grid.png")
+		imgs := make([][]uint8, n)
+		for i := range imgs {
+			imgs[i] = make([]uint8, stagetest.Side*stagetest.Side)
+		}
+		if err := plots.ImageGrid(path, imgs, rows, cols, stagetest.Side, text); err != nil {
+			t.Fatal(err)
+		}
+		return pngSize(t, path)
+	}
+	labels := make([]string, 15)
+	for i := range labels {
+		labels[i] = "x"
+	}
+	for _, c := range []struct {
+		file string
+		want image.Point
+	}{
+		{"samples.png", blank(10, 1, 10, plots.GridText{Heading: "x"})},
+		{"triplets.png", blank(15, 5, 3, plots.GridText{Columns: []string{"a", "b", "c"}, Labels: labels})},
+	} {
+		if got := pngSize(t, filepath.Join(out, c.file)); got != c.want {
+			t.Errorf("%s is %v, want %v: the size of the grid with its text", c.file, got, c.want)
+		}
+	}
+}
+
+func pngSize(t *testing.T, path string) image.Point {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cfg, err := png.DecodeConfig(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return image.Point{cfg.Width, cfg.Height}
 }
