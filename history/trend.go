@@ -3,9 +3,13 @@ package history
 // DataStage is the stage whose params name a run's dataset.
 const DataStage = "ingest"
 
-// SameData reports whether runs a and b read the same dataset: their
-// ingest params are the same (both without any counts as the same).
+// SameData reports whether runs a and b read the same dataset: the same
+// Dataset (source and classes) where either recorded one, else the same
+// ingest params (both without any count as the same).
 func SameData(a, b *Run) bool {
+	if a.Dataset != nil || b.Dataset != nil {
+		return a.Dataset.Same(b.Dataset)
+	}
 	return FormatParam(a.Params[DataStage]) == FormatParam(b.Params[DataStage])
 }
 

@@ -45,6 +45,29 @@ func TestRecentAndLastWithMetrics(t *testing.T) {
 	if got := LastWithMetrics(runs[2:3]); got != nil {
 		t.Errorf("LastWithMetrics of a run without metrics = %v", got.ID)
 	}
+	// A recorded Dataset decides over the params: the same source and
+	// classes under other params are the same data, and a run with a
+	// Dataset is not the same as one without.
+	line := &Dataset{Source: "/data/line", Classes: []string{"bolt", "nut"}}
+	withData := func(id string, ds *Dataset, text string) *Run {
+		r := run(id, map[string]map[string]any{"ingest": {"text": text}}, m)
+		r.Dataset = ds
+		return r
+	}
+	for _, c := range []struct {
+		a, b *Run
+		same bool
+	}{
+		{withData("1", line, "a"), withData("2", &Dataset{Source: "/data/line", Classes: []string{"bolt", "nut"}}, "b"), true},
+		{withData("1", line, "a"), withData("2", &Dataset{Source: "/data/line", Classes: []string{"bolt"}}, "a"), false},
+		{withData("1", line, "a"), withData("2", nil, "a"), false},
+		{withData("1", nil, "a"), withData("2", nil, "a"), true},
+		{withData("1", nil, "a"), withData("2", nil, "b"), false},
+	} {
+		if got := SameData(c.a, c.b); got != c.same {
+			t.Errorf("SameData(%+v, %+v) = %v, want %v", c.a.Dataset, c.b.Dataset, got, c.same)
+		}
+	}
 	// Ints as a run makes them, float64 as one read back from JSON.
 	if !SameData(run("i", map[string]map[string]any{"ingest": {"image_size": 28}}, nil),
 		run("j", map[string]map[string]any{"ingest": {"image_size": float64(28)}}, nil)) {

@@ -15,8 +15,8 @@ import (
 	"github.com/siamese-pipeline/siamese/stages"
 )
 
-// The small run and the scoring that README.md and docs/scoring.md quote
-// print what `make docs` recorded: run here, on the real Fashion-MNIST, as
+// The stages, the small run and the scoring that README.md and
+// docs/scoring.md quote print what `make docs` recorded: run here, on the real Fashion-MNIST, as
 // the pages write them (with a temporary directory for /tmp/small), their
 // output is docs/generated/'s, byte for byte. With internal/docs's
 // TestPagesMatchRecorded (the pages quote the recorded files), a number
@@ -55,7 +55,18 @@ func TestDocsSmallRun(t *testing.T) {
 		code := newApp(&out, &errOut, stages.Registry()).run(context.Background(), docs.Swap(args, "/tmp/small", small))
 		return out.String(), errOut.String(), code
 	}
-	got, err := docs.SmallRun(siamese)
+	out, errOut, code := siamese("dag")
+	if code != 0 {
+		t.Fatalf("siamese dag: exit %d\n%s", code, errOut)
+	}
+	got, err := docs.Dag(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := recorded(docs.DagFile); got != want {
+		t.Errorf("siamese dag prints\n%s\nbut the README quotes\n%s(run `make docs`)", got, want)
+	}
+	got, err = docs.SmallRun(siamese)
 	if err != nil {
 		t.Fatal(err)
 	}

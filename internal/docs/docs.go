@@ -35,6 +35,7 @@ const (
 	BuildFile    = "build.txt"     // which build made it: "pure-Go build" or "OpenBLAS build"
 	SmallRunFile = "small-run.txt" // the small run's command and the last line it printed
 	ScoreFile    = "score.txt"     // siamese score's command and its table, on the small run's model
+	DagFile      = "dag.txt"       // siamese dag's STAGE and DEPS columns
 )
 
 // Small-run commands, as the pages quote them. The test that reruns them
@@ -183,18 +184,15 @@ func Render(name, dir string) (string, error) {
 			return headline(m, strings.TrimSpace(build))
 		}
 		return metricsTable(m, strings.TrimSpace(build))
-	case "small-run", "score":
-		file := SmallRunFile
-		if name == "score" {
-			file = ScoreFile
-		}
+	case "small-run", "score", "dag":
+		file := map[string]string{"small-run": SmallRunFile, "score": ScoreFile, "dag": DagFile}[name]
 		text, err := read(file)
 		if err != nil {
 			return "", err
 		}
 		return "```\n" + text + "```\n", nil
 	}
-	return "", fmt.Errorf("unknown block %q (want headline, metrics, small-run or score)", name)
+	return "", fmt.Errorf("unknown block %q (want headline, metrics, small-run, score or dag)", name)
 }
 
 // Command is how a page writes the command line args, after "$ siamese".

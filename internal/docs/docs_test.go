@@ -66,7 +66,7 @@ func TestPagesMatchRecorded(t *testing.T) {
 			seen[b.name] = true
 		}
 	}
-	for _, name := range []string{"headline", "metrics", "small-run", "score"} {
+	for _, name := range []string{"headline", "metrics", "small-run", "score", "dag"} {
 		if !seen[name] {
 			t.Errorf("no page has the block %q", name)
 		}
@@ -127,6 +127,7 @@ func TestCheckCatchesEdits(t *testing.T) {
 		{"score table by hand", "docs/scoring.md", "batch.npy[0]  ", "batch.npy[9]  ", "scoring.md", "score"},
 		{"a new recording", filepath.Join(GeneratedDir, MetricsFile), `"roc_auc": 0.`, `"roc_auc": 1.`, "README.md", "headline"},
 		{"a new small run", filepath.Join(GeneratedDir, SmallRunFile), "roc_auc = 0.", "roc_auc = 1.", "README.md", "small-run"},
+		{"the stages by hand", "README.md", "train     ingest, triplets, split\n", "train     ingest\n", "README.md", "dag"},
 	} {
 		dir := copyTree(t)
 		if err := Check(dir); err != nil {
@@ -167,5 +168,16 @@ func TestRenderErrors(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, MetricsFile), []byte(full), 0o644)
 	if _, err := Render("metrics", dir); err == nil || !strings.Contains(err.Error(), "new_metric") {
 		t.Errorf("a metric the table does not list: %v", err)
+	}
+}
+
+func TestDag(t *testing.T) {
+	out := "STAGE     DEPS            OUTS\ningest    -               ingest/images.npy, ingest/labels.npy\ntriplets  ingest          triplets/triplets.arrow\n"
+	got, err := Dag(out)
+	if want := "STAGE     DEPS\ningest    -\ntriplets  ingest\n"; err != nil || got != want {
+		t.Errorf("Dag = %q, %v; want %q", got, err, want)
+	}
+	if _, err := Dag("something else\n"); err == nil {
+		t.Error("not a dag table: no error")
 	}
 }

@@ -61,3 +61,18 @@ func Swap(args []string, from, to string) []string {
 	}
 	return out
 }
+
+// Dag returns the dag file's text from what `siamese dag` printed: its
+// STAGE and DEPS columns.
+func Dag(out string) (string, error) {
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	cut := strings.Index(lines[0], "OUTS")
+	if !strings.HasPrefix(lines[0], "STAGE") || cut < 0 {
+		return "", fmt.Errorf("siamese dag printed %q, want a STAGE DEPS OUTS table", lines[0])
+	}
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(strings.TrimRight(l[:min(cut, len(l))], " ") + "\n")
+	}
+	return b.String(), nil
+}

@@ -56,6 +56,19 @@ func run(bin, build string) error {
 		return err
 	}
 
+	// The stages, as the repository's pipeline.yaml declares them.
+	out, errOut, code := siamese(bin, "", "dag")
+	if code != 0 {
+		return fmt.Errorf("siamese dag: exit %d\n%s", code, errOut)
+	}
+	dag, err := docs.Dag(out)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(gen, docs.DagFile), []byte(dag), 0o644); err != nil {
+		return err
+	}
+
 	// The small run, in a directory of its own standing for /tmp/small.
 	tmp, err := os.MkdirTemp("", "siamese-docs-")
 	if err != nil {
