@@ -3,31 +3,12 @@ package plots
 import (
 	"image"
 	"image/color"
-	"image/png"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/siamese-pipeline/siamese/internal/pngtest"
 )
-
-func decode(t *testing.T, path string) image.Image {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
-}
-
-func same(a color.Color, b color.RGBA) bool {
-	r, g, bl, _ := a.RGBA()
-	return uint8(r>>8) == b.R && uint8(g>>8) == b.G && uint8(bl>>8) == b.B
-}
 
 // tallestColumn returns the x of the column with the most pixels of colour
 // c, and how many it has.
@@ -52,7 +33,7 @@ func densest(img image.Image, c color.RGBA, columns bool) (int, int) {
 			if !columns {
 				x, y = j, i
 			}
-			if same(img.At(b.Min.X+x, b.Min.Y+y), c) {
+			if pngtest.Is(img.At(b.Min.X+x, b.Min.Y+y), c) {
 				n++
 			}
 		}
@@ -75,7 +56,7 @@ func TestLossCurvesBestEpoch(t *testing.T) {
 		if err := LossCurves(p, epochs, loss, val, best); err != nil {
 			t.Fatal(err)
 		}
-		x, n := tallestColumn(decode(t, p), MarkColor)
+		x, n := tallestColumn(pngtest.Decode(t, p), MarkColor)
 		if best == 0 {
 			if n > 0 {
 				t.Errorf("no best epoch: %d mark pixels at x=%d", n, x)
@@ -100,7 +81,7 @@ func TestSimilarityHistThreshold(t *testing.T) {
 	if err := SimilarityHist(p, pos, neg); err != nil {
 		t.Fatal(err)
 	}
-	if _, n := tallestColumn(decode(t, p), MarkColor); n > 0 {
+	if _, n := tallestColumn(pngtest.Decode(t, p), MarkColor); n > 0 {
 		t.Errorf("no marks, yet %d mark pixels", n)
 	}
 	var xs []int
@@ -109,7 +90,7 @@ func TestSimilarityHistThreshold(t *testing.T) {
 		if err := SimilarityHist(p, pos, neg, Mark{X: at, Label: "decision threshold"}); err != nil {
 			t.Fatal(err)
 		}
-		x, n := tallestColumn(decode(t, p), MarkColor)
+		x, n := tallestColumn(pngtest.Decode(t, p), MarkColor)
 		if n < 200 {
 			t.Errorf("threshold %g: tallest mark column has %d pixels", at, n)
 		}
@@ -150,7 +131,7 @@ func TestImageGridText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img := decode(t, p)
+	img := pngtest.Decode(t, p)
 	rowH := 112 + 8 + labelH
 	top := headingH + columnsH
 	checkPNG(t, p, 3*120+8, top+2*rowH+8)
@@ -172,7 +153,7 @@ func TestImageGridText(t *testing.T) {
 	if err := ImageGrid(plain, imgs, 2, 3, 28, GridText{}); err != nil {
 		t.Fatal(err)
 	}
-	if n := dark(decode(t, plain), image.Rect(0, 0, 3*120+8, 8)); n != 0 {
+	if n := dark(pngtest.Decode(t, plain), image.Rect(0, 0, 3*120+8, 8)); n != 0 {
 		t.Errorf("no text, yet %d dark pixels above the grid", n)
 	}
 	if err := ImageGrid(p, imgs, 2, 3, 28, GridText{Labels: labels[:2]}); err == nil {
@@ -197,7 +178,7 @@ func TestTrend(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkPNG(t, p, 800, 450)
-		y, n := widestRow(decode(t, p), Palette[0])
+		y, n := widestRow(pngtest.Decode(t, p), Palette[0])
 		if n < 300 {
 			t.Errorf("level %g: widest row of roc_auc's colour has %d pixels, want a line across", at, n)
 		}

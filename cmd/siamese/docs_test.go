@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"image/png"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/siamese-pipeline/siamese/internal/docs"
+	"github.com/siamese-pipeline/siamese/internal/pngtest"
 	"github.com/siamese-pipeline/siamese/internal/testenv"
 	"github.com/siamese-pipeline/siamese/plots"
 	"github.com/siamese-pipeline/siamese/stages"
@@ -76,7 +76,7 @@ func TestDocsSmallRun(t *testing.T) {
 	// The plots the README describes carry their marks: the best epoch on
 	// loss.png, the decision threshold on similarity_hist.png.
 	for _, png := range []string{"train/loss.png", "evaluate/similarity_hist.png"} {
-		if n := markPixels(t, filepath.Join(small, png)); n < 200 {
+		if n := pngtest.Count(pngtest.Decode(t, filepath.Join(small, png)), plots.MarkColor); n < 200 {
 			t.Errorf("%s: %d pixels of the marks' colour, want a line across the plot", png, n)
 		}
 	}
@@ -87,29 +87,4 @@ func TestDocsSmallRun(t *testing.T) {
 	if want := recorded(docs.ScoreFile); got != want {
 		t.Errorf("siamese score prints\n%s\nbut the pages quote\n%s(run `make docs`)", got, want)
 	}
-}
-
-// markPixels counts the pixels of plots.MarkColor in the PNG at path.
-func markPixels(t *testing.T, path string) int {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, c := 0, plots.MarkColor
-	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			r, g, bl, _ := img.At(x, y).RGBA()
-			if uint8(r>>8) == c.R && uint8(g>>8) == c.G && uint8(bl>>8) == c.B {
-				n++
-			}
-		}
-	}
-	return n
 }

@@ -3,12 +3,11 @@ package pictures
 import (
 	"context"
 	"image"
-	"image/png"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
+	"github.com/siamese-pipeline/siamese/internal/pngtest"
 	"github.com/siamese-pipeline/siamese/plots"
 	"github.com/siamese-pipeline/siamese/stages/internal/stagetest"
 )
@@ -51,7 +50,7 @@ func TestPicturesHaveText(t *testing.T) {
 		if err := plots.ImageGrid(path, imgs, rows, cols, stagetest.Side, text); err != nil {
 			t.Fatal(err)
 		}
-		return pngSize(t, path)
+		return pngtest.Decode(t, path).Bounds().Size()
 	}
 	labels := make([]string, 15)
 	for i := range labels {
@@ -64,22 +63,8 @@ func TestPicturesHaveText(t *testing.T) {
 		{"samples.png", blank(10, 1, 10, plots.GridText{Heading: "x"})},
 		{"triplets.png", blank(15, 5, 3, plots.GridText{Columns: []string{"a", "b", "c"}, Labels: labels})},
 	} {
-		if got := pngSize(t, filepath.Join(out, c.file)); got != c.want {
+		if got := pngtest.Decode(t, filepath.Join(out, c.file)).Bounds().Size(); got != c.want {
 			t.Errorf("%s is %v, want %v: the size of the grid with its text", c.file, got, c.want)
 		}
 	}
-}
-
-func pngSize(t *testing.T, path string) image.Point {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cfg, err := png.DecodeConfig(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return image.Point{cfg.Width, cfg.Height}
 }
