@@ -36,6 +36,10 @@ const (
 	SmallRunFile = "small-run.txt" // the small run's command and the last line it printed
 	ScoreFile    = "score.txt"     // siamese score's command and its table, on the small run's model
 	DagFile      = "dag.txt"       // siamese dag's STAGE and DEPS columns
+	// BenchScaleFile is make bench's table of the rows on scale: the whole
+	// pipeline against its train stage, larger per_class with the
+	// notebook's arrays on and off, a folder ingested again.
+	BenchScaleFile = "bench-scale.md"
 )
 
 // Small-run commands, as the pages quote them. The test that reruns them
@@ -184,6 +188,8 @@ func Render(name, dir string) (string, error) {
 			return headline(m, strings.TrimSpace(build))
 		}
 		return metricsTable(m, strings.TrimSpace(build))
+	case "bench-scale":
+		return read(BenchScaleFile)
 	case "small-run", "score", "dag":
 		file := map[string]string{"small-run": SmallRunFile, "score": ScoreFile, "dag": DagFile}[name]
 		text, err := read(file)
@@ -192,7 +198,7 @@ func Render(name, dir string) (string, error) {
 		}
 		return "```\n" + text + "```\n", nil
 	}
-	return "", fmt.Errorf("unknown block %q (want headline, metrics, small-run, score or dag)", name)
+	return "", fmt.Errorf("unknown block %q (want headline, metrics, small-run, score, dag or bench-scale)", name)
 }
 
 // Command is how a page writes the command line args, after "$ siamese".

@@ -25,7 +25,15 @@ import (
 func main() {
 	bin := flag.String("bin", "bin/siamese", "the siamese binary")
 	build := flag.String("build", "pure-Go build", "which build it is, as the pages say")
+	pages := flag.Bool("pages-only", false, "only rewrite the pages' blocks from what is recorded (make bench records its scale table so)")
 	flag.Parse()
+	if *pages {
+		if err := docs.Write("."); err != nil {
+			fmt.Fprintln(os.Stderr, "docs:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*bin, *build); err != nil {
 		fmt.Fprintln(os.Stderr, "docs:", err)
 		os.Exit(1)
