@@ -311,11 +311,11 @@ def main():
                     help="the scale rows: per_class 30,000 and 300,000 (minutes)")
     ap.add_argument("--folder", action=argparse.BooleanOptionalAction, default=True,
                     help="the folder-ingest rows: 100,000 PNGs written, ingested twice")
-    ap.add_argument("--record-docs", metavar="RESULTS",
-                    help="only record the scale rows of a bench/results table for docs/data-flow.md")
+    ap.add_argument("--record-docs", metavar="RESULTS", nargs="+",
+                    help="only record the scale rows of bench/results tables for docs/data-flow.md")
     args = ap.parse_args()
     if args.record_docs:
-        record_docs(args.record_docs)
+        record_docs(*args.record_docs)
         return
 
     os.makedirs(os.path.join(ROOT, "out"), exist_ok=True)
@@ -371,15 +371,17 @@ def main():
 SCALE_ROWS = ("scale:", "folder ingest", "vs its own train stage", "vs one PyTorch epoch")
 
 
-def record_docs(results):
+def record_docs(*results):
     """Records the rows docs/data-flow.md quotes (the whole pipeline against
-    its train stage and a PyTorch epoch, scale, folder ingest) from a table
+    its train stage and a PyTorch epoch, scale, folder ingest) from tables
     make bench wrote, in docs/generated/bench-scale.md, and rewrites the
     page's block from it (internal/docs checks that they agree)."""
-    lines = open(results).read().splitlines()
-    head = re.sub(r", \d{4}-\d\d-\d\d \d\d:\d\d \w+", "", lines[0])  # the pages carry no dates
-    table = [l for l in lines if l.startswith("| measurement") or l.startswith("|---")]
-    table += [l for l in lines if l.startswith("|") and any(k in l for k in SCALE_ROWS)]
+    heads, table = [], ["| measurement | ours | reference | ours / reference |", "|---|---|---|---|"]
+    for path in results:
+        lines = open(path).read().splitlines()
+        heads.append(re.sub(r", \d{4}-\d\d-\d\d \d\d:\d\d \w+", "", lines[0]))  # the pages carry no dates
+        table += [l for l in lines if l.startswith("|") and any(k in l for k in SCALE_ROWS)]
+    head = "; ".join(dict.fromkeys(heads))
     with open(os.path.join(ROOT, "docs", "generated", "bench-scale.md"), "w") as f:
         f.write(head + "\n\n" + "\n".join(table) + "\n")
     subprocess.run(["go", "run", "./internal/docs/gen", "-pages-only"], cwd=ROOT, check=True)
