@@ -17,24 +17,32 @@ import (
 
 // runStage runs one stage into a temporary directory and, on success,
 // moves its outputs into place and writes its record.
-func (r *Runner) runStage(ctx context.Context, s *pipeline.Stage, reason string) error {
+//
+// With a Share, a stage whose outputs another root has made with the same
+// fingerprint takes them instead of running: it returns Reused.
+func (r *Runner) runStage(ctx context.Context, s *pipeline.Stage, reason string) (Outcome, error) {
 	impl := r.Stages[s.Uses]
 	if impl == nil {
-		return fmt.Errorf("no implementation %q", s.Uses)
+		return Failed, fmt.Errorf("no implementation %q", s.Uses)
 	}
 	deps, err := r.depFiles(s)
 	if err != nil {
-		return fmt.Errorf("inputs: %w", err)
+		return Failed, fmt.Errorf("inputs: %w", err)
 	}
 	fp := fingerprint(s, deps)
+	shared, release, err := r.claim(ctx, s, fp)
+	if err != nil {
+		return Failed, err
+	}
+	defer release()
 	tmp, outputs, err := r.prepare(s)
 	if err != nil {
-		return fmt.Errorf("prepare outputs: %w", err)
+		return Failed, fmt.Errorf("prepare outputs: %w", err)
 	}
 	defer os.RemoveAll(tmp)
 	logFile, err := os.Create(r.LogPath(s))
 	if err != nil {
-		return fmt.Errorf("stage log: %w", err)
+		return Failed, fmt.Errorf("stage log: %w", err)
 	}
 	defer logFile.Close()
 	newHandler := r.LogHandler
@@ -55,20 +63,44 @@ func (r *Runner) runStage(ctx context.Context, s *pipeline.Stage, reason string)
 	}
 	rec := &Record{Stage: s.Name, Uses: s.Uses, Version: s.Spec.Version, Fingerprint: fp,
 		Params: s.Params, Deps: deps, Program: r.Program, Start: time.Now()}
+	if shared != nil {
+		known, err := adopt(s, shared, outputs)
+		if err == nil {
+			rec.Sources, rec.SharedFrom = shared.Record.Sources, shared.From
+			if err := r.commit(s, outputs, rec, known, log); err != nil {
+				return Failed, stageFailed(ctx, log, newHandler(logFile), s.Name, err)
+			}
+			log.Info("stage shared: outputs taken from another root, made with the same fingerprint", "from", shared.From)
+			return Reused, nil
+		}
+		// The stage runs after all, into fresh paths: it must not write
+		// through a link into the shared files.
+		log.Warn("shared outputs could not be taken; the stage runs", "err", err)
+		if tmp, outputs, err = r.prepare(s); err != nil {
+			return Failed, fmt.Errorf("prepare outputs: %w", err)
+		}
+		defer os.RemoveAll(tmp)
+		env.outputs = outputs
+	}
 	log.Info("stage running", "reason", reason)
 	if err := runSafely(ctx, impl, env); err != nil {
-		return stageFailed(ctx, log, newHandler(logFile), s.Name, err)
+		return Failed, stageFailed(ctx, log, newHandler(logFile), s.Name, err)
 	}
 	if err := ctx.Err(); err != nil {
-		return stageFailed(ctx, log, newHandler(logFile), s.Name, err)
+		return Failed, stageFailed(ctx, log, newHandler(logFile), s.Name, err)
 	}
 	rec.Sources = env.sources()
-	if err := r.commit(s, outputs, rec, log); err != nil {
-		return stageFailed(ctx, log, newHandler(logFile), s.Name, err)
+	if err := r.commit(s, outputs, rec, nil, log); err != nil {
+		return Failed, stageFailed(ctx, log, newHandler(logFile), s.Name, err)
 	}
 	r.clearState(s.Name)
 	log.Info("stage done", "seconds", rec.Seconds)
-	return nil
+	if r.Share != nil {
+		if err := r.Share.Keep(r.Root(), rec); err != nil {
+			log.Warn("outputs not shared with other roots", "err", err)
+		}
+	}
+	return Ran, nil
 }
 
 // depFiles describes a stage's inputs as they are now on disk: the deps
@@ -119,10 +151,11 @@ func (r *Runner) prepare(s *pipeline.Stage) (string, map[string]string, error) {
 }
 
 // commit hashes a stage's new outputs, moves them into place and then
-// writes the stage's record.
-func (r *Runner) commit(s *pipeline.Stage, outputs map[string]string, rec *Record, log *slog.Logger) error {
+// writes the stage's record. known describes outputs, by path, whose
+// hashes need not be read again while their sizes and mtimes match.
+func (r *Runner) commit(s *pipeline.Stage, outputs map[string]string, rec *Record, known map[string]*File, log *slog.Logger) error {
 	for _, o := range s.Outs {
-		f, err := describeFile(outputs[o.Name()], o.Path, nil)
+		f, err := describeFile(outputs[o.Name()], o.Path, known[o.Path])
 		if errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("stage wrote no %s", o)
 		}

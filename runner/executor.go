@@ -102,7 +102,7 @@ func (r *Runner) RunStage(ctx context.Context, name, reason string) error {
 	if err := pl.checkInputs(s); err != nil {
 		return err
 	}
-	if err := r.runStage(ctx, s, reason); err != nil {
+	if _, err := r.runStage(ctx, s, reason); err != nil {
 		return &StageError{Stage: name, Err: err}
 	}
 	return nil

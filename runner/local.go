@@ -49,7 +49,7 @@ func (l *local) Execute(ctx context.Context, tasks []*Task) error {
 				}
 				// A dep that did not succeed leaves this stage cancelled;
 				// the dep's own error is the run's.
-				if byName[dep].Result.Outcome != Ran {
+				if !succeeded(byName[dep].Result.Outcome) {
 					return nil
 				}
 			}
@@ -66,7 +66,7 @@ func (l *local) Execute(ctx context.Context, tasks []*Task) error {
 			defer l.cpus.end(t)
 			res := t.Result
 			res.Start = time.Now()
-			err := l.r.runStage(ctx, t.Stage, t.Reason)
+			outcome, err := l.r.runStage(ctx, t.Stage, t.Reason)
 			res.End = time.Now()
 			if err != nil {
 				res.Outcome, res.Err = Failed, err
@@ -75,7 +75,7 @@ func (l *local) Execute(ctx context.Context, tasks []*Task) error {
 				}
 				return &StageError{Stage: t.Stage.Name, Err: err}
 			}
-			res.Outcome = Ran
+			res.Outcome = outcome
 			return nil
 		})
 	}

@@ -37,6 +37,9 @@ type Record struct {
 	// Sources are the files the stage reported reading from outside the
 	// artifacts root (Env.Track), by absolute path.
 	Sources []File `json:"sources,omitempty"`
+	// SharedFrom names the root whose outputs, made with the same
+	// fingerprint, this stage took from a Share instead of running.
+	SharedFrom string `json:"shared_from,omitempty"`
 }
 
 // File describes one input or output: a file, or a directory whose Files

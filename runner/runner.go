@@ -35,6 +35,9 @@ type Runner struct {
 	// through a lease, by Name: the runner asks the lease's scheduler
 	// whether its jobs are still pending or running.
 	Schedulers map[string]Scheduler
+	// Share, if set, lets this root take the outputs of a stage that
+	// another root made with the same fingerprint instead of running it.
+	Share Share
 }
 
 // Options select what a run does.
