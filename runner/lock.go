@@ -30,7 +30,26 @@ func (e *LockError) Error() string {
 type lock struct{ f *os.File }
 
 func acquireLock(root string) (*lock, error) {
-	name := filepath.Join(root, internalDir, "lock")
+	l, err := lockFile(filepath.Join(root, internalDir, "lock"))
+	var lerr *LockError
+	if errors.As(err, &lerr) {
+		lerr.Root = root
+	}
+	return l, err
+}
+
+// LockFile takes an exclusive flock on the file name, as a run takes its
+// root's, or returns a *LockError naming the holder's pid. release gives
+// it back.
+func LockFile(name string) (release func(), err error) {
+	l, err := lockFile(name)
+	if err != nil {
+		return nil, err
+	}
+	return l.release, nil
+}
+
+func lockFile(name string) (*lock, error) {
 	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 		return nil, err
 	}
@@ -43,7 +62,7 @@ func acquireLock(root string) (*lock, error) {
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			data, _ := os.ReadFile(name)
 			pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
-			return nil, &LockError{Root: root, PID: pid}
+			return nil, &LockError{Root: name, PID: pid}
 		}
 		return nil, fmt.Errorf("lock %s: %w", name, err)
 	}
