@@ -81,7 +81,9 @@ func TestExecuteRunsWhatIsNotDone(t *testing.T) {
 	}
 	// A variant done but no longer current runs again.
 	s3, calls3, _ := fakeSweep(home, 1)
-	s3.Current = func(ctx context.Context, v *Variant, root string) (bool, error) { return v.Value("train.seed") != "2", nil }
+	s3.Current = func(ctx context.Context, v *Variant, root string) (bool, error) {
+		return v.Value("train.seed") != "2", nil
+	}
 	s3.Execute(context.Background())
 	n = 0
 	calls3.Range(func(k, v any) bool { n++; return true })
