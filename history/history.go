@@ -57,6 +57,9 @@ type Run struct {
 	File     string
 	Dataset  *Dataset
 	Baseline string
+	// Sweep and Variant name the sweep and its variant the run was made
+	// for ("" for a run of its own).
+	Sweep, Variant string
 }
 
 // Stage is one stage's part in a run.

@@ -66,6 +66,8 @@ type runJSON struct {
 	File     string                    `json:"file,omitempty"`
 	Dataset  *datasetJSON              `json:"dataset,omitempty"`
 	Baseline string                    `json:"gate_baseline,omitempty"`
+	Sweep    string                    `json:"sweep,omitempty"`
+	Variant  string                    `json:"variant,omitempty"`
 }
 
 type datasetJSON struct {
@@ -95,7 +97,7 @@ func (r Run) MarshalJSON() ([]byte, error) {
 	w := runJSON{ID: r.ID, Start: r.Start, End: r.End, Seconds: jsonFloat(r.Seconds()),
 		Program: r.Program, Pipeline: r.Pipeline, Outcome: r.Outcome, Error: r.Error,
 		Params: r.paramsJSON(), Stages: []stageJSON{}, Metrics: map[string]jsonFloat{},
-		File: r.File, Baseline: r.Baseline}
+		File: r.File, Baseline: r.Baseline, Sweep: r.Sweep, Variant: r.Variant}
 	if r.Dataset != nil {
 		w.Dataset = &datasetJSON{r.Dataset.Source, r.Dataset.Classes}
 	}
@@ -119,7 +121,7 @@ func (r *Run) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*r = Run{ID: w.ID, Start: w.Start, End: w.End, Program: w.Program, Pipeline: w.Pipeline,
-		Params: w.Params, Outcome: w.Outcome, Error: w.Error, File: w.File, Baseline: w.Baseline}
+		Params: w.Params, Outcome: w.Outcome, Error: w.Error, File: w.File, Baseline: w.Baseline, Sweep: w.Sweep, Variant: w.Variant}
 	if w.Dataset != nil {
 		r.Dataset = &Dataset{w.Dataset.Source, w.Dataset.Classes}
 	}

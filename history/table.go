@@ -18,7 +18,7 @@ const TimeLayout = "2006-01-02T15:04:05.000Z07:00"
 // fixedColumns are the columns of runs.arrow before the metric columns.
 var fixedColumns = []string{"id", "start", "end", "start_ms", "end_ms", "seconds",
 	"program", "pipeline", "outcome", "error", "stages_ran", "stages_cached", "stages_failed",
-	"gate_passed", "params"}
+	"gate_passed", "params", "sweep"}
 
 // MetricColumn is the runs.arrow column of a metric: the metric's name, or
 // "metric_" and the name where the name is one of the fixed columns.
@@ -36,7 +36,7 @@ func writeTable(path string, runs []*Run) error {
 	n := len(runs)
 	var (
 		id, start, end, program, pipe = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		outcome, errs, params         = make([]string, n), make([]string, n), make([]string, n)
+		outcome, errs, params, sweep  = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		startMS, endMS                = make([]int64, n), make([]int64, n)
 		ran, cached, failed, gateOK   = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 		seconds                       = make([]float64, n)
@@ -54,6 +54,7 @@ func writeTable(path string, runs []*Run) error {
 	}
 	for i, r := range runs {
 		id[i], program[i], pipe[i], outcome[i], errs[i] = r.ID, r.Program, r.Pipeline, r.Outcome, r.Error
+		sweep[i] = r.Sweep
 		start[i], end[i] = fmtTime(r.Start), fmtTime(r.End)
 		startMS[i], endMS[i] = r.Start.UnixMilli(), r.End.UnixMilli()
 		seconds[i] = r.Seconds()
@@ -94,7 +95,7 @@ func writeTable(path string, runs []*Run) error {
 		Int64("start_ms", startMS).Int64("end_ms", endMS).Float64("seconds", seconds).
 		String("program", program).String("pipeline", pipe).String("outcome", outcome).String("error", errs).
 		Int64("stages_ran", ran).Int64("stages_cached", cached).Int64("stages_failed", failed).
-		Int64("gate_passed", gateOK).String("params", params)
+		Int64("gate_passed", gateOK).String("params", params).String("sweep", sweep)
 	for _, k := range metricNames {
 		c.Float64(MetricColumn(k), metrics[k])
 	}

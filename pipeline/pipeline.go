@@ -43,6 +43,9 @@ type Pipeline struct {
 	// arrays (Spec.NotebookArrays) run: the file's notebook_arrays, true
 	// unless it says false.
 	NotebookArrays bool
+	// Sweep is the grid that "siamese sweep" runs when given no --set
+	// (pipeline/sweep.go); a run ignores it.
+	Sweep []SweepAxis
 
 	byName map[string]*Stage
 }
@@ -175,8 +178,12 @@ func Parse(file string, data []byte, cat Catalog) (*Pipeline, error) {
 			if val.Kind != yaml.ScalarNode || val.ShortTag() != "!!bool" || val.Decode(&p.NotebookArrays) != nil {
 				return fail(val, "notebook_arrays: want true or false, got %s", describe(val))
 			}
+		case "sweep":
+			var err error
+			p.Sweep, err = parseSweep(val, fail)
+			return err
 		default:
-			return fail(key, "unknown key %q (want artifacts, stages, gate, models, monitoring, notebook_arrays, executor or slurm)", key.Value)
+			return fail(key, "unknown key %q (want artifacts, stages, gate, models, monitoring, notebook_arrays, executor, slurm or sweep)", key.Value)
 		}
 		return nil
 	})
@@ -206,6 +213,9 @@ func Parse(file string, data []byte, cat Catalog) (*Pipeline, error) {
 		return nil, err
 	}
 	if err := p.link(order, fail); err != nil {
+		return nil, err
+	}
+	if err := p.checkSweep(); err != nil {
 		return nil, err
 	}
 	return p, nil

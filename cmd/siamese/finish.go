@@ -37,11 +37,29 @@ func (e *gateError) Error() string {
 // finish records a run in the history, checks the quality gate and
 // writes the run's report. The runner calls it while holding the lock.
 func (a *app) finish(r *runner.Runner, rep *runner.Report, runErr error) error {
-	p, root := r.Pipeline, r.Root()
+	_, err := a.finishAt(recordAt{home: r.Root()}, r, rep, runErr)
+	return err
+}
+
+// recordAt says where a run is recorded: in the history, models and
+// report of home, which is the run's own root except for a sweep's
+// variants. A variant's run (variant set and not promote) is recorded
+// with its report page alone: no gate, no promotion, no monitoring.
+type recordAt struct {
+	home           string
+	sweep, variant string
+	promote        bool // a variant's run that sweep promote makes
+}
+
+// finishAt is finish, recorded at rec; it returns the run it recorded.
+func (a *app) finishAt(at recordAt, r *runner.Runner, rep *runner.Report, runErr error) (*history.Run, error) {
+	p, root := r.Pipeline, at.home
 	run := &history.Run{
 		ID: history.NewID(rep.Start), Start: rep.Start, End: rep.End, Program: r.Program,
 		Pipeline: fingerprint(p), Params: history.StageParams(p), Outcome: history.OK,
+		Sweep: at.sweep, Variant: at.variant,
 	}
+	variant := at.variant != "" && !at.promote
 	for _, res := range rep.Results {
 		st := history.Stage{Name: res.Stage, Outcome: string(res.Outcome), Reason: res.Reason}
 		if res.Err != nil {
@@ -60,35 +78,39 @@ func (a *app) finish(r *runner.Runner, rep *runner.Report, runErr error) error {
 	}
 	metrics, full, current, err := readMetrics(r, rep)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	runs, damaged, err := history.Scan(root)
 	if err != nil {
-		return fmt.Errorf("run history: %w", err)
+		return nil, fmt.Errorf("run history: %w", err)
 	}
 	for _, d := range damaged {
 		r.Log.Warn("run record is damaged; left out of the history", "err", d)
 	}
 	run.Metrics = metrics
 	if run.File, err = filepath.Abs(p.File); err != nil {
-		return err
+		return nil, err
 	}
 	if run.Dataset, err = datasetOf(r); err != nil {
-		return err
+		return nil, err
 	}
 
 	var gateErr error
-	if runErr == nil && len(p.Gate) > 0 && !current {
+	thresholds := p.Gate
+	if variant {
+		thresholds = nil // a sweep promotes nothing by itself: no gate
+	}
+	if runErr == nil && len(thresholds) > 0 && !current {
 		r.Log.Warn("quality gate not checked: the stages that report metrics were not part of this run")
 	}
 	var baseline *history.Run // the gate's last good run
-	if runErr == nil && len(p.Gate) > 0 && current {
+	if runErr == nil && len(thresholds) > 0 && current {
 		var base gate.Baseline
-		if prev := history.Baseline(runs, run.File, run.Dataset); prev != nil && hasMaxDrop(p.Gate) {
+		if prev := history.Baseline(runs, run.File, run.Dataset); prev != nil && hasMaxDrop(thresholds) {
 			base = gate.Baseline{Run: prev.ID, Metrics: prev.Metrics}
 			run.Baseline, baseline = prev.ID, prev
 		}
-		results := gate.CheckBaseline(p.Gate, metrics, base)
+		results := gate.CheckBaseline(thresholds, metrics, base)
 		for _, g := range results {
 			run.Gate = append(run.Gate, history.Check{Metric: g.Metric, Rule: g.Rule, Value: g.Value, Pass: g.Pass, Message: g.Message})
 		}
@@ -98,30 +120,36 @@ func (a *app) finish(r *runner.Runner, rep *runner.Report, runErr error) error {
 		}
 	}
 	if err := history.Append(root, run); err != nil {
-		return fmt.Errorf("run history: %w", err)
+		return nil, fmt.Errorf("run history: %w", err)
 	}
 	// Promote the run's model when it passed its gate, then write the
 	// report, which says whether it did, and report the run where
 	// pipeline.yaml's monitoring block says.
 	before, _ := models.CurrentModel(root)
-	why, promoteErr := a.promote(r, rep, run)
+	why, promoteErr := "a sweep's variant is promoted by sweep promote", error(nil)
+	if !variant {
+		why, promoteErr = a.promote(root, r, rep, run)
+	}
 	in := report.Input{Run: run, Previous: history.LastWithMetrics(runs), Images: images(r, rep), Metrics: full,
 		Model: modelState(root, run, why, promoteErr)}
 	page := filepath.Join(root, history.Dir, run.ID, "report.html")
-	if len(p.Gate) > 0 {
+	if len(thresholds) > 0 {
 		trend := filepath.Join(root, history.Dir, run.ID, "trend.png")
-		if in.Trend, err = drawTrend(trend, append(runs, run), run, p.Gate, baseline); err != nil {
+		if in.Trend, err = drawTrend(trend, append(runs, run), run, thresholds, baseline); err != nil {
 			r.Log.Warn("trend plot not drawn", "err", err)
 		}
 	}
 	if err := report.Write(page, in); err != nil {
-		return errors.Join(promoteErr, fmt.Errorf("report: %w", err))
-	}
-	if err := report.Write(filepath.Join(root, "report.html"), in); err != nil {
-		return errors.Join(promoteErr, fmt.Errorf("report: %w", err))
+		return nil, errors.Join(promoteErr, fmt.Errorf("report: %w", err))
 	}
 	r.Log.Info("run recorded", "run", run.ID, "outcome", run.Outcome, "report", page)
-	return errors.Join(gateErr, promoteErr, a.monitor(r, run, before, promoteErr))
+	if variant {
+		return run, nil
+	}
+	if err := report.Write(filepath.Join(root, "report.html"), in); err != nil {
+		return nil, errors.Join(promoteErr, fmt.Errorf("report: %w", err))
+	}
+	return run, errors.Join(gateErr, promoteErr, a.monitor(root, r, run, before, promoteErr))
 }
 
 // hasMaxDrop reports whether a threshold compares with the last good run.
@@ -192,7 +220,7 @@ func images(r *runner.Runner, rep *runner.Report) []report.Image {
 func currentStages(rep *runner.Report) map[string]bool {
 	current := map[string]bool{}
 	for _, res := range rep.Results {
-		current[res.Stage] = res.Outcome == runner.Ran || res.Outcome == runner.Cached
+		current[res.Stage] = res.Outcome == runner.Ran || res.Outcome == runner.Cached || res.Outcome == runner.Reused
 	}
 	return current
 }

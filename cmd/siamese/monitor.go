@@ -10,13 +10,14 @@ import (
 )
 
 // monitor writes the run's .prom file, if pipeline.yaml asks for one.
-func (a *app) monitor(r *runner.Runner, run *history.Run, before *models.Model, promoteErr error) error {
+// home is the root the run is recorded in.
+func (a *app) monitor(home string, r *runner.Runner, run *history.Run, before *models.Model, promoteErr error) error {
 	path := r.Pipeline.Monitoring.Prometheus
 	if path == "" {
 		return nil
 	}
 	if !filepath.IsAbs(path) {
-		path = filepath.Join(r.Root(), path)
+		path = filepath.Join(home, path)
 	}
 	m := monitoring.Run{ID: run.ID, Program: run.Program, Start: run.Start, End: run.End, Outcome: run.Outcome,
 		GateChecked: len(run.Gate) > 0, Metrics: run.Metrics, Stages: map[string]float64{}}
@@ -34,14 +35,14 @@ func (a *app) monitor(r *runner.Runner, run *history.Run, before *models.Model, 
 			m.Stages[s.Name] = s.Seconds
 		}
 	}
-	if runs, err := history.List(r.Root()); err == nil {
+	if runs, err := history.List(home); err == nil {
 		for _, h := range runs {
 			if h.Outcome == history.OK {
 				m.LastSuccess = h.End
 			}
 		}
 	}
-	if cur, err := models.CurrentModel(r.Root()); err == nil {
+	if cur, err := models.CurrentModel(home); err == nil {
 		m.CurrentModel, m.CurrentPromoted = cur.Run, cur.Promoted
 		m.Promoted = cur.Run == run.ID && (before == nil || before.Run != cur.Run)
 	}

@@ -87,7 +87,7 @@ func preprocess(params map[string]any, pre scoring.Preprocess) scoring.Preproces
 // models/current. A failed run, a failed gate or a run without a gate
 // (--no-gate, or nothing evaluated) promotes nothing. It returns why it
 // promoted nothing, "" when it promoted the model.
-func (a *app) promote(r *runner.Runner, rep *runner.Report, run *history.Run) (string, error) {
+func (a *app) promote(home string, r *runner.Runner, rep *runner.Report, run *history.Run) (string, error) {
 	switch {
 	case run.Outcome == history.GateFailed:
 		return "the quality gate failed", nil
@@ -134,7 +134,7 @@ func (a *app) promote(r *runner.Runner, rep *runner.Report, run *history.Run) (s
 	if keep < 1 { // a Pipeline not parsed from a file
 		keep = pipeline.DefaultKeep
 	}
-	got, promoted, err := models.Promote(r.Root(), m, files, keep)
+	got, promoted, err := models.Promote(home, m, files, keep)
 	if err != nil {
 		return "", err
 	}
