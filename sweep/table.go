@@ -205,16 +205,75 @@ func (t *Table) BestVariant() *Row {
 	return best
 }
 
-// WriteText writes the table for a terminal: the variants, then the
-// groups with mean ± sd and n, the best marked with '*'. It shows the
-// metrics named in cols that the table has (By always, first).
-func (t *Table) WriteText(w io.Writer, cols []string) error {
+// Grid is a table as rows of text cells, as WriteText and the report
+// show it: the variants, and the groups (mean ± sd, n) with the best
+// group's index (-1: none).
+type Grid struct {
+	VariantHead []string
+	Variants    [][]string
+	GroupHead   []string
+	Groups      [][]string
+	Best        int
+}
+
+// Cells lays the table out as text: the variants' and groups' params and
+// the metrics named in cols that the table has (By always, first).
+func (t *Table) Cells(cols []string) Grid {
 	show := []string{t.By}
 	for _, c := range cols {
 		if c != t.By && slices.Contains(t.Metrics, c) {
 			show = append(show, c)
 		}
 	}
+	g := Grid{Best: -1, VariantHead: []string{"variant", "status"}, GroupHead: []string{"best"}}
+	g.VariantHead = append(append(g.VariantHead, t.Params...), show...)
+	g.VariantHead = append(g.VariantHead, "run")
+	for _, p := range t.Params {
+		if !IsSeed(p) {
+			g.GroupHead = append(g.GroupHead, p)
+		}
+	}
+	g.GroupHead = append(g.GroupHead, "n")
+	for _, m := range show {
+		g.GroupHead = append(g.GroupHead, m+" (mean ± sd)")
+	}
+	for _, r := range t.Variants {
+		row := []string{r.ID, r.Status}
+		for _, p := range t.Params {
+			row = append(row, r.Params[p])
+		}
+		for _, m := range show {
+			row = append(row, fmtValue(r.Metrics, m))
+		}
+		g.Variants = append(g.Variants, append(row, orDash(r.Run)))
+	}
+	for i, gr := range t.Groups {
+		mark := ""
+		if gr.Best {
+			mark, g.Best = "*", i
+		}
+		row := []string{mark}
+		for _, p := range t.Params {
+			if !IsSeed(p) {
+				row = append(row, gr.Params[p])
+			}
+		}
+		row = append(row, strconv.Itoa(gr.N))
+		for _, m := range show {
+			cell := fmtValue(gr.Mean, m)
+			if sd, ok := gr.SD[m]; ok {
+				cell += " ± " + fmtShort(sd)
+			}
+			row = append(row, cell)
+		}
+		g.Groups = append(g.Groups, row)
+	}
+	return g
+}
+
+// Summary says in a line how many variants are done and how the best
+// group is chosen.
+func (t *Table) Summary() string {
 	better := "lower"
 	if t.Goal == Max {
 		better = "higher"
@@ -225,64 +284,43 @@ func (t *Table) WriteText(w io.Writer, cols []string) error {
 			done++
 		}
 	}
-	fmt.Fprintf(w, "sweep %s: %d variants, %d done; best group by %s (%s is better) marked *\n\n", t.Name, len(t.Variants), done, t.By, better)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprint(tw, "VARIANT\tSTATUS")
-	for _, p := range t.Params {
-		fmt.Fprintf(tw, "\t%s", p)
-	}
-	for _, m := range show {
-		fmt.Fprintf(tw, "\t%s", m)
-	}
-	fmt.Fprintln(tw, "\tRUN")
-	for _, r := range t.Variants {
-		fmt.Fprintf(tw, "%s\t%s", r.ID, r.Status)
-		for _, p := range t.Params {
-			fmt.Fprintf(tw, "\t%s", r.Params[p])
+	return fmt.Sprintf("sweep %s: %d variants, %d done; best group by %s (%s is better) marked *", t.Name, len(t.Variants), done, t.By, better)
+}
+
+// WriteText writes the table for a terminal: the variants, then the
+// groups with mean ± sd and n, the best marked with '*'. It shows the
+// metrics named in cols that the table has (By always, first).
+func (t *Table) WriteText(w io.Writer, cols []string) error {
+	g := t.Cells(cols)
+	fmt.Fprintf(w, "%s\n\n", t.Summary())
+	for i, part := range [][][]string{append([][]string{g.VariantHead}, g.Variants...), append([][]string{g.GroupHead}, g.Groups...)} {
+		if i > 0 {
+			fmt.Fprintln(w)
 		}
-		for _, m := range show {
-			fmt.Fprintf(tw, "\t%s", fmtValue(r.Metrics, m))
-		}
-		fmt.Fprintf(tw, "\t%s\n", orDash(r.Run))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprint(tw, "BEST")
-	for _, p := range t.Params {
-		if !IsSeed(p) {
-			fmt.Fprintf(tw, "\t%s", p)
-		}
-	}
-	fmt.Fprint(tw, "\tN")
-	for _, m := range show {
-		fmt.Fprintf(tw, "\t%s (mean ± sd)", m)
-	}
-	fmt.Fprintln(tw)
-	for _, g := range t.Groups {
-		mark := ""
-		if g.Best {
-			mark = "*"
-		}
-		fmt.Fprint(tw, mark)
-		for _, p := range t.Params {
-			if !IsSeed(p) {
-				fmt.Fprintf(tw, "\t%s", g.Params[p])
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for j, row := range part {
+			if j == 0 {
+				row = upper(row)
 			}
+			fmt.Fprintln(tw, strings.Join(row, "\t"))
 		}
-		fmt.Fprintf(tw, "\t%d", g.N)
-		for _, m := range show {
-			cell := fmtValue(g.Mean, m)
-			if sd, ok := g.SD[m]; ok {
-				cell += " ± " + fmtShort(sd)
-			}
-			fmt.Fprintf(tw, "\t%s", cell)
+		if err := tw.Flush(); err != nil {
+			return err
 		}
-		fmt.Fprintln(tw)
 	}
-	return tw.Flush()
+	return nil
+}
+
+// upper upper-cases the plain headings (not the params and metrics).
+func upper(head []string) []string {
+	out := make([]string, len(head))
+	for i, h := range head {
+		out[i] = h
+		if !strings.ContainsAny(h, "._") && !strings.Contains(h, "(") {
+			out[i] = strings.ToUpper(h)
+		}
+	}
+	return out
 }
 
 func fmtValue(m map[string]float64, k string) string {

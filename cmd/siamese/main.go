@@ -95,6 +95,7 @@ Exit codes: 0 success, 1 a stage failed (or another run holds the lock),
 	root.AddCommand(a.runCmd(), a.statusCmd(), a.dagCmd(), a.runsCmd(), a.cleanCmd(), a.versionCmd(),
 		a.stageCmd(), a.recordRunCmd())
 	root.AddCommand(a.scoreCmd(), a.modelsCmd(), a.initCmd())
+	root.AddCommand(a.sweepCmd())
 
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -157,8 +158,11 @@ func (a *app) logHandler(w io.Writer) (slog.Handler, error) {
 }
 
 // load reads the pipeline file and applies --set overrides.
-func (a *app) load(sets []string) (*runner.Runner, error) {
-	p, err := pipeline.Load(a.file, a.registry, a.root)
+func (a *app) load(sets []string) (*runner.Runner, error) { return a.loadAt(a.root, sets) }
+
+// loadAt is load with the artifacts root root ("": the file's).
+func (a *app) loadAt(root string, sets []string) (*runner.Runner, error) {
+	p, err := pipeline.Load(a.file, a.registry, root)
 	if err != nil {
 		return nil, err
 	}

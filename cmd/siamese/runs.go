@@ -42,7 +42,7 @@ its report artifacts/runs/<id>/report.html; artifacts/runs/runs.arrow holds them
 				runs = runs[len(runs)-limit:]
 			}
 			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprint(w, "RUN\tSTARTED\tTOOK\tOUTCOME\tRAN\tCACHED")
+			fmt.Fprint(w, "RUN\tSTARTED\tTOOK\tOUTCOME\tRAN\tCACHED\tSWEEP")
 			for _, m := range runsColumns {
 				fmt.Fprintf(w, "\t%s", m)
 			}
@@ -57,8 +57,8 @@ its report artifacts/runs/<id>/report.html; artifacts/runs/runs.arrow holds them
 						cached++
 					}
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%d", r.ID, r.Start.Local().Format("2006-01-02 15:04"),
-					r.End.Sub(r.Start).Round(10*time.Millisecond), r.Outcome, ran, cached)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%d\t%s", r.ID, r.Start.Local().Format("2006-01-02 15:04"),
+					r.End.Sub(r.Start).Round(10*time.Millisecond), r.Outcome, ran, cached, sweepOf(r))
 				for _, m := range runsColumns {
 					if v, ok := r.Metrics[m]; ok {
 						fmt.Fprintf(w, "\t%.4f", v)
@@ -147,4 +147,12 @@ func (a *app) artifactsRoot() (string, error) {
 		return "", err
 	}
 	return filepath.Clean(r.Root()), nil
+}
+
+// sweepOf names the sweep and variant a run was made for, or "-".
+func sweepOf(r *history.Run) string {
+	if r.Sweep == "" {
+		return "-"
+	}
+	return r.Sweep + "/" + r.Variant
 }

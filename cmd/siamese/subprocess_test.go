@@ -38,6 +38,9 @@ func TestMain(m *testing.M) {
 	if dataset.dir != "" {
 		os.RemoveAll(dataset.dir)
 	}
+	if learnable.dir != "" {
+		os.RemoveAll(learnable.dir)
+	}
 	os.Exit(code)
 }
 
