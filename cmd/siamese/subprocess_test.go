@@ -38,8 +38,10 @@ func TestMain(m *testing.M) {
 	if dataset.dir != "" {
 		os.RemoveAll(dataset.dir)
 	}
-	if learnable.dir != "" {
-		os.RemoveAll(learnable.dir)
+	for _, dir := range []string{learnable.dir, uninterrupted.home} {
+		if dir != "" {
+			os.RemoveAll(dir)
+		}
 	}
 	os.Exit(code)
 }

@@ -194,6 +194,9 @@ func summary(rep *runner.Report, err error) string {
 		}
 	}
 	s := fmt.Sprintf("%d ran, %d shared, %d cached", n[runner.Ran], n[runner.Reused], n[runner.Cached])
+	if errors.As(err, new(*runner.InterruptedError)) {
+		return "interrupted (" + s + "): " + err.Error()
+	}
 	if err != nil {
 		return "failed (" + s + "): " + err.Error()
 	}

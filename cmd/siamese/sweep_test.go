@@ -89,13 +89,7 @@ func TestSweepSharesUpstreamStages(t *testing.T) {
 		t.Skip("runs nine small pipelines and nine more to compare")
 	}
 	src := learnableSource(t)
-	home := filepath.Join(t.TempDir(), "out")
-	args := append(append([]string{"sweep", "lr", "--jobs", "2"}, sweepSets(src)...), sweepGrid...)
-	code, out, errOut := inProcess(t, home, args...)
-	if code != 0 {
-		t.Fatalf("sweep: exit %d\n%s%s", code, out, errOut)
-	}
-	t.Logf("siamese %s:\n%s", strings.Join(args, " "), out)
+	home, args := sweepOnce(t)
 	dir := sweep.Path(home, "lr")
 	runs := stageRuns(t, dir)
 	want := map[string]int{"ingest": 1, "triplets": 1, "pictures": 1, "flatten": 1, "split": 1, "train": 9, "evaluate": 9}
@@ -144,7 +138,7 @@ func TestSweepSharesUpstreamStages(t *testing.T) {
 	}
 
 	// runs shows the sweep of each run.
-	code, out, _ = inProcess(t, home, "runs")
+	code, out, _ := inProcess(t, home, "runs")
 	if code != 0 || strings.Count(out, "lr/") != 9 {
 		t.Errorf("runs: exit %d, want nine runs of sweep lr:\n%s", code, out)
 	}
@@ -186,14 +180,39 @@ func TestSweepSharesUpstreamStages(t *testing.T) {
 	if after := finishedTable(t, home, "lr"); !reflect.DeepEqual(before, after) {
 		t.Errorf("the table changed")
 	}
-	uninterrupted.Lock()
-	uninterrupted.table = before
-	uninterrupted.Unlock()
+}
+
+// sweepArgs are the arguments of the 3 × 3 sweep "lr", small.
+func sweepArgs(t *testing.T) []string {
+	return append(append([]string{"sweep", "lr", "--jobs", "2"}, sweepSets(learnableSource(t))...), sweepGrid...)
 }
 
 var uninterrupted struct {
-	sync.Mutex
-	table *sweep.Table
+	once sync.Once
+	home string
+}
+
+// sweepOnce runs the 3 × 3 sweep once per test binary, uninterrupted, and
+// returns its home and its arguments.
+func sweepOnce(t *testing.T) (string, []string) {
+	t.Helper()
+	args := sweepArgs(t)
+	uninterrupted.once.Do(func() {
+		home, err := os.MkdirTemp("", "siamese-sweep-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, out, errOut := inProcess(t, home, args...)
+		if code != 0 {
+			t.Fatalf("sweep: exit %d\n%s%s", code, out, errOut)
+		}
+		t.Logf("siamese %s:\n%s", strings.Join(args, " "), out)
+		uninterrupted.home = home
+	})
+	if uninterrupted.home == "" {
+		t.Fatal("the uninterrupted sweep failed")
+	}
+	return uninterrupted.home, args
 }
 
 var learnable struct {
