@@ -14,6 +14,7 @@ import (
 
 	"github.com/siamese-pipeline/siamese/executor/slurm"
 	"github.com/siamese-pipeline/siamese/runner"
+	"github.com/siamese-pipeline/siamese/sweep"
 )
 
 // schedulers are the cluster schedulers that can hold r's root, set up
@@ -56,7 +57,7 @@ func (a *app) schedulers(r *runner.Runner, sets []string, noGate bool) (map[stri
 		Root:  root,
 		Dir:   wd,
 		Command: func(stage string) []string {
-			return append(append(append([]string{}, global...), "stage", stage), over...)
+			return append(append(append([]string{}, global...), "stage", stage), append(over, shareFlag(r)...)...)
 		},
 		RecordCommand: record,
 		LogPath:       r.LogPath,
@@ -69,7 +70,7 @@ func (a *app) schedulers(r *runner.Runner, sets []string, noGate bool) (map[stri
 // are, or as log records with --log-format json, where stderr has only
 // JSON.
 func (a *app) progress(r *runner.Runner) io.Writer {
-	if a.logFormat == "json" {
+	if a.logFormat == "json" || r.Share != nil { // a sweep's variants log theirs, each named
 		return logWriter{r.Log}
 	}
 	return a.stderr
@@ -111,6 +112,7 @@ func (a *app) useExecutor(r *runner.Runner, opt *runner.Options, name string, se
 // stageCmd runs one stage on a cluster's compute node, as a job of a run.
 func (a *app) stageCmd() *cobra.Command {
 	var sets []string
+	var share string
 	c := &cobra.Command{
 		Use:    "stage NAME",
 		Short:  "Run one stage now, as a cluster job of a run does (no planning, no lock)",
@@ -120,6 +122,9 @@ func (a *app) stageCmd() *cobra.Command {
 			r, err := a.load(sets)
 			if err != nil {
 				return err
+			}
+			if share != "" {
+				r.Share = &sweep.Store{Dir: share}
 			}
 			reason := "submitted"
 			if id := os.Getenv("SLURM_JOB_ID"); id != "" {
@@ -135,6 +140,7 @@ func (a *app) stageCmd() *cobra.Command {
 		},
 	}
 	c.Flags().StringArrayVar(&sets, "set", nil, "override a param: stage.param=value (repeatable)")
+	c.Flags().StringVar(&share, "share", "", "a sweep's store of shared stage outputs")
 	return c
 }
 

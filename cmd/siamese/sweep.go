@@ -212,6 +212,7 @@ func (a *app) runVariant(ctx context.Context, at recordAt, v *sweep.Variant, roo
 		return res, nil, err
 	}
 	r.Share = store
+	r.Log = r.Log.With("variant", v.ID)
 	opt := runner.Options{Jobs: 2}
 	if err := a.useExecutor(r, &opt, executor, v.Sets, true); err != nil {
 		return res, nil, err
@@ -435,4 +436,13 @@ func (a *app) sweepPage(home string, st *sweep.State, by, goal string) error {
 		page.Plot = &report.Image{Title: by + " against the swept value", Path: png}
 	}
 	return report.WriteSweep(filepath.Join(dir, "report.html"), page)
+}
+
+// shareFlag is the stage command's flag that names a sweep's store, for
+// a variant's cluster jobs.
+func shareFlag(r *runner.Runner) []string {
+	if s, ok := r.Share.(*sweep.Store); ok {
+		return []string{"--share", s.Dir}
+	}
+	return nil
 }

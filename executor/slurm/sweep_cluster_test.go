@@ -1,0 +1,115 @@
+package slurm_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/siamese-pipeline/siamese/runner"
+	"github.com/siamese-pipeline/siamese/sweep"
+)
+
+// TestSlurmSweep runs a 3 learning rates × 3 seeds sweep, small, locally
+// and on the cluster, with one variant's root made unwritable where its
+// evaluate stage writes: on the cluster every variant's stale stages are
+// submitted at once, one job per stage per variant; the upstream stages
+// run once (the other variants' jobs take their outputs); the variant
+// made to fail fails alone; every other variant's metrics.json is the
+// local sweep's byte for byte.
+func TestSlurmSweep(t *testing.T) {
+	cluster(t)
+	tmp := t.TempDir()
+	local, onSlurm := filepath.Join(tmp, "local"), filepath.Join(tmp, "slurm")
+	args := []string{"sweep", "s", "--set", "ingest.source=" + filepath.Join(shared, "fashion"),
+		"--set", "triplets.per_class=60", "--set", "train.epochs=1", "--set", "train.hidden=[32, 16]",
+		"--set", "evaluate.queries=200", "--set", "evaluate.pca_points=100",
+		"--set", "train.lr=1e-3,1.25e-3,1.5e-3", "--set", "train.seed=1,2,3"}
+	if r := runSiamese(t, local, args...); r.code != 0 {
+		t.Fatalf("local sweep: %s", r)
+	}
+	// The variant lr=1.5e-3 seed=3, whose evaluate cannot write its outputs.
+	var axes []sweep.Axis
+	for i := 2; i < len(args); i += 2 {
+		ax, err := sweep.ParseAxis(args[i+1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		axes = append(axes, ax)
+	}
+	grid, err := sweep.Expand(axes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := sweep.VariantID(grid[len(grid)-1])
+	brokenRoot := sweep.VariantRoot(sweep.Path(onSlurm, "s"), broken)
+	if err := os.MkdirAll(brokenRoot, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(brokenRoot, "evaluate"), []byte("not a directory\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	r := runSiamese(t, onSlurm, append(args, "--executor", "slurm")...)
+	if r.code != 1 || !strings.Contains(r.stderr, "1 variant(s) failed: "+broken) {
+		t.Fatalf("slurm sweep: want exit 1 with variant %s failed alone; %s", broken, r)
+	}
+	// One job per stage per variant.
+	sub := regexp.MustCompile(`msg="(\S+)\s+job (\d+)\s+submitted.*variant=(\w+)`)
+	perVariant := map[string]int{}
+	for _, m := range sub.FindAllStringSubmatch(r.stderr, -1) {
+		perVariant[m[3]]++
+	}
+	if len(perVariant) != 9 {
+		t.Errorf("jobs were submitted for %d variants, want 9: %v", len(perVariant), perVariant)
+	}
+	for v, n := range perVariant {
+		if n != 7 {
+			t.Errorf("variant %s: %d jobs, want 7 (one per stale stage)", v, n)
+		}
+	}
+	st, err := sweep.ReadState(sweep.Path(onSlurm, "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := map[string]int{}
+	for _, v := range st.Variants {
+		if v.ID == broken {
+			if v.Status != sweep.Failed {
+				t.Errorf("the broken variant is %s", v.Status)
+			}
+			continue
+		}
+		if v.Status != sweep.Done {
+			t.Errorf("variant %s: %s (%s)", v.ID, v.Status, v.Error)
+			continue
+		}
+		a, errA := os.ReadFile(filepath.Join(sweep.VariantRoot(sweep.Path(local, "s"), v.ID), "evaluate", "metrics.json"))
+		b, errB := os.ReadFile(filepath.Join(sweep.VariantRoot(sweep.Path(onSlurm, "s"), v.ID), "evaluate", "metrics.json"))
+		if errA != nil || errB != nil || !bytes.Equal(a, b) {
+			t.Errorf("variant %s: metrics.json differs from the local sweep's (%v, %v)", v.ID, errA, errB)
+		}
+	}
+	recs, _ := filepath.Glob(filepath.Join(sweep.Path(onSlurm, "s"), "variants", "*", ".siamese", "stages", "*.json"))
+	for _, p := range recs {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec runner.Record
+		if err := json.Unmarshal(data, &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec.SharedFrom == "" {
+			ran[rec.Stage]++
+		}
+	}
+	for stage, want := range map[string]int{"ingest": 1, "triplets": 1, "pictures": 1, "flatten": 1, "split": 1, "train": 9, "evaluate": 8} {
+		if ran[stage] != want {
+			t.Errorf("stage %s ran %d times on the cluster, want %d", stage, ran[stage], want)
+		}
+	}
+}
