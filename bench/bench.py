@@ -20,7 +20,8 @@
     under the artifacts root, the train stage and the whole run against it;
 (f) folder ingest (--folder): a folder of 100,000 PNGs ingested from
     scratch, then again after 1,000 images are added, and the outputs
-    compared with a from-scratch ingest of the larger folder.
+    compared with a from-scratch ingest of the larger folder;
+(g) a 3 x 3 `siamese sweep` against the nine standalone runs it stands for.
 
 Each measurement is the best of --repeat runs, ours and theirs alternating.
 Prints a Markdown table and writes it to bench/results/bench-<time>.md.
@@ -299,6 +300,36 @@ def folder_rows(work):
     ]
 
 
+def sweep_rows(work, per_class=300, epochs=2):
+    """A 3 learning rates x 3 seeds `siamese sweep` (--jobs 1) against the
+    nine standalone `siamese run`s it stands for, one after another, each
+    from an empty root: the wall of each, and how many stages ran."""
+    grid = [(lr, seed) for lr in ("1e-4", "2e-4", "3e-4") for seed in (1, 2, 3)]
+    fixed = ["--set", f"triplets.per_class={per_class}", "--set", f"train.epochs={epochs}"]
+    alone_wall, alone_ran = 0.0, 0
+    for lr, seed in grid:
+        root = os.path.join(work, "alone")
+        shutil.rmtree(root, ignore_errors=True)
+        _, wall, _ = timed([SIAMESE, "--artifacts", root, "run", "--no-gate", *fixed,
+                            "--set", f"train.lr={lr}", "--set", f"train.seed={seed}"])
+        alone_wall += wall
+        alone_ran += len(glob.glob(os.path.join(root, ".siamese", "stages", "*.json")))
+    root = os.path.join(work, "sweep")
+    shutil.rmtree(root, ignore_errors=True)
+    _, sweep_wall, rss = timed([SIAMESE, "--artifacts", root, "sweep", "bench", "--jobs", "1", *fixed,
+                                "--set", "train.lr=" + ",".join(sorted({lr for lr, _ in grid})),
+                                "--set", "train.seed=1,2,3"])
+    sweep_ran = sum(1 for rec in glob.glob(os.path.join(root, "sweeps", "bench", "variants", "*", ".siamese", "stages", "*.json"))
+                    if not json.load(open(rec)).get("shared_from"))
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.rmtree(os.path.join(work, "alone"), ignore_errors=True)
+    print(f"bench: sweep 3x3 {sweep_wall:.2f} s ({sweep_ran} stages ran), nine runs {alone_wall:.2f} s "
+          f"({alone_ran} stages ran)", file=sys.stderr, flush=True)
+    return [f"| **sweep: 3 lr × 3 seeds (per_class {per_class}, {epochs} epochs), `siamese sweep --jobs 1`, wall** | "
+            f"{sweep_wall:.2f} s ({sweep_ran} stages ran, {rss:.0f} MB) | nine `siamese run`s one after another "
+            f"{alone_wall:.2f} s ({alone_ran} stages ran) | {sweep_wall / alone_wall:.2f} |"]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--per-class", type=int, default=3000)
@@ -354,6 +385,7 @@ def main():
         rows += scale_rows(work)
     if args.folder:
         rows += folder_rows(work)
+    rows += sweep_rows(work)
     shutil.rmtree(work, ignore_errors=True)
     table = "\n".join(rows)
     head = (f"make bench, {time.strftime('%Y-%m-%d %H:%M %Z')}, {os.cpu_count()} cores, "

@@ -47,22 +47,7 @@ func (s *Store) Claim(ctx context.Context, stage, fp string) (*runner.Shared, fu
 	if err != nil {
 		return nil, nil, err
 	}
-	poll := s.Poll
-	if poll <= 0 {
-		poll = 50 * time.Millisecond
-	}
-	var release func()
-	for {
-		release, err = runner.LockFile(filepath.Join(s.Dir, h+".lock"))
-		if !errors.As(err, new(*runner.LockError)) {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return nil, nil, context.Cause(ctx)
-		case <-time.After(poll):
-		}
-	}
+	release, err := LockWait(ctx, filepath.Join(s.Dir, h+".lock"), s.Poll)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: %w", err)
 	}
@@ -165,4 +150,23 @@ func link(src, dst string, f runner.File) error {
 		return err
 	}
 	return runner.LinkFile(src, dst)
+}
+
+// LockWait takes the flock on name, trying again every poll (0: 50 ms)
+// while another holds it, until ctx is done.
+func LockWait(ctx context.Context, name string, poll time.Duration) (func(), error) {
+	if poll <= 0 {
+		poll = 50 * time.Millisecond
+	}
+	for {
+		release, err := runner.LockFile(name)
+		if !errors.As(err, new(*runner.LockError)) {
+			return release, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		case <-time.After(poll):
+		}
+	}
 }

@@ -32,6 +32,7 @@ const (
 	Done        = "done"        // ran, and its run was recorded
 	Failed      = "failed"      // a stage failed: the variant's run records why
 	Interrupted = "interrupted" // cancelled; the next sweep finishes it
+	Submitted   = "submitted"   // its jobs were submitted detached; its last job records it
 )
 
 // State is what a sweep keeps in sweep.json: its grid and each variant.
@@ -100,6 +101,62 @@ func ReadState(dir string) (*State, error) {
 	return &st, nil
 }
 
+// Update changes a sweep's state on disk under its state lock, which
+// the sweep and the jobs that record its detached variants take in turn:
+// fn gets the state as it is now (nil if none) and returns it as it is
+// to be.
+func Update(ctx context.Context, dir string, fn func(*State) (*State, error)) error {
+	release, err := LockWait(ctx, filepath.Join(dir, "state.lock"), 0)
+	if err != nil {
+		return err
+	}
+	defer release()
+	st, err := ReadState(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		st, err = nil, nil
+	}
+	if err != nil {
+		return err
+	}
+	if st, err = fn(st); err != nil {
+		return err
+	}
+	return writeState(dir, st)
+}
+
+// Record records what became of a variant whose jobs were submitted
+// detached: its run and metrics, or its error.
+func Record(ctx context.Context, dir, id string, res Result, runErr error) error {
+	return Update(ctx, dir, func(st *State) (*State, error) {
+		if st == nil {
+			return nil, fmt.Errorf("no sweep in %s", dir)
+		}
+		for _, v := range st.Variants {
+			if v.ID == id {
+				setResult(v, res, runErr, false)
+				return st, nil
+			}
+		}
+		return nil, fmt.Errorf("sweep %s has no variant %s", st.Name, id)
+	})
+}
+
+// setResult sets a variant's status, run, metrics and error from how its
+// run ended; cancelled says the sweep was cancelled.
+func setResult(v *Variant, res Result, err error, cancelled bool) {
+	v.Run, v.Metrics, v.Error = res.Run, finite(res.Metrics), ""
+	switch {
+	case err == nil && res.Submitted:
+		v.Status = Submitted
+	case err == nil:
+		v.Status = Done
+	case cancelled || errors.As(err, new(*runner.InterruptedError)):
+		v.Status = Interrupted
+	default:
+		v.Status, v.Error = Failed, err.Error()
+	}
+}
+
 func writeState(dir string, st *State) error {
 	data, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
@@ -112,9 +169,13 @@ func writeState(dir string, st *State) error {
 type BusyError struct {
 	Name string
 	PID  int
+	Jobs bool // the cluster jobs of a detached sweep, not a process
 }
 
 func (e *BusyError) Error() string {
+	if e.Jobs {
+		return fmt.Sprintf("sweep %s is running already: the cluster jobs of its detached variants run (siamese sweep show %s)", e.Name, e.Name)
+	}
 	return fmt.Sprintf("sweep %s is running already (pid %d); wait for it, or stop it", e.Name, e.PID)
 }
 
@@ -133,6 +194,9 @@ func (e *FailedError) Error() string {
 type Result struct {
 	Run     string
 	Metrics map[string]float64
+	// Submitted says the variant's jobs were submitted detached: its
+	// last job records it (Record).
+	Submitted bool
 }
 
 // Sweep runs the variants of a grid, Jobs at a time.
@@ -150,6 +214,9 @@ type Sweep struct {
 	// run); a variant done before and current is not run again. Nil:
 	// done variants are not run again.
 	Current func(ctx context.Context, v *Variant, root string) (bool, error)
+	// Running says whether the jobs of a variant submitted detached by an
+	// earlier sweep still run; nil: they do not.
+	Running func(ctx context.Context, v *Variant, root string) (bool, error)
 	Log     *slog.Logger
 }
 
@@ -179,33 +246,13 @@ func (s *Sweep) Execute(ctx context.Context) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	old := map[string]*Variant{}
-	if prev, err := ReadState(dir); err == nil {
-		for _, v := range prev.Variants {
-			old[v.ID] = v
-		}
-	}
 	st := &State{Name: s.Name, Pipeline: s.Pipeline, Axes: s.Axes}
 	var todo []*Variant
-	for _, sets := range grid {
-		v := &Variant{ID: VariantID(sets), Sets: sets, Status: Pending}
-		if o := old[v.ID]; o != nil && o.Status == Done {
-			current := true
-			if s.Current != nil {
-				if current, err = s.Current(ctx, o, VariantRoot(dir, v.ID)); err != nil {
-					return nil, err
-				}
-			}
-			if current {
-				v = o
-			}
-		}
-		st.Variants = append(st.Variants, v)
-		if v.Status != Done {
-			todo = append(todo, v)
-		}
-	}
-	if err := writeState(dir, st); err != nil {
+	err = Update(ctx, dir, func(prev *State) (*State, error) {
+		todo = nil
+		return st, s.plan(ctx, dir, grid, prev, st, &todo)
+	})
+	if err != nil {
 		return nil, err
 	}
 	log.Info("sweep", "name", s.Name, "variants", len(st.Variants), "to run", len(todo), "jobs", max(s.Jobs, 1))
@@ -231,20 +278,22 @@ func (s *Sweep) Execute(ctx context.Context) (*State, error) {
 			res, err := s.Run(ctx, v, VariantRoot(dir, v.ID))
 			mu.Lock()
 			defer mu.Unlock()
-			v.Run, v.Metrics, v.Error = res.Run, finite(res.Metrics), ""
-			switch {
-			case err == nil:
-				v.Status = Done
-			case ctx.Err() != nil:
-				v.Status = Interrupted
-			default:
-				v.Status, v.Error = Failed, err.Error()
+			setResult(v, res, err, ctx.Err() != nil)
+			switch v.Status {
+			case Failed:
 				log.Error("variant failed", "variant", v.ID, "sets", strings.Join(v.Sets, " "), "err", err)
-			}
-			if v.Status == Done {
+			case Done:
 				log.Info("variant done", "variant", v.ID, "sets", strings.Join(v.Sets, " "), "run", v.Run)
 			}
-			werr = errors.Join(werr, writeState(dir, st))
+			werr = errors.Join(werr, Update(context.WithoutCancel(ctx), dir, func(now *State) (*State, error) {
+				for i, w := range now.Variants {
+					if w.ID == v.ID && w.Status != Done && w.Status != Failed { // not recorded by its last job yet
+						c := *v
+						now.Variants[i] = &c
+					}
+				}
+				return now, nil
+			}))
 		}()
 	}
 	wg.Wait()
@@ -271,6 +320,48 @@ func (s *Sweep) Execute(ctx context.Context) (*State, error) {
 		return st, &FailedError{Variants: failed}
 	}
 	return st, nil
+}
+
+// plan fills st with the grid's variants, keeping those of prev that are
+// done and still current, and lists in todo those to run. A variant whose
+// detached jobs still run makes the sweep busy.
+func (s *Sweep) plan(ctx context.Context, dir string, grid [][]string, prev, st *State, todo *[]*Variant) error {
+	old := map[string]*Variant{}
+	if prev != nil {
+		for _, v := range prev.Variants {
+			old[v.ID] = v
+		}
+	}
+	for _, sets := range grid {
+		v := &Variant{ID: VariantID(sets), Sets: sets, Status: Pending}
+		o := old[v.ID]
+		if o != nil && o.Status == Submitted && s.Running != nil {
+			running, err := s.Running(ctx, o, VariantRoot(dir, v.ID))
+			if err != nil {
+				return err
+			}
+			if running {
+				return &BusyError{Name: s.Name, Jobs: true}
+			}
+		}
+		if o != nil && o.Status == Done {
+			current := true
+			if s.Current != nil {
+				var err error
+				if current, err = s.Current(ctx, o, VariantRoot(dir, v.ID)); err != nil {
+					return err
+				}
+			}
+			if current {
+				v = o
+			}
+		}
+		st.Variants = append(st.Variants, v)
+		if v.Status != Done {
+			*todo = append(*todo, v)
+		}
+	}
+	return nil
 }
 
 // finite drops the NaN and infinite values, which JSON cannot hold.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -17,6 +18,7 @@ import (
 	"github.com/siamese-pipeline/siamese/pipeline"
 	"github.com/siamese-pipeline/siamese/report"
 	"github.com/siamese-pipeline/siamese/runner"
+	"github.com/siamese-pipeline/siamese/sweep"
 )
 
 const exitGate = 3 // the quality gate failed
@@ -52,7 +54,15 @@ type recordAt struct {
 }
 
 // finishAt is finish, recorded at rec; it returns the run it recorded.
+// A sweep's runs are recorded one at a time (its variants run at once).
 func (a *app) finishAt(at recordAt, r *runner.Runner, rep *runner.Report, runErr error) (*history.Run, error) {
+	if at.sweep != "" {
+		release, err := sweep.LockWait(context.Background(), filepath.Join(sweep.Path(at.home, at.sweep), "record.lock"), 0)
+		if err != nil {
+			return nil, fmt.Errorf("run history: %w", err)
+		}
+		defer release()
+	}
 	p, root := r.Pipeline, at.home
 	run := &history.Run{
 		ID: history.NewID(rep.Start), Start: rep.Start, End: rep.End, Program: r.Program,

@@ -20,7 +20,8 @@ import (
 // schedulers are the cluster schedulers that can hold r's root, set up
 // to run this program's jobs with the same pipeline file, root and --set
 // overrides as this run.
-func (a *app) schedulers(r *runner.Runner, sets []string, noGate bool) (map[string]runner.Scheduler, error) {
+// recordArgs are further flags of a detached run's record-run job.
+func (a *app) schedulers(r *runner.Runner, sets []string, noGate bool, recordArgs ...string) (map[string]runner.Scheduler, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find this program, for the jobs to run: %w", err)
@@ -52,6 +53,7 @@ func (a *app) schedulers(r *runner.Runner, sets []string, noGate bool) (map[stri
 	if noGate {
 		record = append(record, "--no-gate")
 	}
+	record = append(record, recordArgs...)
 	ex := slurm.New(slurm.Config{
 		Slurm: r.Pipeline.Slurm,
 		Root:  root,
@@ -88,7 +90,7 @@ func (w logWriter) Write(p []byte) (int, error) {
 
 // useExecutor sets the executor of a run: --executor, or else the
 // pipeline file's.
-func (a *app) useExecutor(r *runner.Runner, opt *runner.Options, name string, sets []string, noGate bool) error {
+func (a *app) useExecutor(r *runner.Runner, opt *runner.Options, name string, sets []string, noGate bool, recordArgs ...string) error {
 	if name == "" {
 		name = r.Pipeline.Executor
 	}
@@ -99,7 +101,7 @@ func (a *app) useExecutor(r *runner.Runner, opt *runner.Options, name string, se
 		}
 		return nil
 	case slurm.Name:
-		s, err := a.schedulers(r, sets, noGate)
+		s, err := a.schedulers(r, sets, noGate, recordArgs...)
 		if err != nil {
 			return err
 		}
@@ -150,6 +152,7 @@ func (a *app) recordRunCmd() *cobra.Command {
 	var (
 		sets   []string
 		noGate bool
+		sw     sweepRecord
 	)
 	c := &cobra.Command{
 		Use:    "record-run",
@@ -170,6 +173,9 @@ func (a *app) recordRunCmd() *cobra.Command {
 			var rep *runner.Report
 			err = r.RecordDetached(c.Context(), os.Getenv("SLURM_JOB_ID"), func(report *runner.Report, err error) error {
 				rep = report
+				if sw.name != "" {
+					return a.recordVariant(c.Context(), sw, r, report, err)
+				}
 				return a.finish(r, report, err)
 			})
 			a.printReport(rep, false)
@@ -178,6 +184,9 @@ func (a *app) recordRunCmd() *cobra.Command {
 	}
 	c.Flags().StringArrayVar(&sets, "set", nil, "override a param: stage.param=value (repeatable)")
 	c.Flags().BoolVar(&noGate, "no-gate", false, "skip the quality gate of pipeline.yaml")
+	c.Flags().StringVar(&sw.name, "sweep", "", "the sweep the run is a variant of")
+	c.Flags().StringVar(&sw.variant, "variant", "", "the variant's id")
+	c.Flags().StringVar(&sw.home, "sweep-home", "", "the artifacts root of the sweep")
 	return c
 }
 

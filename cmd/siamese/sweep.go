@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/siamese-pipeline/siamese/executor/slurm"
 	"github.com/siamese-pipeline/siamese/history"
 	"github.com/siamese-pipeline/siamese/report"
 	"github.com/siamese-pipeline/siamese/runner"
@@ -115,9 +116,6 @@ func (a *app) runSweep(ctx context.Context, name string, sets []string, jobs int
 	if err := sweep.CheckName(name); err != nil {
 		return usageError{err}
 	}
-	if detach {
-		return usageError{errors.New("sweep --detach is not supported yet: run the sweep attached (it submits every variant's jobs at once)")}
-	}
 	base, home, err := a.home()
 	if err != nil {
 		return err
@@ -125,11 +123,14 @@ func (a *app) runSweep(ctx context.Context, name string, sets []string, jobs int
 	if executor == "" {
 		executor = base.Pipeline.Executor
 	}
+	if detach && executor != slurm.Name {
+		return usageError{errors.New("--detach needs a cluster: --executor slurm")}
+	}
 	axes, err := a.sweepAxes(base, sets)
 	if err != nil {
 		return err
 	}
-	if executor == "slurm" {
+	if executor == slurm.Name {
 		n, _ := sweep.Expand(axes)
 		jobs = len(n) // every variant's stale stages are submitted at once
 	}
@@ -138,7 +139,7 @@ func (a *app) runSweep(ctx context.Context, name string, sets []string, jobs int
 	var printMu sync.Mutex
 	sw := &sweep.Sweep{Name: name, Home: home, Pipeline: file, Axes: axes, Jobs: jobs, Log: base.Log,
 		Run: func(ctx context.Context, v *sweep.Variant, root string) (sweep.Result, error) {
-			res, rep, err := a.runVariant(ctx, recordAt{home: home, sweep: name, variant: v.ID}, v, root, store, executor)
+			res, rep, err := a.runVariant(ctx, recordAt{home: home, sweep: name, variant: v.ID}, v, root, store, executor, detach)
 			printMu.Lock()
 			defer printMu.Unlock()
 			fmt.Fprintf(a.stdout, "variant %s (%s): %s\n", v.ID, swept(axes, v), summary(rep, err))
@@ -160,8 +161,29 @@ func (a *app) runSweep(ctx context.Context, name string, sets []string, jobs int
 			}
 			return true, nil
 		},
+		Running: func(ctx context.Context, v *sweep.Variant, root string) (bool, error) {
+			l, err := runner.ReadLease(root)
+			if err != nil || l == nil {
+				return false, err
+			}
+			r, err := a.loadAt(root, v.Sets)
+			if err != nil {
+				return false, err
+			}
+			s := r.Schedulers[l.Scheduler]
+			if s == nil {
+				return true, nil
+			}
+			active, err := s.Active(ctx, l.Jobs)
+			return len(active) > 0, err
+		},
 	}
 	st, err := sw.Execute(ctx)
+	if detach && err == nil {
+		fmt.Fprintf(a.stdout, "detached: every variant's jobs are submitted; the last job of each records it "+
+			"(siamese sweep show %s shows what is done)\n", name)
+		return nil
+	}
 	if st != nil {
 		fmt.Fprintln(a.stdout)
 		if terr := a.showSweep(st, defaultBy, "", "table"); terr != nil {
@@ -205,7 +227,7 @@ func summary(rep *runner.Report, err error) string {
 
 // runVariant runs one variant of a sweep into root, as "siamese run --set
 // ..." would with that root, and records its run in the sweep's home.
-func (a *app) runVariant(ctx context.Context, at recordAt, v *sweep.Variant, root string, store runner.Share, executor string) (sweep.Result, *runner.Report, error) {
+func (a *app) runVariant(ctx context.Context, at recordAt, v *sweep.Variant, root string, store runner.Share, executor string, detach bool) (sweep.Result, *runner.Report, error) {
 	var res sweep.Result
 	r, err := a.loadAt(root, v.Sets)
 	if err != nil {
@@ -213,8 +235,9 @@ func (a *app) runVariant(ctx context.Context, at recordAt, v *sweep.Variant, roo
 	}
 	r.Share = store
 	r.Log = r.Log.With("variant", v.ID)
-	opt := runner.Options{Jobs: 2}
-	if err := a.useExecutor(r, &opt, executor, v.Sets, true); err != nil {
+	opt := runner.Options{Jobs: 2, Detach: detach}
+	record := []string{"--sweep", at.sweep, "--variant", v.ID, "--sweep-home", at.home}
+	if err := a.useExecutor(r, &opt, executor, v.Sets, true, record...); err != nil {
 		return res, nil, err
 	}
 	var run *history.Run
@@ -224,20 +247,54 @@ func (a *app) runVariant(ctx context.Context, at recordAt, v *sweep.Variant, roo
 		return ferr
 	}
 	rep, err := r.Run(ctx, opt)
+	if detach {
+		res.Submitted = err == nil
+		return res, rep, err
+	}
+	res, err = variantResult(r, rep, run, err)
+	return res, rep, err
+}
+
+// variantResult is what a variant's run gives its sweep: the run's id and
+// metrics and, if it succeeded, its validation metrics.
+func variantResult(r *runner.Runner, rep *runner.Report, run *history.Run, err error) (sweep.Result, error) {
+	var res sweep.Result
 	if run != nil {
 		res.Run, res.Metrics = run.ID, maps.Clone(run.Metrics)
 	}
 	if err == nil {
 		val, verr := validationMetrics(r, rep)
 		if verr != nil {
-			return res, rep, verr
+			return res, verr
 		}
 		if res.Metrics == nil {
 			res.Metrics = map[string]float64{}
 		}
 		maps.Copy(res.Metrics, val)
 	}
-	return res, rep, err
+	return res, err
+}
+
+// sweepRecord names the sweep variant that a detached run's record job
+// records.
+type sweepRecord struct{ name, variant, home string }
+
+// recordVariant records a variant's detached run, as its last job: in
+// the sweep's home history and in the sweep's state, and rewrites the
+// sweep's page.
+func (a *app) recordVariant(ctx context.Context, sw sweepRecord, r *runner.Runner, rep *runner.Report, runErr error) error {
+	run, ferr := a.finishAt(recordAt{home: sw.home, sweep: sw.name, variant: sw.variant}, r, rep, runErr)
+	res, err := variantResult(r, rep, run, runErr)
+	if err != nil && runErr == nil {
+		runErr = err
+	}
+	dir := sweep.Path(sw.home, sw.name)
+	rerr := sweep.Record(ctx, dir, sw.variant, res, runErr)
+	var perr error
+	if st, err := sweep.ReadState(dir); err == nil {
+		perr = a.sweepPage(sw.home, st, defaultBy, "")
+	}
+	return errors.Join(ferr, rerr, perr)
 }
 
 // validationMetrics are the best epoch's validation metrics of the

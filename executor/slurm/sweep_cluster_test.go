@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/siamese-pipeline/siamese/runner"
 	"github.com/siamese-pipeline/siamese/sweep"
@@ -111,5 +113,91 @@ func TestSlurmSweep(t *testing.T) {
 		if ran[stage] != want {
 			t.Errorf("stage %s ran %d times on the cluster, want %d", stage, ran[stage], want)
 		}
+	}
+}
+
+// TestSlurmSweepDetachAndSIGTERM: a detached sweep submits every
+// variant's jobs and returns; a second sweep of the same name is refused
+// while they run; each variant's last job records it, and the sweep ends
+// with every variant done. An attached sweep sent SIGTERM exits 143 and
+// leaves no job in the queue.
+func TestSlurmSweepDetachAndSIGTERM(t *testing.T) {
+	cluster(t)
+	home := filepath.Join(t.TempDir(), "out")
+	args := []string{"sweep", "d", "--executor", "slurm", "--set", "ingest.source=" + filepath.Join(shared, "fashion"),
+		"--set", "triplets.per_class=60", "--set", "train.epochs=1", "--set", "train.hidden=[32, 16]",
+		"--set", "evaluate.queries=200", "--set", "evaluate.pca_points=100", "--set", "train.lr=1e-3,1.5e-3"}
+	r := runSiamese(t, home, append(args, "--detach")...)
+	if r.code != 0 || !strings.Contains(r.stdout, "detached: every variant's jobs are submitted") {
+		t.Fatalf("detached sweep: %s", r)
+	}
+	if r := runSiamese(t, home, args...); r.code != 1 || !strings.Contains(r.stderr, "sweep d is running already: the cluster jobs") {
+		t.Errorf("a second sweep while the detached one's jobs run: %s", r)
+	}
+	dir := sweep.Path(home, "d")
+	for deadline := time.Now().Add(4 * time.Minute); ; time.Sleep(500 * time.Millisecond) {
+		st, err := sweep.ReadState(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := 0
+		for _, v := range st.Variants {
+			if v.Status == sweep.Done && v.Run != "" && v.Metrics["roc_auc"] > 0 {
+				done++
+			}
+			if v.Status == sweep.Failed {
+				t.Fatalf("variant %s failed: %s", v.ID, v.Error)
+			}
+		}
+		if done == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the detached sweep's variants were not recorded: %+v", st.Variants)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "report.html")); err != nil {
+		t.Errorf("the record jobs wrote no sweep page: %v", err)
+	}
+	// Once its jobs have ended, the same sweep runs nothing again.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(500 * time.Millisecond) {
+		r = runSiamese(t, home, args...)
+		if r.code == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if r.code != 0 || strings.Contains(r.stdout, "variant ") || strings.Contains(r.stderr, "submitted") {
+		t.Errorf("the sweep again: want nothing submitted; %s", r)
+	}
+
+	// Attached, with another learning rate: SIGTERM cancels every job.
+	cmd := siamese(home, append(args[:len(args)-1], "train.lr=2e-3,3e-3")...)
+	var out, errOut syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	jobRE := regexp.MustCompile(`job (\d+)\s+submitted`)
+	var jobs []string
+	for deadline := time.Now().Add(time.Minute); len(jobs) < 4; time.Sleep(10 * time.Millisecond) {
+		jobs = nil
+		for _, m := range jobRE.FindAllStringSubmatch(errOut.String(), -1) {
+			jobs = append(jobs, m[1])
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("the sweep did not submit its jobs:\n%s", errOut.String())
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 143 {
+		t.Errorf("after SIGTERM: exit %d, want 143\n%s%s", code, out.String(), errOut.String())
+	}
+	if l := live(t, jobs...); len(l) > 0 {
+		t.Errorf("jobs %v of the interrupted sweep are still in squeue: %v", l, states(t, l...))
 	}
 }
