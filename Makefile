@@ -55,7 +55,7 @@ docs:
 # make fuzz   run each fuzz target for FUZZTIME (make test runs their seed corpora)
 FUZZTIME ?= 30s
 FUZZ_TARGETS := artifacts:FuzzReadNPY artifacts:FuzzReadIDX artifacts:FuzzReadArrow pipeline:FuzzParse \
-	pipeline:FuzzSet runner:FuzzReadRecord history:FuzzRunRecord model:FuzzLoadCheckpoint imageio:FuzzDecode
+	pipeline:FuzzSet sweep:FuzzParseAxis runner:FuzzReadRecord history:FuzzRunRecord model:FuzzLoadCheckpoint imageio:FuzzDecode
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t#*:}; \
 	  echo "== $$fn (./$$pkg) for $(FUZZTIME)"; \

@@ -214,8 +214,9 @@ type Sweep struct {
 	// run); a variant done before and current is not run again. Nil:
 	// done variants are not run again.
 	Current func(ctx context.Context, v *Variant, root string) (bool, error)
-	// Running says whether the jobs of a variant submitted detached by an
-	// earlier sweep still run; nil: they do not.
+	// Running says whether cluster jobs that an earlier sweep submitted
+	// for a variant (detached, or left by a killed sweep) still run; nil:
+	// none do.
 	Running func(ctx context.Context, v *Variant, root string) (bool, error)
 	Log     *slog.Logger
 }
@@ -324,7 +325,7 @@ func (s *Sweep) Execute(ctx context.Context) (*State, error) {
 
 // plan fills st with the grid's variants, keeping those of prev that are
 // done and still current, and lists in todo those to run. A variant whose
-// detached jobs still run makes the sweep busy.
+// jobs still run on a cluster makes the sweep busy.
 func (s *Sweep) plan(ctx context.Context, dir string, grid [][]string, prev, st *State, todo *[]*Variant) error {
 	old := map[string]*Variant{}
 	if prev != nil {
@@ -335,7 +336,7 @@ func (s *Sweep) plan(ctx context.Context, dir string, grid [][]string, prev, st 
 	for _, sets := range grid {
 		v := &Variant{ID: VariantID(sets), Sets: sets, Status: Pending}
 		o := old[v.ID]
-		if o != nil && o.Status == Submitted && s.Running != nil {
+		if o != nil && o.Status != Done && s.Running != nil {
 			running, err := s.Running(ctx, o, VariantRoot(dir, v.ID))
 			if err != nil {
 				return err

@@ -189,6 +189,9 @@ func (a *app) runSweep(ctx context.Context, name string, sets []string, jobs int
 		if terr := a.showSweep(st, defaultBy, "", "table"); terr != nil {
 			err = errors.Join(err, terr)
 		}
+		if ran, shared, serr := sweep.StageRuns(sweep.Path(home, name)); serr == nil {
+			fmt.Fprintf(a.stdout, "\nstages, over every variant: %d ran, %d shared\n", total(ran), total(shared))
+		}
 		if perr := a.sweepPage(home, st, defaultBy, ""); perr != nil {
 			err = errors.Join(err, perr)
 		}
@@ -347,30 +350,42 @@ loss, unless --by names another val_* metric); a test-set metric only with
 --by-test-metric. csv and json hold every metric.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			metric, err := chooseBy(by, byTest)
-			if err != nil {
-				return err
-			}
-			_, home, err := a.home()
-			if err != nil {
-				return err
-			}
-			st, err := sweep.ReadState(sweep.Path(home, args[0]))
-			if errors.Is(err, fs.ErrNotExist) {
-				return usageError{fmt.Errorf("no sweep %q under %s", args[0], home)}
-			}
+			_, st, metric, err := a.sweepState(args[0], by, byTest)
 			if err != nil {
 				return err
 			}
 			return a.showSweep(st, metric, goal, format)
 		},
 	}
-	f := c.Flags()
-	f.StringVar(&format, "format", "table", "table, csv or json")
-	f.StringVar(&by, "by", "", "the validation metric (val_*) that picks the best group (default val_loss)")
-	f.StringVar(&byTest, "by-test-metric", "", "pick the best group by this test-set metric instead (roc_auc, ...)")
-	f.StringVar(&goal, "goal", "", "min or max (default: min for losses and errors, else max)")
+	c.Flags().StringVar(&format, "format", "table", "table, csv or json")
+	byFlags(c, &by, &byTest, &goal)
 	return c
+}
+
+// sweepState reads the sweep name's state, with the metric --by or
+// --by-test-metric chooses by, and the sweep's home.
+func (a *app) sweepState(name, by, byTest string) (string, *sweep.State, string, error) {
+	metric, err := chooseBy(by, byTest)
+	if err != nil {
+		return "", nil, "", err
+	}
+	_, home, err := a.home()
+	if err != nil {
+		return "", nil, "", err
+	}
+	st, err := sweep.ReadState(sweep.Path(home, name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil, "", usageError{fmt.Errorf("no sweep %q under %s", name, home)}
+	}
+	return home, st, metric, err
+}
+
+// byFlags are show's and promote's flags that say how to choose.
+func byFlags(c *cobra.Command, by, byTest, goal *string) {
+	f := c.Flags()
+	f.StringVar(by, "by", "", "the validation metric (val_*) that picks the best (default val_loss)")
+	f.StringVar(byTest, "by-test-metric", "", "pick the best by this test-set metric instead (roc_auc, ...)")
+	f.StringVar(goal, "goal", "", "min or max (default: min for losses and errors, else max)")
 }
 
 func (a *app) showSweep(st *sweep.State, by, goal, format string) error {
@@ -407,22 +422,11 @@ history with the quality gate checked: a variant that passes is promoted to
 artifacts/models/ as a run that passes is. Exit 3 if the gate fails.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			metric, err := chooseBy(by, byTest)
-			if err != nil {
-				return err
-			}
-			_, home, err := a.home()
+			home, st, metric, err := a.sweepState(args[0], by, byTest)
 			if err != nil {
 				return err
 			}
 			dir := sweep.Path(home, args[0])
-			st, err := sweep.ReadState(dir)
-			if errors.Is(err, fs.ErrNotExist) {
-				return usageError{fmt.Errorf("no sweep %q under %s", args[0], home)}
-			}
-			if err != nil {
-				return err
-			}
 			v, err := chooseVariant(st, variant, metric, goal)
 			if err != nil {
 				return err
@@ -442,11 +446,8 @@ artifacts/models/ as a run that passes is. Exit 3 if the gate fails.`,
 			return err
 		},
 	}
-	f := c.Flags()
-	f.StringVar(&variant, "variant", "", "the variant to promote, by id (default: the best)")
-	f.StringVar(&by, "by", "", "the validation metric (val_*) that picks the best (default val_loss)")
-	f.StringVar(&byTest, "by-test-metric", "", "pick the best by this test-set metric instead")
-	f.StringVar(&goal, "goal", "", "min or max (default: min for losses and errors, else max)")
+	c.Flags().StringVar(&variant, "variant", "", "the variant to promote, by id (default: the best)")
+	byFlags(c, &by, &byTest, &goal)
 	return c
 }
 
@@ -502,4 +503,12 @@ func shareFlag(r *runner.Runner) []string {
 		return []string{"--share", s.Dir}
 	}
 	return nil
+}
+
+func total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }

@@ -40,6 +40,11 @@ func TestSweepBlockAndFailures(t *testing.T) {
 	if code, out, _ := siamese(t, dir, "runs"); code != 0 || strings.Count(out, "blk2/") != 4 || strings.Count(out, "blk/") != 2 {
 		t.Errorf("runs:\n%s", out)
 	}
+	for _, cmd := range []string{"sweep", "sweep show", "sweep promote"} {
+		if code, out, _ := siamese(t, dir, append(strings.Fields(cmd), "--help")...); code != 0 || !strings.Contains(out, "Usage:") {
+			t.Errorf("siamese %s --help: exit %d\n%s", cmd, code, out)
+		}
+	}
 	for _, c := range []struct {
 		args []string
 		err  string

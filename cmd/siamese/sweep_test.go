@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/siamese-pipeline/siamese/history"
-	"github.com/siamese-pipeline/siamese/runner"
 	"github.com/siamese-pipeline/siamese/stages"
 	"github.com/siamese-pipeline/siamese/sweep"
 )
@@ -40,25 +38,11 @@ func inProcess(t *testing.T, root string, args ...string) (int, string, string) 
 // records of stages that ran (not shared), by stage.
 func stageRuns(t *testing.T, dir string) map[string]int {
 	t.Helper()
-	recs, err := filepath.Glob(filepath.Join(dir, "variants", "*", ".siamese", "stages", "*.json"))
-	if err != nil || len(recs) == 0 {
+	ran, _, err := sweep.StageRuns(dir)
+	if err != nil || len(ran) == 0 {
 		t.Fatalf("no stage records under %s (%v)", dir, err)
 	}
-	n := map[string]int{}
-	for _, p := range recs {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var rec runner.Record
-		if err := json.Unmarshal(data, &rec); err != nil {
-			t.Fatal(err)
-		}
-		if rec.SharedFrom == "" {
-			n[rec.Stage]++
-		}
-	}
-	return n
+	return ran
 }
 
 // finishedTable is a sweep's table as JSON, without the run ids (which

@@ -2,7 +2,6 @@ package slurm_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/siamese-pipeline/siamese/runner"
 	"github.com/siamese-pipeline/siamese/sweep"
 )
 
@@ -77,7 +75,6 @@ func TestSlurmSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ran := map[string]int{}
 	for _, v := range st.Variants {
 		if v.ID == broken {
 			if v.Status != sweep.Failed {
@@ -95,19 +92,9 @@ func TestSlurmSweep(t *testing.T) {
 			t.Errorf("variant %s: metrics.json differs from the local sweep's (%v, %v)", v.ID, errA, errB)
 		}
 	}
-	recs, _ := filepath.Glob(filepath.Join(sweep.Path(onSlurm, "s"), "variants", "*", ".siamese", "stages", "*.json"))
-	for _, p := range recs {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var rec runner.Record
-		if err := json.Unmarshal(data, &rec); err != nil {
-			t.Fatal(err)
-		}
-		if rec.SharedFrom == "" {
-			ran[rec.Stage]++
-		}
+	ran, _, err := sweep.StageRuns(sweep.Path(onSlurm, "s"))
+	if err != nil {
+		t.Fatal(err)
 	}
 	for stage, want := range map[string]int{"ingest": 1, "triplets": 1, "pictures": 1, "flatten": 1, "split": 1, "train": 9, "evaluate": 8} {
 		if ran[stage] != want {
