@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/siamese-pipeline/siamese/pipeline"
 )
@@ -135,6 +136,18 @@ func (r *Runner) claim(ctx context.Context, s *pipeline.Stage, fp string) (*Shar
 	}
 	if sh != nil && (sh.Record == nil || sh.Record.Fingerprint != fp) {
 		return nil, release, errors.New("shared outputs: the share returned another fingerprint's record")
+	}
+	if sh != nil && len(sh.Record.Sources) > 0 {
+		// The fingerprint leaves out the files a stage read from outside
+		// the root: outputs made from sources that changed since are stale.
+		rec := *sh.Record
+		rec.Sources = slices.Clone(rec.Sources)
+		pl := &planner{touched: map[string]*Record{}}
+		if reason := pl.checkSources(&rec); reason != "" {
+			r.log().Info("shared outputs not taken: their sources changed", "stage", s.Name, "why", reason)
+			return nil, release, nil
+		}
+		sh = &Shared{Dir: sh.Dir, Record: &rec, From: sh.From}
 	}
 	return sh, release, nil
 }

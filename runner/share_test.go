@@ -107,3 +107,43 @@ func TestShareRunsEachFingerprintOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestShareChecksSources: outputs made from a file outside the root are
+// not taken once the file changed; the stage runs again.
+func TestShareChecksSources(t *testing.T) {
+	f := newFixture(t)
+	src := filepath.Join(t.TempDir(), "source.txt")
+	if err := os.WriteFile(src, []byte("one"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gen := f.stages["gen"]
+	inner := gen.fn
+	gen.fn = func(ctx context.Context, env *Env) error {
+		if err := env.Track(src); err != nil {
+			return err
+		}
+		return inner(ctx, env)
+	}
+	share := newMemShare()
+	run := func(root string) Outcome {
+		r := f.runner()
+		r.Pipeline.Root, r.Share = filepath.Join(t.TempDir(), root), share
+		rep, err := r.Run(context.Background(), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep.Results[0].Outcome
+	}
+	if got := run("a"); got != Ran {
+		t.Fatalf("gen %s in the first root", got)
+	}
+	if got := run("b"); got != Reused {
+		t.Errorf("gen %s with its source unchanged, want shared", got)
+	}
+	if err := os.WriteFile(src, []byte("two!"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := run("c"); got != Ran {
+		t.Errorf("gen %s after its source changed, want ran", got)
+	}
+}

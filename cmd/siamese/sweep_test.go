@@ -76,7 +76,7 @@ func TestSweepSharesUpstreamStages(t *testing.T) {
 	home, args := sweepOnce(t)
 	dir := sweep.Path(home, "lr")
 	runs := stageRuns(t, dir)
-	want := map[string]int{"ingest": 1, "triplets": 1, "pictures": 1, "flatten": 1, "split": 1, "train": 9, "evaluate": 9}
+	want := map[string]int{"ingest": 1, "triplets": 1, "split": 1, "pictures": 1, "notebook": 1, "train": 9, "evaluate": 9}
 	if !reflect.DeepEqual(runs, want) {
 		t.Errorf("stages run, by stage: %v, want %v", runs, want)
 	}

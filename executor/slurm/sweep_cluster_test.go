@@ -96,7 +96,7 @@ func TestSlurmSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for stage, want := range map[string]int{"ingest": 1, "triplets": 1, "pictures": 1, "flatten": 1, "split": 1, "train": 9, "evaluate": 8} {
+	for stage, want := range map[string]int{"ingest": 1, "triplets": 1, "split": 1, "pictures": 1, "notebook": 1, "train": 9, "evaluate": 8} {
 		if ran[stage] != want {
 			t.Errorf("stage %s ran %d times on the cluster, want %d", stage, ran[stage], want)
 		}
