@@ -146,7 +146,7 @@ def siamese_pipeline(root, env, extra=()):
     return {"wall": wall, "rss": rss, "stages": stages, "epochs": epochs, "metrics": metrics}
 
 
-def whole_pipeline(work, threads, repeat):
+def whole_pipeline(work, threads, repeat, torch=True):
     """Times `siamese run` from an empty root (float32 and bf16 training
     products) and bench/torch/pipeline.py, alternating; returns the best of
     each (by wall time)."""
@@ -161,6 +161,8 @@ def whole_pipeline(work, threads, repeat):
         if bf16 is None or run["wall"] < bf16["wall"]:
             bf16 = run
 
+        if not torch:
+            continue
         np_root = os.path.join(work, "torch-pipeline")
         shutil.rmtree(np_root, ignore_errors=True)
         out, wall, rss = timed([PY, "bench/torch/pipeline.py", "--out", np_root, "--threads", str(threads)])
@@ -173,31 +175,44 @@ def whole_pipeline(work, threads, repeat):
 
 
 def pipeline_rows(work, args, ep):
-    ours, bf16, ref = whole_pipeline(work, args.threads, args.pipeline_repeat)
+    ours, bf16, ref = whole_pipeline(work, args.threads, args.pipeline_repeat, args.torch_pipeline)
     blas = "openblas" if subprocess.run([os.path.join(ROOT, "scripts", "blas-tags.sh")], capture_output=True,
                                         text=True).stdout.strip() else "gonum"
     st, epochs, m = ours["stages"], ours["epochs"], ours["metrics"]
     own_epoch = statistics.median(epochs)
-    rows = [
-        f"| **whole default pipeline: `siamese run` from an empty root, wall** ({blas}, {len(epochs)} epochs) | "
-        f"{ours['wall']:.2f} s | numpy + PyTorch pipeline {ref['wall']:.2f} s | {ours['wall'] / ref['wall']:.3f} |",
-    ]
+    rows = []
+    if ref:
+        rows.append(f"| **whole default pipeline: `siamese run` from an empty root, wall** ({blas}, {len(epochs)} epochs) | "
+                    f"{ours['wall']:.2f} s | numpy + PyTorch pipeline {ref['wall']:.2f} s | {ours['wall'] / ref['wall']:.3f} |")
     if ep:
         rows.append(f"| **whole default pipeline vs one PyTorch epoch** | {ours['wall']:.2f} s | "
                     f"PyTorch epoch {ep['torch']:.2f} s | {ours['wall'] / ep['torch']:.2f} |")
+    if ref:
+        rows += [
+            f"| whole pipeline: peak RSS | {ours['rss']:.0f} MB | numpy + PyTorch {ref['rss']:.0f} MB | "
+            f"{ours['rss'] / ref['rss']:.2f} |",
+            f"| whole pipeline: quality (gate: roc_auc ≥ 0.96, binary_accuracy ≥ 0.83) | roc_auc {m['roc_auc']:.4f}, "
+            f"accuracy {m['binary_accuracy']:.4f} | roc_auc {ref['roc_auc']:.4f}, accuracy {ref['binary_accuracy']:.4f} | |",
+        ]
+    else:
+        rows += [
+            f"| whole pipeline: peak RSS | {ours['rss']:.0f} MB | | |",
+            f"| whole pipeline: quality (gate: roc_auc ≥ 0.96, binary_accuracy ≥ 0.83) | roc_auc {m['roc_auc']:.4f}, "
+            f"accuracy {m['binary_accuracy']:.4f} | | |",
+        ]
+    data_ref = f"numpy {ref['seconds']['data']:.2f} s" if ref else ""
     rows += [
-        f"| whole pipeline: peak RSS | {ours['rss']:.0f} MB | numpy + PyTorch {ref['rss']:.0f} MB | "
-        f"{ours['rss'] / ref['rss']:.2f} |",
-        f"| whole pipeline: quality (gate: roc_auc ≥ 0.96, binary_accuracy ≥ 0.83) | roc_auc {m['roc_auc']:.4f}, "
-        f"accuracy {m['binary_accuracy']:.4f} | roc_auc {ref['roc_auc']:.4f}, accuracy {ref['binary_accuracy']:.4f} | |",
         f"| whole pipeline: data stages before train (ingest, triplets, split) | "
         f"{sum(st.get(s, 0) for s in ('ingest', 'triplets', 'split')):.2f} s"
         f" (+ pictures {st.get('pictures', 0):.2f} s, notebook {st.get('notebook', 0):.2f} s beside train) | "
-        f"numpy {ref['seconds']['data']:.2f} s | |",
+        f"{data_ref} | |",
         f"| **whole default pipeline vs its own train stage** | {ours['wall']:.2f} s | train stage {st['train']:.2f} s | "
         f"{ours['wall'] / st['train']:.2f} |",
-        f"| whole pipeline: train stage | {st['train']:.2f} s | PyTorch {ref['seconds']['train']:.2f} s | "
-        f"{st['train'] / ref['seconds']['train']:.3f} |",
+    ]
+    if ref:
+        rows.append(f"| whole pipeline: train stage | {st['train']:.2f} s | PyTorch {ref['seconds']['train']:.2f} s | "
+                    f"{st['train'] / ref['seconds']['train']:.3f} |")
+    rows += [
         f"| **evaluate stage vs one epoch of ours (median of the run's {len(epochs)})** | {st['evaluate']:.2f} s | "
         f"epoch {own_epoch:.2f} s | {st['evaluate'] / own_epoch:.2f} |",
         f"| train stage vs the sum of its epochs | {st['train']:.2f} s | {sum(epochs):.2f} s | "
@@ -207,8 +222,9 @@ def pipeline_rows(work, args, ep):
         rows.append(f"| **train stage vs {len(epochs)} benchmark epochs** ({blas}) | {st['train']:.2f} s | "
                     f"{len(epochs)} × {ep[blas]:.2f} s | {st['train'] / (len(epochs) * ep[blas]):.2f} |")
     b, bst, bm = bf16, bf16["stages"], bf16["metrics"]
-    rows.append(f"| **whole pipeline, `--set train.precision=bf16`**, wall ({len(b['epochs'])} epochs) | "
-                f"{b['wall']:.2f} s | numpy + PyTorch pipeline {ref['wall']:.2f} s | {b['wall'] / ref['wall']:.3f} |")
+    if ref:
+        rows.append(f"| **whole pipeline, `--set train.precision=bf16`**, wall ({len(b['epochs'])} epochs) | "
+                    f"{b['wall']:.2f} s | numpy + PyTorch pipeline {ref['wall']:.2f} s | {b['wall'] / ref['wall']:.3f} |")
     if ep:
         rows.append(f"| **whole pipeline, bf16, vs one PyTorch epoch** | {b['wall']:.2f} s | "
                     f"PyTorch epoch {ep['torch']:.2f} s | {b['wall'] / ep['torch']:.2f} |")
@@ -338,6 +354,8 @@ def main():
     ap.add_argument("--skip-epoch", action="store_true", help="only the data stages and the no-op run")
     ap.add_argument("--pipeline-repeat", type=int, default=1,
                     help="runs of the whole pipeline, ours and the reference (0: skip them)")
+    ap.add_argument("--torch-pipeline", action=argparse.BooleanOptionalAction, default=True,
+                    help="time the numpy + PyTorch pipeline beside ours (ten PyTorch epochs)")
     ap.add_argument("--scale", action=argparse.BooleanOptionalAction, default=True,
                     help="the scale rows: per_class 30,000 and 300,000 (minutes)")
     ap.add_argument("--folder", action=argparse.BooleanOptionalAction, default=True,
