@@ -29,6 +29,20 @@ func denseForward(impl gblas.Float32, x []float32, rows, in, out int, w, b []flo
 // embedChunk bounds the rows Embed pushes through the network at once.
 const embedChunk = 512
 
+// convScratchFloats bounds the im2col scratch of one conv block in Embed.
+const convScratchFloats = 1 << 22
+
+// convChunk is the rows Embed pushes through conv blocks cs at once: as
+// many as keep every block's scratch within convScratchFloats, at least one.
+func convChunk(cs []ConvLayer) int {
+	rows := embedChunk
+	for i := range cs {
+		per := cs[i].pixels() * convTaps * max(cs[i].In, cs[i].Out)
+		rows = min(rows, max(1, convScratchFloats/per))
+	}
+	return rows
+}
+
 // Embed runs the network forward on n rows of x (n×Input, row-major) and
 // returns the n×embedding outputs. It uses the selected BLAS directly, without
 // gorgonia; calls may run concurrently. It panics if w is malformed or x is
@@ -48,16 +62,32 @@ func EmbedWith(impl gblas.Float32, w *Weights, x []float32, n int) []float32 {
 	}
 	out := make([]float32, n*outDim)
 	chunk := min(n, embedChunk)
+	if len(w.Conv) > 0 {
+		chunk = min(n, convChunk(w.Conv))
+	}
 	maxW := 0
 	for _, l := range w.Layers {
 		maxW = max(maxW, l.Out)
 	}
+	for _, l := range w.Conv {
+		maxW = max(maxW, l.OutDim())
+	}
 	bufA := make([]float32, chunk*maxW)
 	bufB := make([]float32, chunk*maxW)
+	scratch := make([]*convScratch, len(w.Conv))
+	for i := range w.Conv {
+		scratch[i] = newConvScratch(&w.Conv[i], chunk, false)
+	}
 	last := len(w.Layers) - 1
 	for r0 := 0; r0 < n; r0 += chunk {
 		rows := min(chunk, n-r0)
 		src := x[r0*in : (r0+rows)*in]
+		for i := range w.Conv {
+			l := &w.Conv[i]
+			convForward(impl, l, src, rows, scratch[i], bufA, 0)
+			src = bufA[:rows*l.OutDim()]
+			bufA, bufB = bufB, bufA
+		}
 		for i, l := range w.Layers {
 			dst := bufA
 			if i == last {

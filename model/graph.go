@@ -66,6 +66,18 @@ func buildNet(w *Weights, rows int, products gblas.Float32, loss func(st *batchS
 	n.x = G.NewMatrix(g, G.Float32, G.WithShape(rows, n.dim), G.WithName("x"),
 		G.WithValue(tensor.New(tensor.WithShape(rows, n.dim), tensor.WithBacking(n.xData))))
 	h := n.x
+	for i := range w.Conv {
+		l := &w.Conv[i]
+		k := convTaps * l.In
+		wn := G.NewMatrix(g, G.Float32, G.WithShape(k, l.Out), G.WithName(fmt.Sprintf("C%d", i)),
+			G.WithValue(tensor.New(tensor.WithShape(k, l.Out), tensor.WithBacking(l.W))))
+		bn := G.NewVector(g, G.Float32, G.WithShape(l.Out), G.WithName(fmt.Sprintf("c%d", i)),
+			G.WithValue(tensor.New(tensor.WithShape(l.Out), tensor.WithBacking(l.B))))
+		n.params = append(n.params, wn, bn)
+		if h, err = G.ApplyOp(newConvOp(*l, rows, i > 0, products), h, wn, bn); err != nil {
+			return nil, fmt.Errorf("model: conv block %d: %w", i, err)
+		}
+	}
 	last := len(w.Layers) - 1
 	for i := range w.Layers {
 		l := &w.Layers[i]
@@ -74,7 +86,7 @@ func buildNet(w *Weights, rows int, products gblas.Float32, loss func(st *batchS
 		bn := G.NewVector(g, G.Float32, G.WithShape(l.Out), G.WithName(fmt.Sprintf("b%d", i)),
 			G.WithValue(tensor.New(tensor.WithShape(l.Out), tensor.WithBacking(l.B))))
 		n.params = append(n.params, wn, bn)
-		op := newDenseOp(rows, l.In, l.Out, i != last, i > 0, products)
+		op := newDenseOp(rows, l.In, l.Out, i != last, i > 0 || len(w.Conv) > 0, products)
 		if h, err = G.ApplyOp(op, h, wn, bn); err != nil {
 			return nil, fmt.Errorf("model: layer %d: %w", i, err)
 		}

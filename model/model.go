@@ -53,6 +53,14 @@ type Config struct {
 	Hidden []int   // layer sizes, [512, 256, 128]; the last is the embedding size
 	Margin float32 // triplet margin, 0.4
 
+	// Arch is the network: MLP ("" means it too), the dense layers of
+	// Hidden on the raw input, or CNN, conv blocks of Conv channels each
+	// (conv.go) on Input/Width × Width single-channel images, then the
+	// dense layers of Hidden.
+	Arch  string
+	Conv  []int
+	Width int
+
 	LR, Beta1, Beta2, Epsilon float64 // Adam: 3e-5, 0.9, 0.999, 1e-7
 	// Schedule varies the learning rate by step (schedule.go): Constant
 	// (the notebook's), Cosine or OneCycle, warming up over the first
@@ -115,6 +123,14 @@ func (c Config) Validate() error {
 	case !(c.LR > 0) || c.Beta1 < 0 || c.Beta1 >= 1 || c.Beta2 < 0 || c.Beta2 >= 1 || !(c.Epsilon >= 0):
 		return fmt.Errorf("model: bad Adam parameters lr=%g beta1=%g beta2=%g eps=%g", c.LR, c.Beta1, c.Beta2, c.Epsilon)
 	}
+	if c.Arch != "" && !slices.Contains(Archs, c.Arch) {
+		return fmt.Errorf("model: Arch must be one of %v, got %q", Archs, c.Arch)
+	}
+	if c.Arch == CNN {
+		if _, _, err := c.convShapes(); err != nil {
+			return err
+		}
+	}
 	if c.Precision != "" && !slices.Contains(Precisions, c.Precision) {
 		return fmt.Errorf("model: Precision must be one of %v, got %q", Precisions, c.Precision)
 	}
@@ -135,6 +151,12 @@ func (c Config) Validate() error {
 func (c Config) normal() Config {
 	if c.Precision == "" {
 		c.Precision = Float32
+	}
+	if c.Arch == "" {
+		c.Arch = MLP
+	}
+	if c.Arch == MLP {
+		c.Conv, c.Width = nil, 0
 	}
 	return c
 }
@@ -157,8 +179,10 @@ type Layer struct {
 	B       []float32
 }
 
-// Weights are the embedding network's parameters, input layer first.
+// Weights are the embedding network's parameters, input layer first: the
+// conv blocks (none for an MLP), then the dense layers.
 type Weights struct {
+	Conv   []ConvLayer
 	Layers []Layer
 }
 
@@ -169,7 +193,24 @@ func (w *Weights) Clone() *Weights {
 		c.Layers[i] = Layer{In: l.In, Out: l.Out,
 			W: append([]float32(nil), l.W...), B: append([]float32(nil), l.B...)}
 	}
+	for _, l := range w.Conv {
+		l.W, l.B = append([]float32(nil), l.W...), append([]float32(nil), l.B...)
+		c.Conv = append(c.Conv, l)
+	}
 	return c
+}
+
+// params lists every weight and bias slice, in the training graph's order
+// of parameters (conv blocks' W, B, then dense layers' W, B).
+func (w *Weights) params() [][]float32 {
+	var p [][]float32
+	for _, l := range w.Conv {
+		p = append(p, l.W, l.B)
+	}
+	for _, l := range w.Layers {
+		p = append(p, l.W, l.B)
+	}
+	return p
 }
 
 // CopyFrom overwrites w's values with src's; the shapes must match.
@@ -177,14 +218,23 @@ func (w *Weights) CopyFrom(src *Weights) error {
 	if err := w.sameShape(src); err != nil {
 		return err
 	}
-	for i := range w.Layers {
-		copy(w.Layers[i].W, src.Layers[i].W)
-		copy(w.Layers[i].B, src.Layers[i].B)
+	dst, from := w.params(), src.params()
+	for i := range dst {
+		copy(dst[i], from[i])
 	}
 	return nil
 }
 
 func (w *Weights) sameShape(o *Weights) error {
+	if len(w.Conv) != len(o.Conv) {
+		return fmt.Errorf("model: %d conv blocks vs %d", len(w.Conv), len(o.Conv))
+	}
+	for i := range w.Conv {
+		a, b := w.Conv[i], o.Conv[i]
+		if a.Height != b.Height || a.Width != b.Width || a.In != b.In || a.Out != b.Out || len(a.W) != len(b.W) || len(a.B) != len(b.B) {
+			return fmt.Errorf("model: conv block %d shape %dx%dx%d→%d vs %dx%dx%d→%d", i, a.Height, a.Width, a.In, a.Out, b.Height, b.Width, b.In, b.Out)
+		}
+	}
 	if len(w.Layers) != len(o.Layers) {
 		return fmt.Errorf("model: %d layers vs %d", len(w.Layers), len(o.Layers))
 	}
@@ -211,6 +261,21 @@ func (w *Weights) Check() error {
 			return fmt.Errorf("model: layer %d input %d does not match layer %d output %d", i, l.In, i-1, w.Layers[i-1].Out)
 		}
 	}
+	for i := range w.Conv {
+		l := &w.Conv[i]
+		if err := l.check(i); err != nil {
+			return err
+		}
+		if i > 0 {
+			p := &w.Conv[i-1]
+			if l.Height != p.Height/2 || l.Width != p.Width/2 || l.In != p.Out {
+				return fmt.Errorf("model: conv block %d takes %dx%dx%d, block %d gives %dx%dx%d", i, l.Height, l.Width, l.In, i-1, p.Height/2, p.Width/2, p.Out)
+			}
+		}
+	}
+	if n := len(w.Conv); n > 0 && w.Conv[n-1].OutDim() != w.Layers[0].In {
+		return fmt.Errorf("model: layer 0 takes %d inputs, the conv blocks give %d", w.Layers[0].In, w.Conv[n-1].OutDim())
+	}
 	return nil
 }
 
@@ -219,14 +284,10 @@ func (w *Weights) Equal(o *Weights) bool {
 	if w.sameShape(o) != nil {
 		return false
 	}
-	for i := range w.Layers {
-		for j, v := range w.Layers[i].W {
-			if math.Float32bits(v) != math.Float32bits(o.Layers[i].W[j]) {
-				return false
-			}
-		}
-		for j, v := range w.Layers[i].B {
-			if math.Float32bits(v) != math.Float32bits(o.Layers[i].B[j]) {
+	a, b := w.params(), o.params()
+	for i := range a {
+		for j, v := range a[i] {
+			if math.Float32bits(v) != math.Float32bits(b[i][j]) {
 				return false
 			}
 		}
@@ -235,7 +296,12 @@ func (w *Weights) Equal(o *Weights) bool {
 }
 
 // InputDim and OutputDim are the network's input and embedding sizes.
-func (w *Weights) InputDim() int  { return w.Layers[0].In }
+func (w *Weights) InputDim() int {
+	if len(w.Conv) > 0 {
+		return w.Conv[0].InDim()
+	}
+	return w.Layers[0].In
+}
 func (w *Weights) OutputDim() int { return w.Layers[len(w.Layers)-1].Out }
 
 // stream constants separate the PCG streams drawn from one seed.
@@ -250,6 +316,9 @@ func InitWeights(cfg Config) *Weights {
 	r := rand.New(rand.NewPCG(cfg.Seed, initStream))
 	w := &Weights{}
 	in := cfg.Input
+	if cfg.Arch == CNN {
+		in = initConv(cfg, r, w)
+	}
 	for _, out := range cfg.Hidden {
 		limit := math.Sqrt(6 / float64(in+out))
 		l := Layer{In: in, Out: out, W: make([]float32, in*out), B: make([]float32, out)}

@@ -43,12 +43,10 @@ func (e *InterruptedError) ResumesFrom() string { return fmt.Sprintf("epoch %d",
 // NaN or ±Inf (a loss can stay finite while the weights are not, where a
 // relu or a max(0, ·) swallows the NaN).
 func checkFinite(w *Weights, epoch int) error {
-	for _, l := range w.Layers {
-		for _, v := range [][]float32{l.W, l.B} {
-			for _, x := range v {
-				if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
-					return &NaNLossError{Epoch: epoch, Loss: f, Weights: true}
-				}
+	for _, v := range w.params() {
+		for _, x := range v {
+			if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
+				return &NaNLossError{Epoch: epoch, Loss: f, Weights: true}
 			}
 		}
 	}

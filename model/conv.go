@@ -1,0 +1,243 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+
+	gblas "gonum.org/v1/gonum/blas"
+
+	"github.com/siamese-pipeline/siamese/internal/par"
+)
+
+// The convolutional embedding (Config.Arch "cnn"): blocks of
+//
+//	3×3 convolution (stride 1, zero padding 1: same height and width)
+//	→ ReLU → 2×2 max-pooling (stride 2; an odd last row or column is dropped)
+//
+// then the dense layers of Config.Hidden on the flattened last block. Images
+// are stored channels last (NHWC): one image is Height×Width×In floats,
+// row-major with the channel fastest, so a block's input row is one image,
+// its output (Height/2)×(Width/2)×Out floats, and the first dense layer
+// reads the last block's output in that order.
+//
+// A convolution is one matrix product on the packed Sgemm: im2col gathers
+// every output pixel's 3×3×In neighbourhood into a row of cols
+// (pixels × 9·In), and cols·W (W is 9·In × Out, row (ky·3+kx)·In+c) is the
+// block's pre-activation, channels last. The bias and the ReLU are applied
+// after pooling (max and +b commute, as do max and ReLU), so they touch a
+// quarter of the values.
+
+// ConvLayer is one convolutional block: a 3×3 convolution of an
+// Height×Width×In input to Out channels, ReLU, 2×2 max-pooling.
+// W is stored (9·In)×Out row-major, row (ky·3+kx)·In + c; B has Out values.
+type ConvLayer struct {
+	Height, Width, In, Out int
+	W                      []float32
+	B                      []float32
+}
+
+// convK is the kernel's side; convTaps its number of taps.
+const (
+	convK    = 3
+	convTaps = convK * convK
+)
+
+// InDim is the size of one input image, OutDim of one pooled output.
+func (l *ConvLayer) InDim() int  { return l.Height * l.Width * l.In }
+func (l *ConvLayer) OutDim() int { return (l.Height / 2) * (l.Width / 2) * l.Out }
+
+// pixels is the number of convolution outputs per image.
+func (l *ConvLayer) pixels() int { return l.Height * l.Width }
+
+func (l *ConvLayer) check(i int) error {
+	if l.Height < 2 || l.Width < 2 || l.In <= 0 || l.Out <= 0 || len(l.W) != convTaps*l.In*l.Out || len(l.B) != l.Out {
+		return fmt.Errorf("model: conv layer %d: %dx%dx%d→%d, len(W)=%d len(B)=%d", i, l.Height, l.Width, l.In, l.Out, len(l.W), len(l.B))
+	}
+	return nil
+}
+
+// The architectures of Config.Arch.
+const (
+	MLP = "mlp"
+	CNN = "cnn"
+)
+
+// Archs lists the values of Config.Arch.
+var Archs = []string{MLP, CNN}
+
+// convShapes returns the conv blocks' input shapes for cfg (Height, Width,
+// In of each) and the size of the last block's output.
+func (c Config) convShapes() (shapes [][3]int, out int, err error) {
+	if c.Width <= 0 || c.Input%c.Width != 0 {
+		return nil, 0, fmt.Errorf("model: cnn: images of %d pixels are not rows of Width %d", c.Input, c.Width)
+	}
+	h, w, in := c.Input/c.Width, c.Width, 1
+	for i, ch := range c.Conv {
+		if ch <= 0 {
+			return nil, 0, fmt.Errorf("model: Conv[%d] must be positive, got %d", i, ch)
+		}
+		if h < 2 || w < 2 {
+			return nil, 0, fmt.Errorf("model: cnn: conv block %d gets %dx%d images, too small to pool", i, h, w)
+		}
+		shapes = append(shapes, [3]int{h, w, in})
+		h, w, in = h/2, w/2, ch
+	}
+	if len(shapes) == 0 {
+		return nil, 0, fmt.Errorf("model: cnn needs at least one conv block")
+	}
+	return shapes, h * w * in, nil
+}
+
+// initConv draws the conv blocks' glorot-uniform weights (fan in 9·In, fan
+// out 9·Out, as Keras's Conv2D) and zero biases from r, and returns the
+// size of their output.
+func initConv(cfg Config, r *rand.Rand, w *Weights) int {
+	shapes, out, err := cfg.convShapes()
+	if err != nil {
+		panic(err) // InitWeights' callers validate cfg
+	}
+	for i, s := range shapes {
+		l := ConvLayer{Height: s[0], Width: s[1], In: s[2], Out: cfg.Conv[i]}
+		l.W, l.B = make([]float32, convTaps*l.In*l.Out), make([]float32, l.Out)
+		limit := math.Sqrt(6 / float64(convTaps*(l.In+l.Out)))
+		for j := range l.W {
+			l.W[j] = float32((2*r.Float64() - 1) * limit)
+		}
+		w.Conv = append(w.Conv, l)
+	}
+	return out
+}
+
+// convScratch is one block's working memory for rows images.
+type convScratch struct {
+	cols []float32 // rows·pixels × 9·In
+	y    []float32 // rows·pixels × Out, pre-activation without bias
+	arg  []int32   // per pooled output, the index in y of its maximum
+}
+
+func newConvScratch(l *ConvLayer, rows int, arg bool) *convScratch {
+	s := &convScratch{cols: make([]float32, rows*l.pixels()*convTaps*l.In), y: make([]float32, rows*l.pixels()*l.Out)}
+	if arg {
+		s.arg = make([]int32, rows*l.OutDim())
+	}
+	return s
+}
+
+// helpers is how many goroutines besides the caller the element-wise
+// loops of a training step use; 0 where the caller runs alone.
+func helpers(serial bool) int {
+	if serial {
+		return 0
+	}
+	return runtime.GOMAXPROCS(0) - 1
+}
+
+// convForward runs block l on rows images x (rows × InDim) into out
+// (rows × OutDim), with s's scratch (s.arg is filled if not nil). The
+// products are impl's; the element-wise loops run on the caller and
+// helpers other goroutines.
+func convForward(impl gblas.Float32, l *ConvLayer, x []float32, rows int, s *convScratch, out []float32, helpers int) {
+	px, k := l.pixels(), convTaps*l.In
+	par.Chunks(rows, helpers, func(n int) {
+		im2col(l, x[n*l.InDim():(n+1)*l.InDim()], s.cols[n*px*k:(n+1)*px*k])
+	})
+	impl.Sgemm(gblas.NoTrans, gblas.NoTrans, rows*px, l.Out, k, 1, s.cols, k, l.W, l.Out, 0, s.y, l.Out)
+	par.Chunks(rows, helpers, func(n int) {
+		var arg []int32
+		if s.arg != nil {
+			arg = s.arg[n*l.OutDim() : (n+1)*l.OutDim()]
+		}
+		pool(l, s.y, n, out[n*l.OutDim():(n+1)*l.OutDim()], arg)
+	})
+}
+
+// im2col writes image x's 3×3 neighbourhoods, one row of 9·In per pixel,
+// zeros outside the image.
+func im2col(l *ConvLayer, x, cols []float32) {
+	h, w, c := l.Height, l.Width, l.In
+	k := convTaps * c
+	for i := range h {
+		for j := range w {
+			row := cols[(i*w+j)*k : (i*w+j+1)*k]
+			for ky := range convK {
+				yy := i + ky - 1
+				for kx := range convK {
+					xx := j + kx - 1
+					dst := row[(ky*convK+kx)*c : (ky*convK+kx+1)*c]
+					if yy < 0 || yy >= h || xx < 0 || xx >= w {
+						clear(dst)
+						continue
+					}
+					copy(dst, x[(yy*w+xx)*c:(yy*w+xx+1)*c])
+				}
+			}
+		}
+	}
+}
+
+// pool max-pools image n of y (pre-activation without bias) 2×2, adds the
+// bias and applies the ReLU into out; arg, if not nil, gets each output's
+// index in y.
+func pool(l *ConvLayer, y []float32, n int, out []float32, arg []int32) {
+	w, c := l.Width, l.Out
+	ph, pw := l.Height/2, l.Width/2
+	base := n * l.pixels() * c
+	for i := range ph {
+		for j := range pw {
+			p00 := base + ((2*i)*w+2*j)*c
+			p01 := p00 + c
+			p10 := p00 + w*c
+			p11 := p10 + c
+			o := out[(i*pw+j)*c : (i*pw+j+1)*c]
+			a, b, d, e := y[p00:p00+c], y[p01:p01+c], y[p10:p10+c], y[p11:p11+c]
+			for ch := range c {
+				m, at := a[ch], p00+ch
+				if b[ch] > m {
+					m, at = b[ch], p01+ch
+				}
+				if d[ch] > m {
+					m, at = d[ch], p10+ch
+				}
+				if e[ch] > m {
+					m, at = e[ch], p11+ch
+				}
+				m += l.B[ch]
+				if !(m > 0) {
+					m = 0
+				}
+				o[ch] = m
+				if arg != nil {
+					arg[(i*pw+j)*c+ch] = int32(at)
+				}
+			}
+		}
+	}
+}
+
+// col2im adds image n's column gradients dcols (pixels × 9·In) into dx
+// (Height×Width×In), which it first clears.
+func col2im(l *ConvLayer, dcols, dx []float32) {
+	h, w, c := l.Height, l.Width, l.In
+	k := convTaps * c
+	clear(dx)
+	for i := range h {
+		for j := range w {
+			row := dcols[(i*w+j)*k : (i*w+j+1)*k]
+			for ky := range convK {
+				yy := i + ky - 1
+				if yy < 0 || yy >= h {
+					continue
+				}
+				for kx := range convK {
+					xx := j + kx - 1
+					if xx < 0 || xx >= w {
+						continue
+					}
+					addTo(dx[(yy*w+xx)*c:(yy*w+xx+1)*c], row[(ky*convK+kx)*c:(ky*convK+kx+1)*c])
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,246 @@
+package model
+
+import (
+	"fmt"
+
+	"github.com/chewxy/hm"
+	gblas "gonum.org/v1/gonum/blas"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/siamese-pipeline/siamese/internal/par"
+)
+
+// The conv block's ops in the training graph (conv.go has the arithmetic):
+//
+//	conv(x, W, b)     pool(relu(im2col(x)·W + b)), keeping cols and the argmax
+//	convDZ(g)         ∂/∂(im2col(x)·W): g at each live maximum, 0 elsewhere
+//	convDW(dz)        colsᵀ·dz
+//	convDB(g)         Σ g over the live maxima of each channel
+//	convDX(dz, W)     col2im(dz·Wᵀ)
+//
+// The backward ops read the forward op's cols, argmax and outputs, which
+// stay as they are until the next step's forward pass.
+
+// convOp is one conv block on rows images.
+type convOp struct {
+	opBase
+	l       ConvLayer // shape only; the weights are the op's inputs
+	rows    int
+	needDX  bool
+	impl    gblas.Float32
+	helpers int
+	s       *convScratch
+	out     *tensor.Dense
+}
+
+func newConvOp(l ConvLayer, rows int, needDX bool, impl gblas.Float32) *convOp {
+	l.W, l.B = nil, nil
+	return &convOp{opBase: newBase("conv"), l: l, rows: rows, needDX: needDX, impl: impl,
+		helpers: helpers(false), s: newConvScratch(&l, rows, true), out: newMat(rows, l.OutDim())}
+}
+
+func (op *convOp) Arity() int    { return 3 }
+func (op *convOp) Type() hm.Type { return hm.NewFnType(matType, matType, vecType, matType) }
+func (op *convOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.rows, op.l.OutDim()}, nil
+}
+func (op *convOp) Do(in ...G.Value) (G.Value, error) {
+	if err := op.checkArity(len(in), 3); err != nil {
+		return nil, err
+	}
+	x, err := f32s(in[0])
+	if err != nil {
+		return nil, err
+	}
+	w, err := f32s(in[1])
+	if err != nil {
+		return nil, err
+	}
+	b, err := f32s(in[2])
+	if err != nil {
+		return nil, err
+	}
+	l := op.l
+	if len(x) != op.rows*l.InDim() || len(w) != convTaps*l.In*l.Out || len(b) != l.Out {
+		return nil, fmt.Errorf("model: conv: sizes x=%d w=%d b=%d for %d images %dx%dx%d→%d",
+			len(x), len(w), len(b), op.rows, l.Height, l.Width, l.In, l.Out)
+	}
+	l.W, l.B = w, b
+	convForward(op.impl, &l, x, op.rows, op.s, op.out.Float32s(), op.helpers)
+	return op.out, nil
+}
+func (op *convOp) DiffWRT(int) []bool { return []bool{op.needDX, true, true} }
+func (op *convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	if err := op.checkArity(len(inputs), 3); err != nil {
+		return nil, err
+	}
+	px := op.rows * op.l.pixels()
+	dz, err := G.ApplyOp(&convDZOp{opBase: newBase("convDZ"), f: op, dz: newMat(px, op.l.Out)}, grad)
+	if err != nil {
+		return nil, err
+	}
+	dW, err := G.ApplyOp(&convDWOp{opBase: newBase("convDW"), f: op, dw: newMat(convTaps*op.l.In, op.l.Out)}, dz)
+	if err != nil {
+		return nil, err
+	}
+	db, err := G.ApplyOp(&convDBOp{opBase: newBase("convDB"), f: op,
+		db: tensor.New(tensor.WithShape(op.l.Out), tensor.WithBacking(make([]float32, op.l.Out)))}, grad)
+	if err != nil {
+		return nil, err
+	}
+	var dx *G.Node
+	if op.needDX {
+		dxOp := &convDXOp{opBase: newBase("convDX"), f: op, dcols: make([]float32, px*convTaps*op.l.In),
+			dx: newMat(op.rows, op.l.InDim())}
+		if dx, err = G.ApplyOp(dxOp, dz, inputs[1]); err != nil {
+			return nil, err
+		}
+	}
+	return G.Nodes{dx, dW, db}, nil
+}
+
+// convDZOp scatters the pooled outputs' gradient g to the maxima they
+// came from, where the ReLU let it through.
+type convDZOp struct {
+	opBase
+	f  *convOp
+	dz *tensor.Dense
+}
+
+func (op *convDZOp) Arity() int    { return 1 }
+func (op *convDZOp) Type() hm.Type { return hm.NewFnType(matType, matType) }
+func (op *convDZOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.f.rows * op.f.l.pixels(), op.f.l.Out}, nil
+}
+func (op *convDZOp) Do(in ...G.Value) (G.Value, error) {
+	if err := op.checkArity(len(in), 1); err != nil {
+		return nil, err
+	}
+	g, err := f32s(in[0])
+	if err != nil {
+		return nil, err
+	}
+	out := op.f.out.Float32s()
+	if len(g) != len(out) {
+		return nil, fmt.Errorf("model: convDZ: size %d, want %d", len(g), len(out))
+	}
+	dz, arg := op.dz.Float32s(), op.f.s.arg
+	per, pxOut := op.f.l.OutDim(), op.f.l.pixels()*op.f.l.Out
+	par.Chunks(op.f.rows, op.f.helpers, func(n int) {
+		d := dz[n*pxOut : (n+1)*pxOut]
+		clear(d)
+		base := int32(n * pxOut)
+		for k := n * per; k < (n+1)*per; k++ {
+			if out[k] > 0 {
+				d[arg[k]-base] = g[k]
+			}
+		}
+	})
+	return op.dz, nil
+}
+
+// convDBOp: db[c] = Σ g over the outputs of channel c the ReLU let through.
+type convDBOp struct {
+	opBase
+	f  *convOp
+	db *tensor.Dense
+}
+
+func (op *convDBOp) Arity() int    { return 1 }
+func (op *convDBOp) Type() hm.Type { return hm.NewFnType(matType, vecType) }
+func (op *convDBOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.f.l.Out}, nil
+}
+func (op *convDBOp) Do(in ...G.Value) (G.Value, error) {
+	if err := op.checkArity(len(in), 1); err != nil {
+		return nil, err
+	}
+	g, err := f32s(in[0])
+	if err != nil {
+		return nil, err
+	}
+	out := op.f.out.Float32s()
+	if len(g) != len(out) {
+		return nil, fmt.Errorf("model: convDB: size %d, want %d", len(g), len(out))
+	}
+	db := op.db.Float32s()
+	clear(db)
+	c := op.f.l.Out
+	for r := 0; r < len(g); r += c {
+		gr, or := g[r:r+c], out[r:r+c]
+		for ch := range c {
+			if or[ch] > 0 {
+				db[ch] += gr[ch]
+			}
+		}
+	}
+	return op.db, nil
+}
+
+// convDWOp: dW = colsᵀ·dz.
+type convDWOp struct {
+	opBase
+	f  *convOp
+	dw *tensor.Dense
+}
+
+func (op *convDWOp) Arity() int    { return 1 }
+func (op *convDWOp) Type() hm.Type { return hm.NewFnType(matType, matType) }
+func (op *convDWOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{convTaps * op.f.l.In, op.f.l.Out}, nil
+}
+func (op *convDWOp) Do(in ...G.Value) (G.Value, error) {
+	if err := op.checkArity(len(in), 1); err != nil {
+		return nil, err
+	}
+	dz, err := f32s(in[0])
+	if err != nil {
+		return nil, err
+	}
+	l, px := op.f.l, op.f.rows*op.f.l.pixels()
+	k := convTaps * l.In
+	if len(dz) != px*l.Out {
+		return nil, fmt.Errorf("model: convDW: size %d, want %d", len(dz), px*l.Out)
+	}
+	op.f.impl.Sgemm(gblas.Trans, gblas.NoTrans, k, l.Out, px, 1, op.f.s.cols, k, dz, l.Out, 0, op.dw.Float32s(), l.Out)
+	return op.dw, nil
+}
+
+// convDXOp: dx = col2im(dz·Wᵀ).
+type convDXOp struct {
+	opBase
+	f     *convOp
+	dcols []float32
+	dx    *tensor.Dense
+}
+
+func (op *convDXOp) Arity() int    { return 2 }
+func (op *convDXOp) Type() hm.Type { return hm.NewFnType(matType, matType, matType) }
+func (op *convDXOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.f.rows, op.f.l.InDim()}, nil
+}
+func (op *convDXOp) Do(in ...G.Value) (G.Value, error) {
+	if err := op.checkArity(len(in), 2); err != nil {
+		return nil, err
+	}
+	dz, err := f32s(in[0])
+	if err != nil {
+		return nil, err
+	}
+	w, err := f32s(in[1])
+	if err != nil {
+		return nil, err
+	}
+	l, px := op.f.l, op.f.rows*op.f.l.pixels()
+	k := convTaps * l.In
+	if len(dz) != px*l.Out || len(w) != k*l.Out {
+		return nil, fmt.Errorf("model: convDX: sizes dz=%d w=%d, want %d and %d", len(dz), len(w), px*l.Out, k*l.Out)
+	}
+	op.f.impl.Sgemm(gblas.NoTrans, gblas.Trans, px, k, l.Out, 1, dz, l.Out, w, l.Out, 0, op.dcols, k)
+	dx, per := op.dx.Float32s(), l.pixels()*k
+	par.Chunks(op.f.rows, op.f.helpers, func(n int) {
+		col2im(&l, op.dcols[n*per:(n+1)*per], dx[n*l.InDim():(n+1)*l.InDim()])
+	})
+	return op.dx, nil
+}

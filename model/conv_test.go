@@ -1,0 +1,323 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+)
+
+// cnnConfig is a CNN on h×w images with conv channels conv and dense
+// layers hidden.
+func cnnConfig(h, w int, conv []int, hidden ...int) Config {
+	c := smallConfig(h*w, hidden...)
+	c.Arch, c.Conv, c.Width = CNN, conv, w
+	return c
+}
+
+// directConv is the conv blocks and dense layers by their definition, in
+// float64: a 3×3 convolution with zero padding, ReLU, 2×2 max-pooling,
+// then the dense layers (ReLU but for the last).
+func directEmbed(w *Weights, x []float32) []float64 {
+	cur := make([]float64, len(x))
+	for i, v := range x {
+		cur[i] = float64(v)
+	}
+	for _, l := range w.Conv {
+		h, wd := l.Height, l.Width
+		act := make([]float64, h*wd*l.Out)
+		for i := range h {
+			for j := range wd {
+				for o := range l.Out {
+					s := float64(l.B[o])
+					for ky := range 3 {
+						for kx := range 3 {
+							yy, xx := i+ky-1, j+kx-1
+							if yy < 0 || yy >= h || xx < 0 || xx >= wd {
+								continue
+							}
+							for c := range l.In {
+								s += cur[(yy*wd+xx)*l.In+c] * float64(l.W[((ky*3+kx)*l.In+c)*l.Out+o])
+							}
+						}
+					}
+					act[(i*wd+j)*l.Out+o] = math.Max(s, 0)
+				}
+			}
+		}
+		ph, pw := h/2, wd/2
+		next := make([]float64, ph*pw*l.Out)
+		for i := range ph {
+			for j := range pw {
+				for o := range l.Out {
+					m := math.Inf(-1)
+					for _, d := range [][2]int{{0, 0}, {0, 1}, {1, 0}, {1, 1}} {
+						m = math.Max(m, act[((2*i+d[0])*wd+2*j+d[1])*l.Out+o])
+					}
+					next[(i*pw+j)*l.Out+o] = m
+				}
+			}
+		}
+		cur = next
+	}
+	for i, l := range w.Layers {
+		next := make([]float64, l.Out)
+		for o := range l.Out {
+			s := float64(l.B[o])
+			for k := range l.In {
+				s += cur[k] * float64(l.W[k*l.Out+o])
+			}
+			if i < len(w.Layers)-1 {
+				s = math.Max(s, 0)
+			}
+			next[o] = s
+		}
+		cur = next
+	}
+	return cur
+}
+
+// randomBiases gives every layer non-zero biases, so that no embedding is
+// exactly zero and no pooled maximum sits exactly at the ReLU's kink.
+func randomBiases(w *Weights, seed uint64) {
+	r := rand.New(rand.NewPCG(seed, 9))
+	for i := range w.Conv {
+		copy(w.Conv[i].B, randFloats(r, len(w.Conv[i].B), 0.1))
+	}
+	for i := range w.Layers {
+		copy(w.Layers[i].B, randFloats(r, len(w.Layers[i].B), 0.1))
+	}
+}
+
+// TestCNNEmbedMatchesDefinition: Embed (im2col on the packed products,
+// pooling with the bias and ReLU after the maximum) equals the network by
+// its definition, at odd and even sizes and in chunks.
+func TestCNNEmbedMatchesDefinition(t *testing.T) {
+	for _, tc := range []struct {
+		h, w int
+		conv []int
+		n    int
+	}{
+		{4, 4, []int{3}, 3},
+		{7, 5, []int{2, 3}, 4},  // odd sides: the last row and column are dropped
+		{9, 12, []int{4, 2}, 2}, // not square
+		{28, 28, []int{8, 16}, 200},
+	} {
+		t.Run(fmt.Sprintf("%dx%d %v", tc.h, tc.w, tc.conv), func(t *testing.T) {
+			cfg := cnnConfig(tc.h, tc.w, tc.conv, 6, 3)
+			if err := cfg.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			w := InitWeights(cfg)
+			randomBiases(w, 3)
+			if err := w.Check(); err != nil {
+				t.Fatal(err)
+			}
+			r := rand.New(rand.NewPCG(5, 1))
+			x := randFloats(r, tc.n*cfg.Input, 1)
+			got := Embed(w, x, tc.n)
+			for i := range tc.n {
+				want := directEmbed(w, x[i*cfg.Input:(i+1)*cfg.Input])
+				for k, v := range want {
+					if g := float64(got[i*len(want)+k]); math.Abs(g-v) > 1e-4*(1+math.Abs(v)) {
+						t.Fatalf("image %d output %d: %g, by definition %g", i, k, g, v)
+					}
+				}
+			}
+		})
+	}
+}
+
+// cnnGrads runs the CNN's triplet graph on tr in one batch of b slots and
+// returns the gradients of every parameter, in Weights.params order.
+func cnnGrads(t *testing.T, w *Weights, tr Triplets, b int, margin float32) ([][]float32, float64) {
+	t.Helper()
+	n, err := newNet(w, b, margin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.close()
+	idx := make([]int, tr.N)
+	for i := range idx {
+		idx[i] = i
+	}
+	n.load(tr, idx)
+	loss, err := n.run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g [][]float32
+	for _, vg := range n.vgs {
+		v, err := vg.Grad()
+		if err != nil {
+			t.Fatal(err)
+		}
+		g = append(g, append([]float32(nil), v.Data().([]float32)...))
+	}
+	return g, loss
+}
+
+// TestCNNNetworkGradient checks the graph's gradients of every conv and
+// dense parameter against central differences of Loss (Embed, no graph),
+// with full and partial batches.
+func TestCNNNetworkGradient(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		h, w   int
+		conv   []int
+		n, b   int
+		margin float32
+	}{
+		{"one block", 4, 4, []int{3}, 3, 3, 1.5},
+		{"two blocks, odd sides, partial batch", 7, 5, []int{2, 3}, 3, 4, 1.5},
+		{"margin 0.4", 6, 6, []int{2, 2}, 4, 4, 0.4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := cnnConfig(tc.h, tc.w, tc.conv, 5, 3)
+			cfg.Seed = 11
+			w := InitWeights(cfg)
+			randomBiases(w, 4)
+			tr := randTriplets(8, tc.n, cfg.Input)
+			grads, loss := cnnGrads(t, w, tr, tc.b, tc.margin)
+			if want := Loss(w, tr, tc.margin); math.Abs(loss-want) > 1e-6 {
+				t.Fatalf("graph loss %g, Loss %g", loss, want)
+			}
+			params := w.params()
+			if len(params) != len(grads) {
+				t.Fatalf("%d parameters, %d gradients", len(params), len(grads))
+			}
+			for pi, p := range params {
+				g := grads[pi]
+				for k := range p {
+					old := p[k]
+					var fds []float64
+					ok := false
+					for _, h := range []float32{2e-3, 5e-4, 1e-4} {
+						p[k] = old + h
+						hp := float64(p[k] - old)
+						lp := Loss(w, tr, tc.margin)
+						p[k] = old - h
+						hm := float64(old - p[k])
+						lm := Loss(w, tr, tc.margin)
+						p[k] = old
+						fd := (lp - lm) / (hp + hm)
+						fds = append(fds, fd)
+						if math.Abs(fd-float64(g[k])) <= 1e-4+2e-2*math.Abs(fd)+1e-7/float64(h) {
+							ok = true
+							break
+						}
+					}
+					if !ok {
+						t.Errorf("parameter %d[%d]: grad %g, finite differences %g", pi, k, g[k], fds)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestCNNMinedResumeIsBitIdentical: a CNN trained on mined batches,
+// interrupted mid-epoch and resumed from its checkpoint, ends with the
+// uninterrupted run's weights bit for bit; an MLP's checkpoint in the same
+// directory is not resumed as a CNN.
+func TestCNNMinedResumeIsBitIdentical(t *testing.T) {
+	cfg := cnnConfig(6, 6, []int{3, 4}, 8, 4)
+	cfg.Epochs, cfg.Patience, cfg.LR, cfg.Seed, cfg.Schedule = 4, 10, 3e-3, 5, OneCycle
+	im := classImages(4, 120, cfg.Input, 4)
+	val := classTriplets(12, im)
+	mode := func() Mode { return Mined(im, Batches{Mining: BatchAll, Classes: 3, PerClass: 4, Mirror: 6}) }
+	full, err := Fit(context.Background(), cfg, mode(), val, TrainOptions{CheckpointDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(full.Best.Conv) != 2 {
+		t.Fatalf("trained %d conv blocks, want 2", len(full.Best.Conv))
+	}
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	epochs := 0
+	_, err = Fit(ctx, cfg, mode(), val, TrainOptions{CheckpointDir: dir,
+		OnEpoch: func(EpochStats) { epochs++ },
+		OnBatch: func(b, _ int, _ float64) {
+			if epochs == 2 && b == 3 {
+				cancel()
+			}
+		}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: err = %v", err)
+	}
+	resumed, err := Fit(context.Background(), cfg, mode(), val, TrainOptions{CheckpointDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !resumed.Resumed || !resumed.Best.Equal(full.Best) {
+		t.Fatalf("resumed=%v; the resumed run's weights differ from the uninterrupted run's", resumed.Resumed)
+	}
+	for i := range full.History {
+		if a, b := full.History[i], resumed.History[i]; a.Loss != b.Loss || a.ValLoss != b.ValLoss {
+			t.Fatalf("epoch %d: %+v vs %+v", i+1, a, b)
+		}
+	}
+	mlp := cfg
+	mlp.Arch, mlp.Conv, mlp.Width = MLP, nil, 0
+	other, err := Fit(context.Background(), mlp, mode(), val, TrainOptions{CheckpointDir: dir})
+	if err != nil || other.Resumed || len(other.Best.Conv) != 0 {
+		t.Fatalf("an MLP on the CNN's checkpoint: err=%v resumed=%v", err, other.Resumed)
+	}
+}
+
+// TestCNNLearns: a few epochs of mined batches bring the validation loss
+// well below the initial one on separable classes.
+func TestCNNLearns(t *testing.T) {
+	cfg := cnnConfig(8, 8, []int{4, 8}, 16, 8)
+	cfg.Epochs, cfg.Patience, cfg.LR, cfg.Margin, cfg.KeepLast = 6, 10, 3e-3, 0.2, true
+	im := classImages(7, 300, cfg.Input, 5)
+	val := classTriplets(60, im)
+	before := Loss(InitWeights(cfg), val, cfg.Margin)
+	res, err := Fit(context.Background(), cfg, Mined(im, Batches{Mining: BatchAll, Classes: 5, PerClass: 6}), val, TrainOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := Loss(res.Best, val, cfg.Margin)
+	if !(after < 0.5*before) {
+		t.Fatalf("validation loss %g after training, %g before", after, before)
+	}
+}
+
+func TestCNNConfigRejects(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"width not dividing the input", cnnConfig(5, 5, []int{2}, 3)},
+		{"no conv blocks", cnnConfig(4, 4, nil, 3)},
+		{"zero channels", cnnConfig(4, 4, []int{0}, 3)},
+		{"too small to pool twice", cnnConfig(3, 3, []int{2, 2}, 3)},
+		{"unknown arch", func() Config { c := smallConfig(4, 3); c.Arch = "rnn"; return c }()},
+	} {
+		cfg := tc.cfg
+		if tc.name == "width not dividing the input" {
+			cfg.Width = 4
+		}
+		if err := cfg.Validate(); err == nil {
+			t.Errorf("%s: Validate accepted %+v", tc.name, cfg)
+		}
+	}
+	if err := cnnConfig(3, 2, []int{2}, 3).Validate(); err != nil {
+		t.Errorf("3x2 images, one block: %v", err)
+	}
+}
+
+// TestMLPConfigIgnoresConv: an MLP's Conv and Width, and an unset Arch,
+// change neither its weights nor which checkpoints it resumes.
+func TestMLPConfigIgnoresConv(t *testing.T) {
+	a := smallConfig(6, 4, 3)
+	b := a
+	b.Arch, b.Conv, b.Width = MLP, []int{8}, 3
+	if !InitWeights(a).Equal(InitWeights(b)) || !reflect.DeepEqual(a.normal(), b.normal()) {
+		t.Fatal("an MLP's Conv and Width changed its weights or its checkpoint's config")
+	}
+}
