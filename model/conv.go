@@ -114,15 +114,10 @@ func initConv(cfg Config, r *rand.Rand, w *Weights) int {
 type convScratch struct {
 	cols []float32 // rows·pixels × 9·In
 	y    []float32 // rows·pixels × Out, pre-activation without bias
-	arg  []int32   // per pooled output, the index in y of its maximum
 }
 
-func newConvScratch(l *ConvLayer, rows int, arg bool) *convScratch {
-	s := &convScratch{cols: make([]float32, rows*l.pixels()*convTaps*l.In), y: make([]float32, rows*l.pixels()*l.Out)}
-	if arg {
-		s.arg = make([]int32, rows*l.OutDim())
-	}
-	return s
+func newConvScratch(l *ConvLayer, rows int) *convScratch {
+	return &convScratch{cols: make([]float32, rows*l.pixels()*convTaps*l.In), y: make([]float32, rows*l.pixels()*l.Out)}
 }
 
 // helpers is how many goroutines besides the caller the element-wise
@@ -145,11 +140,7 @@ func convForward(impl gblas.Float32, l *ConvLayer, x []float32, rows int, s *con
 	})
 	impl.Sgemm(gblas.NoTrans, gblas.NoTrans, rows*px, l.Out, k, 1, s.cols, k, l.W, l.Out, 0, s.y, l.Out)
 	par.Chunks(rows, helpers, func(n int) {
-		var arg []int32
-		if s.arg != nil {
-			arg = s.arg[n*l.OutDim() : (n+1)*l.OutDim()]
-		}
-		pool(l, s.y, n, out[n*l.OutDim():(n+1)*l.OutDim()], arg)
+		pool(l, s.y, n, out[n*l.OutDim():(n+1)*l.OutDim()])
 	})
 }
 
@@ -178,42 +169,71 @@ func im2col(l *ConvLayer, x, cols []float32) {
 }
 
 // pool max-pools image n of y (pre-activation without bias) 2×2, adds the
-// bias and applies the ReLU into out; arg, if not nil, gets each output's
-// index in y.
-func pool(l *ConvLayer, y []float32, n int, out []float32, arg []int32) {
+// bias and applies the ReLU into out. The builtin max compiles to no
+// branches: a maximum's position is unpredictable.
+func pool(l *ConvLayer, y []float32, n int, out []float32) {
 	w, c := l.Width, l.Out
 	ph, pw := l.Height/2, l.Width/2
 	base := n * l.pixels() * c
 	for i := range ph {
 		for j := range pw {
 			p00 := base + ((2*i)*w+2*j)*c
-			p01 := p00 + c
 			p10 := p00 + w*c
-			p11 := p10 + c
+			a, b, d, e := y[p00:p00+c], y[p00+c:p00+2*c], y[p10:p10+c], y[p10+c:p10+2*c]
 			o := out[(i*pw+j)*c : (i*pw+j+1)*c]
-			a, b, d, e := y[p00:p00+c], y[p01:p01+c], y[p10:p10+c], y[p11:p11+c]
-			for ch := range c {
-				m, at := a[ch], p00+ch
-				if b[ch] > m {
-					m, at = b[ch], p01+ch
-				}
-				if d[ch] > m {
-					m, at = d[ch], p10+ch
-				}
-				if e[ch] > m {
-					m, at = e[ch], p11+ch
-				}
-				m += l.B[ch]
-				if !(m > 0) {
-					m = 0
-				}
-				o[ch] = m
-				if arg != nil {
-					arg[(i*pw+j)*c+ch] = int32(at)
-				}
+			bias := l.B[:c]
+			for ch := range o {
+				o[ch] = max(max(a[ch], b[ch])+bias[ch], max(d[ch], e[ch])+bias[ch], 0)
 			}
 		}
 	}
+}
+
+// poolGrad writes image n's gradient dz (pixels × Out, the pre-activation's)
+// from its pooled outputs' gradient g: each output's gradient goes to the
+// first of its window's maxima (in the order top left, top right, bottom
+// left, bottom right) where the ReLU let it through, zeros elsewhere,
+// without branches. y is the forward pass's pre-activation, out its
+// outputs.
+func poolGrad(l *ConvLayer, y, out, g []float32, n int, dz []float32) {
+	w, c := l.Width, l.Out
+	ph, pw := l.Height/2, l.Width/2
+	base := n * l.pixels() * c
+	if l.Height%2 != 0 || l.Width%2 != 0 {
+		clear(dz[base : base+l.pixels()*c]) // the dropped last row or column
+	}
+	for i := range ph {
+		for j := range pw {
+			p00 := base + ((2*i)*w+2*j)*c
+			p10 := p00 + w*c
+			a, b, d, e := y[p00:p00+c], y[p00+c:p00+2*c], y[p10:p10+c], y[p10+c:p10+2*c]
+			da, db, dd, de := dz[p00:p00+c], dz[p00+c:p00+2*c], dz[p10:p10+c], dz[p10+c:p10+2*c]
+			k := (i*pw + j) * c
+			o, gk := out[k:k+c], g[k:k+c]
+			for ch := range o {
+				m := max(a[ch], b[ch], d[ch], e[ch])
+				live := maskIf(o[ch] > 0)
+				gv := math.Float32bits(gk[ch]) & live
+				ma := maskIf(a[ch] == m)
+				mb := maskIf(b[ch] == m) &^ ma
+				md := maskIf(d[ch] == m) &^ (ma | mb)
+				me := ^(ma | mb | md)
+				da[ch] = math.Float32frombits(gv & ma)
+				db[ch] = math.Float32frombits(gv & mb)
+				dd[ch] = math.Float32frombits(gv & md)
+				de[ch] = math.Float32frombits(gv & me)
+			}
+		}
+	}
+}
+
+// maskIf is all ones if b, else 0.
+func maskIf(b bool) uint32 {
+	var m uint32
+	if b {
+		m = ^uint32(0)
+	}
+	return m
 }
 
 // col2im adds image n's column gradients dcols (pixels × 9·In) into dx

@@ -13,13 +13,13 @@ import (
 
 // The conv block's ops in the training graph (conv.go has the arithmetic):
 //
-//	conv(x, W, b)     pool(relu(im2col(x)·W + b)), keeping cols and the argmax
+//	conv(x, W, b)     pool(relu(im2col(x)·W + b)), keeping cols and the pre-activation
 //	convDZ(g)         ∂/∂(im2col(x)·W): g at each live maximum, 0 elsewhere
 //	convDW(dz)        colsᵀ·dz
 //	convDB(g)         Σ g over the live maxima of each channel
 //	convDX(dz, W)     col2im(dz·Wᵀ)
 //
-// The backward ops read the forward op's cols, argmax and outputs, which
+// The backward ops read the forward op's cols, pre-activation and outputs, which
 // stay as they are until the next step's forward pass.
 
 // convOp is one conv block on rows images.
@@ -37,7 +37,7 @@ type convOp struct {
 func newConvOp(l ConvLayer, rows int, needDX bool, impl gblas.Float32) *convOp {
 	l.W, l.B = nil, nil
 	return &convOp{opBase: newBase("conv"), l: l, rows: rows, needDX: needDX, impl: impl,
-		helpers: helpers(false), s: newConvScratch(&l, rows, true), out: newMat(rows, l.OutDim())}
+		helpers: helpers(false), s: newConvScratch(&l, rows), out: newMat(rows, l.OutDim())}
 }
 
 func (op *convOp) Arity() int    { return 3 }
@@ -125,17 +125,9 @@ func (op *convDZOp) Do(in ...G.Value) (G.Value, error) {
 	if len(g) != len(out) {
 		return nil, fmt.Errorf("model: convDZ: size %d, want %d", len(g), len(out))
 	}
-	dz, arg := op.dz.Float32s(), op.f.s.arg
-	per, pxOut := op.f.l.OutDim(), op.f.l.pixels()*op.f.l.Out
+	dz, per := op.dz.Float32s(), op.f.l.OutDim()
 	par.Chunks(op.f.rows, op.f.helpers, func(n int) {
-		d := dz[n*pxOut : (n+1)*pxOut]
-		clear(d)
-		base := int32(n * pxOut)
-		for k := n * per; k < (n+1)*per; k++ {
-			if out[k] > 0 {
-				d[arg[k]-base] = g[k]
-			}
-		}
+		poolGrad(&op.f.l, op.f.s.y, out[n*per:(n+1)*per], g[n*per:(n+1)*per], n, dz)
 	})
 	return op.dz, nil
 }

@@ -170,10 +170,12 @@ func TestCNNNetworkGradient(t *testing.T) {
 		conv   []int
 		n, b   int
 		margin float32
+		blank  bool // zero all but the first rows: pooling windows of equal values
 	}{
-		{"one block", 4, 4, []int{3}, 3, 3, 1.5},
-		{"two blocks, odd sides, partial batch", 7, 5, []int{2, 3}, 3, 4, 1.5},
-		{"margin 0.4", 6, 6, []int{2, 2}, 4, 4, 0.4},
+		{"one block", 4, 4, []int{3}, 3, 3, 1.5, false},
+		{"two blocks, odd sides, partial batch", 7, 5, []int{2, 3}, 3, 4, 1.5, false},
+		{"margin 0.4", 6, 6, []int{2, 2}, 4, 4, 0.4, false},
+		{"blank background", 16, 16, []int{2, 3}, 4, 4, 1.5, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := cnnConfig(tc.h, tc.w, tc.conv, 5, 3)
@@ -181,6 +183,16 @@ func TestCNNNetworkGradient(t *testing.T) {
 			w := InitWeights(cfg)
 			randomBiases(w, 4)
 			tr := randTriplets(8, tc.n, cfg.Input)
+			if tc.blank {
+				for i := range 3 * tc.n {
+					clear(tr.Data[i*cfg.Input+2*tc.w : (i+1)*cfg.Input])
+				}
+				for _, l := range w.Conv { // the ties' maxima live
+					for k, v := range l.B {
+						l.B[k] = 0.3 + float32(math.Abs(float64(v)))
+					}
+				}
+			}
 			grads, loss := cnnGrads(t, w, tr, tc.b, tc.margin)
 			if want := Loss(w, tr, tc.margin); math.Abs(loss-want) > 1e-6 {
 				t.Fatalf("graph loss %g, Loss %g", loss, want)

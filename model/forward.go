@@ -76,7 +76,7 @@ func EmbedWith(impl gblas.Float32, w *Weights, x []float32, n int) []float32 {
 	bufB := make([]float32, chunk*maxW)
 	scratch := make([]*convScratch, len(w.Conv))
 	for i := range w.Conv {
-		scratch[i] = newConvScratch(&w.Conv[i], chunk, false)
+		scratch[i] = newConvScratch(&w.Conv[i], chunk)
 	}
 	last := len(w.Layers) - 1
 	for r0 := 0; r0 < n; r0 += chunk {
