@@ -145,23 +145,31 @@ func convForward(impl gblas.Float32, l *ConvLayer, x []float32, rows int, s *con
 }
 
 // im2col writes image x's 3×3 neighbourhoods, one row of 9·In per pixel,
-// zeros outside the image.
+// zeros outside the image. A neighbourhood's row of three taps is 3·In
+// contiguous values of x (channels last), copied at once inside the image.
 func im2col(l *ConvLayer, x, cols []float32) {
 	h, w, c := l.Height, l.Width, l.In
-	k := convTaps * c
+	k, span := convTaps*c, convK*c
 	for i := range h {
 		for j := range w {
 			row := cols[(i*w+j)*k : (i*w+j+1)*k]
 			for ky := range convK {
+				dst := row[ky*span : (ky+1)*span]
 				yy := i + ky - 1
-				for kx := range convK {
-					xx := j + kx - 1
-					dst := row[(ky*convK+kx)*c : (ky*convK+kx+1)*c]
-					if yy < 0 || yy >= h || xx < 0 || xx >= w {
-						clear(dst)
-						continue
-					}
-					copy(dst, x[(yy*w+xx)*c:(yy*w+xx+1)*c])
+				switch {
+				case yy < 0 || yy >= h:
+					clear(dst)
+				case j == 0:
+					clear(dst[:c])
+					copy(dst[c:], x[yy*w*c:(yy*w+2)*c])
+				case j == w-1:
+					copy(dst[:2*c], x[(yy*w+j-1)*c:(yy*w+j+1)*c])
+					clear(dst[2*c:])
+				case c == 1:
+					src := x[yy*w+j-1 : yy*w+j+2]
+					dst[0], dst[1], dst[2] = src[0], src[1], src[2]
+				default:
+					copy(dst, x[(yy*w+j-1)*c:(yy*w+j+2)*c])
 				}
 			}
 		}
@@ -237,25 +245,30 @@ func maskIf(b bool) uint32 {
 }
 
 // col2im adds image n's column gradients dcols (pixels × 9·In) into dx
-// (Height×Width×In), which it first clears.
+// (Height×Width×In), which it first clears: im2col's transpose.
 func col2im(l *ConvLayer, dcols, dx []float32) {
 	h, w, c := l.Height, l.Width, l.In
-	k := convTaps * c
+	k, span := convTaps*c, convK*c
 	clear(dx)
 	for i := range h {
 		for j := range w {
 			row := dcols[(i*w+j)*k : (i*w+j+1)*k]
 			for ky := range convK {
+				src := row[ky*span : (ky+1)*span]
 				yy := i + ky - 1
-				if yy < 0 || yy >= h {
-					continue
-				}
-				for kx := range convK {
-					xx := j + kx - 1
-					if xx < 0 || xx >= w {
-						continue
-					}
-					addTo(dx[(yy*w+xx)*c:(yy*w+xx+1)*c], row[(ky*convK+kx)*c:(ky*convK+kx+1)*c])
+				switch {
+				case yy < 0 || yy >= h:
+				case j == 0:
+					addTo(dx[yy*w*c:(yy*w+2)*c], src[c:])
+				case j == w-1:
+					addTo(dx[(yy*w+j-1)*c:(yy*w+j+1)*c], src[:2*c])
+				case c == 1:
+					d := dx[yy*w+j-1 : yy*w+j+2]
+					d[0] += src[0]
+					d[1] += src[1]
+					d[2] += src[2]
+				default:
+					addTo(dx[(yy*w+j-1)*c:(yy*w+j+2)*c], src)
 				}
 			}
 		}
