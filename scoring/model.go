@@ -43,22 +43,35 @@ type Model struct {
 	Preprocess Preprocess
 }
 
-// Open loads a model's files and checks that they fit together.
-func Open(f Files, pre Preprocess) (*Model, error) {
-	layers, _, err := artifacts.ReadMLP(f.Model)
+// LoadWeights reads the network that the train stage saved in dir (its
+// conv blocks, if any, and dense layers) as model's weights.
+func LoadWeights(dir string) (*model.Weights, error) {
+	conv, layers, _, err := artifacts.ReadNet(dir)
 	if err != nil {
 		return nil, err
 	}
 	w := &model.Weights{}
+	for _, c := range conv {
+		w.Conv = append(w.Conv, model.ConvLayer{Height: c.Height, Width: c.Width, In: c.In, Out: c.Out, W: c.W, B: c.B})
+	}
 	for i, l := range layers {
 		// model's networks put relu after every layer but the last.
 		if want := map[bool]string{true: "linear", false: "relu"}[i == len(layers)-1]; l.Activation != want {
-			return nil, fmt.Errorf("%s: layer %d has activation %q, want %q", f.Model, i, l.Activation, want)
+			return nil, fmt.Errorf("%s: layer %d has activation %q, want %q", dir, i, l.Activation, want)
 		}
 		w.Layers = append(w.Layers, model.Layer{In: l.In, Out: l.Out, W: l.W, B: l.B})
 	}
 	if err := w.Check(); err != nil {
-		return nil, fmt.Errorf("%s: %w", f.Model, err)
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	return w, nil
+}
+
+// Open loads a model's files and checks that they fit together.
+func Open(f Files, pre Preprocess) (*Model, error) {
+	w, err := LoadWeights(f.Model)
+	if err != nil {
+		return nil, err
 	}
 	m := &Model{Weights: w, Dim: w.OutputDim(), Preprocess: pre}
 	anchors, shape, err := artifacts.ReadNPY[float32](f.Anchors)

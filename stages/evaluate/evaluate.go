@@ -11,10 +11,10 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/siamese-pipeline/siamese/artifacts"
 	"github.com/siamese-pipeline/siamese/model"
 	"github.com/siamese-pipeline/siamese/pipeline"
 	"github.com/siamese-pipeline/siamese/runner"
+	"github.com/siamese-pipeline/siamese/scoring"
 )
 
 type stage struct{}
@@ -159,18 +159,4 @@ func run(ctx context.Context, env *runner.Env) error {
 	return os.WriteFile(env.Out("metrics.json"), append(data, '\n'), 0o644)
 }
 
-func loadWeights(dir string) (*model.Weights, error) {
-	layers, _, err := artifacts.ReadMLP(dir)
-	if err != nil {
-		return nil, err
-	}
-	w := &model.Weights{}
-	for i, l := range layers {
-		// model's networks put relu after every layer but the last.
-		if want := map[bool]string{true: "linear", false: "relu"}[i == len(layers)-1]; l.Activation != want {
-			return nil, fmt.Errorf("%s: layer %d has activation %q, want %q", dir, i, l.Activation, want)
-		}
-		w.Layers = append(w.Layers, model.Layer{In: l.In, Out: l.Out, W: l.W, B: l.B})
-	}
-	return w, w.Check()
-}
+func loadWeights(dir string) (*model.Weights, error) { return scoring.LoadWeights(dir) }

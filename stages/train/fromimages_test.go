@@ -39,7 +39,7 @@ func TestWeightsAsFromFloat64Arrays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := dense(res.Best)
+	_, want := layersOf(res.Best)
 	for i := range want {
 		for j := range want[i].W {
 			if got[i].W[j] != want[i].W[j] {

@@ -66,6 +66,12 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 	}
 	val := in.test
 	cfg.Input = mode.Dim()
+	if p.String("arch") == model.CNN {
+		if cfg.Width, err = imageWidth(in.images.Shape, cfg.Input); err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+		cfg.Arch, cfg.Conv = model.CNN, p.Ints("conv")
+	}
 	checkpoints, err := env.StateDir()
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
@@ -74,7 +80,12 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 	if precision == model.BF16 {
 		precision += " (" + blas.BF16Name() + ")"
 	}
-	env.Log.Info("training", "mining", p.String("mining"), "val", val.Len(), "blas", blas.Name(), "precision", precision, "hidden", cfg.Hidden, "epochs", cfg.Epochs)
+	arch := []any{"hidden", cfg.Hidden}
+	if cfg.Arch == model.CNN {
+		arch = []any{"arch", cfg.Arch, "conv", cfg.Conv, "hidden", cfg.Hidden}
+	}
+	env.Log.Info("training", append([]any{"mining", p.String("mining"), "val", val.Len(), "blas", blas.Name(), "precision", precision},
+		append(arch, "epochs", cfg.Epochs)...)...)
 	bar := newProgress(env.Log, cfg.Epochs)
 	res, err := model.Fit(ctx, cfg, mode, val, model.TrainOptions{
 		CheckpointDir: checkpoints,
@@ -98,7 +109,11 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 	if err := trained.record(env.Out("model/"), p.String("mining"), extra); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	if err := artifacts.WriteMLP(env.Out("model/"), dense(res.Best), extra); err != nil {
+	if cfg.Arch == model.CNN {
+		extra["arch"] = model.CNN
+	}
+	conv, layers := layersOf(res.Best)
+	if err := artifacts.WriteNet(env.Out("model/"), conv, layers, extra); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
 	return writeHistory(env.Out("history.arrow"), env.Out("loss.png"), res.History, res.BestEpoch)
@@ -122,9 +137,13 @@ func writeHistory(arrowPath, pngPath string, h []model.EpochStats, best int) err
 	return nil
 }
 
-// dense lists the network's layers for artifacts.WriteMLP: relu after
-// every layer but the last.
-func dense(w *model.Weights) []artifacts.Dense {
+// layersOf lists the network's conv blocks and dense layers for
+// artifacts.WriteNet: relu after every dense layer but the last.
+func layersOf(w *model.Weights) ([]artifacts.Conv, []artifacts.Dense) {
+	var conv []artifacts.Conv
+	for _, c := range w.Conv {
+		conv = append(conv, artifacts.Conv{Height: c.Height, Width: c.Width, In: c.In, Out: c.Out, W: c.W, B: c.B})
+	}
 	var out []artifacts.Dense
 	for i, l := range w.Layers {
 		act := "relu"
@@ -133,5 +152,14 @@ func dense(w *model.Weights) []artifacts.Dense {
 		}
 		out = append(out, artifacts.Dense{In: l.In, Out: l.Out, W: l.W, B: l.B, Activation: act})
 	}
-	return out
+	return conv, out
+}
+
+// imageWidth is the width of images.npy's (n, height, width) images, of
+// shape shape, which must hold pixels values each.
+func imageWidth(shape []int, pixels int) (int, error) {
+	if len(shape) != 3 || shape[1]*shape[2] != pixels {
+		return 0, fmt.Errorf("arch cnn: images.npy has shape %v, not images of %d pixels", shape, pixels)
+	}
+	return shape[2], nil
 }
