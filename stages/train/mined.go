@@ -43,6 +43,11 @@ func (m mined) open(env *runner.Env, in *inputs) (model.Mode, *trainedOn, error)
 		rows = append(rows, int64(i))
 		im.Labels = append(im.Labels, int32(labels[i]))
 	}
+	rows, valRows, err := holdValidation(rows, p.Int("val_images"))
+	if err != nil {
+		return nil, nil, err
+	}
+	im.Labels = im.Labels[:len(rows)]
 	im.N = len(rows)
 	im.Data = make([]float32, im.N*pixels)
 	for k, r := range rows {
@@ -68,5 +73,12 @@ func (m mined) open(env *runner.Env, in *inputs) (model.Mode, *trainedOn, error)
 		b.Mirror = shape[len(shape)-1] // the images' width
 	}
 	mode := model.Mined(im, b)
-	return mode, &trainedOn{Rows: rows, HeldOut: held}, nil
+	on := &trainedOn{Rows: rows, HeldOut: held}
+	if len(valRows) > 0 {
+		if err := on.validateOn(images, pixels, labels, valRows, uint64(p.Int("seed"))); err != nil {
+			return nil, nil, err
+		}
+		env.Log.Info("validation images", "images", len(valRows), "triplets", len(on.val.Rows)/3)
+	}
+	return mode, on, nil
 }

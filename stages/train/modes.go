@@ -43,6 +43,11 @@ func readInputs(env *runner.Env) (*inputs, error) {
 type trainedOn struct {
 	Rows    []int64 // rows of images.npy
 	HeldOut string  // which images no training step used, in words
+	// ValRows are the validation images (rows of images.npy, none of
+	// Rows), val the triplets drawn from them that the validation loss
+	// reads (validation.go); none without train.val_images.
+	ValRows []int64
+	val     *model.ImageTriplets
 }
 
 // Fixed is train.mining's default: the notebook's triplets.
@@ -82,5 +87,11 @@ func (t *trainedOn) record(dir, mining string, extra map[string]any) error {
 		return nil
 	}
 	extra["mining"], extra["train_images"], extra["held_out"] = mining, TrainImagesFile, t.HeldOut
+	if len(t.ValRows) > 0 {
+		extra["val_images"], extra["validation"] = ValImagesFile, validationDoc(len(t.ValRows))
+		if err := artifacts.WriteNPY(filepath.Join(dir, ValImagesFile), t.ValRows, len(t.ValRows)); err != nil {
+			return err
+		}
+	}
 	return artifacts.WriteNPY(filepath.Join(dir, TrainImagesFile), t.Rows, len(t.Rows))
 }

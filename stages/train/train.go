@@ -64,7 +64,12 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	val := in.test
+	var val model.TripletSource = in.test
+	if trained != nil && trained.val != nil {
+		val = *trained.val
+	} else if p.Int("val_images") > 0 {
+		return fmt.Errorf("train: val_images needs a mined mode (train.mining), not %q", p.String("mining"))
+	}
 	cfg.Input = mode.Dim()
 	if p.String("arch") == model.CNN {
 		if cfg.Width, err = imageWidth(in.images.Shape, cfg.Input); err != nil {
@@ -84,7 +89,8 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 	if cfg.Arch == model.CNN {
 		arch = []any{"arch", cfg.Arch, "conv", cfg.Conv, "hidden", cfg.Hidden}
 	}
-	env.Log.Info("training", append([]any{"mining", p.String("mining"), "val", val.Len(), "blas", blas.Name(), "precision", precision},
+	valN, _ := val.Shape()
+	env.Log.Info("training", append([]any{"mining", p.String("mining"), "val", valN, "blas", blas.Name(), "precision", precision},
 		append(arch, "epochs", cfg.Epochs)...)...)
 	bar := newProgress(env.Log, cfg.Epochs)
 	res, err := model.Fit(ctx, cfg, mode, val, model.TrainOptions{
