@@ -56,6 +56,13 @@ type Metrics struct {
 	// Retrieval is absent when no image is left that training did not
 	// use.
 	*Retrieval
+	// Validation holds the same metrics with the model's validation
+	// images (train.val_images) as the queries, which ValidationImages
+	// describes; the test images above are then scored once, at the end,
+	// and recipes are chosen on these. Both are absent without
+	// validation images.
+	ValidationImages string     `json:"validation_images,omitempty"`
+	Validation       *Retrieval `json:"validation,omitempty"`
 }
 
 // Retrieval holds the metrics of the embedding on images that no training
@@ -117,8 +124,9 @@ func run(ctx context.Context, env *runner.Env) error {
 	// the PCA picture (mostly serial), which fill the cores it leaves idle.
 	// The picture shows the queries when there are any, else the test anchors.
 	shown, shownLabels := test.anchors(), test.classes
-	var ret, anom Retrieval
+	var ret, anom, vret, vanom Retrieval
 	var skipped []string
+	validate := q != nil && len(q.valLabels) > 0
 	g, gctx := errgroup.WithContext(ctx)
 	if q != nil {
 		shown, shownLabels = q.emb, q.labels
@@ -128,6 +136,15 @@ func run(ctx context.Context, env *runner.Env) error {
 		}))
 		g.Go(runner.Guarded(func() (err error) {
 			anom, skipped, err = anomaly(gctx, w, d, q)
+			return err
+		}))
+	}
+	if validate {
+		g.Go(runner.Guarded(func() (err error) {
+			if vret, err = retrieval(gctx, q.validation(), w.OutputDim()); err != nil {
+				return err
+			}
+			vanom, _, err = anomaly(gctx, w, d, q.validation())
 			return err
 		}))
 	}
@@ -151,6 +168,12 @@ func run(ctx context.Context, env *runner.Env) error {
 		env.Log.Info("retrieval", "knn_k1", r.KNN1, "map_at_r", r.MAPAtR, "anomaly_auroc", r.AnomalyMean)
 	}
 	m.Mining, m.HeldOut, m.Retrieval = d.trained.Mining, d.trained.HeldOut, r
+	if validate {
+		m.ValidationImages, m.Validation = d.trained.Validation, &vret
+		vret.Reference, vret.Queries = len(q.refLabels), len(q.valLabels)
+		vret.AnomalyMean, vret.AnomalyImg, vret.PerClass = vanom.AnomalyMean, vanom.AnomalyImg, vanom.PerClass
+		env.Log.Info("validation", "knn_k5", vret.KNN5, "anomaly_auroc", vret.AnomalyMean, "images", vret.Queries)
+	}
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return err

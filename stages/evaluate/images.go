@@ -26,6 +26,16 @@ type queries struct {
 	refEmb    []float32
 	refLabels []int
 	meanImgs  [][]float32
+	// The validation images' embeddings (none without validation images).
+	valEmb    []float32
+	valLabels []int
+}
+
+// validation returns q with the validation images as its queries.
+func (q *queries) validation() *queries {
+	v := *q
+	v.emb, v.labels = q.valEmb, q.valLabels
+	return &v
 }
 
 // embedQueries embeds the images the training triplets used (the
@@ -46,6 +56,11 @@ func embedQueries(ctx context.Context, env *runner.Env, w *model.Weights, d *dat
 	}
 	if q.emb, q.labels, _, err = embedImages(ctx, w, d, query); err != nil {
 		return nil, err
+	}
+	if val := d.validationImages(); len(val) > 0 {
+		if q.valEmb, q.valLabels, _, err = embedImages(ctx, w, d, val); err != nil {
+			return nil, err
+		}
 	}
 	return q, nil
 }
@@ -155,21 +170,39 @@ func embedImages(ctx context.Context, w *model.Weights, d *data, rows []int) ([]
 
 // splitImages returns the rows of images.npy that training used (the
 // model's training images, else those of the training triplets), and up
-// to limit evenly spread rows of those it did not.
+// to limit evenly spread rows of those it did not, less the validation
+// images.
 func splitImages(d *data, limit int) (ref, query []int, err error) {
 	used, err := d.trainingImages()
 	if err != nil {
 		return nil, nil, err
 	}
+	val := make([]bool, len(used))
+	for _, r := range d.validationImages() {
+		val[r] = true
+	}
 	var unused []int
 	for i, u := range used {
 		if u {
 			ref = append(ref, i)
-		} else {
+		} else if !val[i] {
 			unused = append(unused, i)
 		}
 	}
 	return ref, spread(unused, limit), nil
+}
+
+// validationImages are the model's validation images (train.val_images),
+// none if it has none.
+func (d *data) validationImages() []int {
+	if d.trained == nil {
+		return nil
+	}
+	out := make([]int, len(d.trained.valRows))
+	for i, r := range d.trained.valRows {
+		out[i] = int(r)
+	}
+	return out
 }
 
 // spread returns up to limit elements of v, evenly spaced.

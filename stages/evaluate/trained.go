@@ -16,7 +16,13 @@ type trained struct {
 	Mining      string `json:"mining"`
 	TrainImages string `json:"train_images"`
 	HeldOut     string `json:"held_out"`
-	rows        []int64
+	// ValImages names the file of the validation images' rows, held out
+	// of the training images (train.val_images); Validation says what they
+	// are for. Both are empty without validation images.
+	ValImages  string `json:"val_images"`
+	Validation string `json:"validation"`
+	rows       []int64
+	valRows    []int64
 }
 
 // readTrained reads model.json's "training" in dir, and the training
@@ -39,15 +45,32 @@ func readTrained(dir string, n int) (*trained, error) {
 	if filepath.Base(t.TrainImages) != t.TrainImages {
 		return nil, fmt.Errorf("%s/model.json names training images outside the model: %q", dir, t.TrainImages)
 	}
-	if t.rows, _, err = artifacts.ReadNPY[int64](filepath.Join(dir, t.TrainImages)); err != nil {
+	if t.rows, err = readRows(dir, t.TrainImages, n); err != nil {
 		return nil, err
 	}
-	for _, r := range t.rows {
-		if r < 0 || r >= int64(n) {
-			return nil, fmt.Errorf("%s names image %d, which images.npy lacks", t.TrainImages, r)
+	if t.ValImages != "" {
+		if filepath.Base(t.ValImages) != t.ValImages {
+			return nil, fmt.Errorf("%s/model.json names validation images outside the model: %q", dir, t.ValImages)
+		}
+		if t.valRows, err = readRows(dir, t.ValImages, n); err != nil {
+			return nil, err
 		}
 	}
 	return t, nil
+}
+
+// readRows reads the rows of images.npy (of n images) that file in dir lists.
+func readRows(dir, file string, n int) ([]int64, error) {
+	rows, _, err := artifacts.ReadNPY[int64](filepath.Join(dir, file))
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		if r < 0 || r >= int64(n) {
+			return nil, fmt.Errorf("%s names image %d, which images.npy lacks", file, r)
+		}
+	}
+	return rows, nil
 }
 
 // trainingImages marks the images that training used: the model's training
