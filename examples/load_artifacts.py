@@ -67,12 +67,24 @@ def load_classes(root):
 
 
 def load_model(root):
-    """Read train/model/model.json and the weight and bias files it names."""
+    """Read train/model/model.json and the weight and bias files it names: a convolutional
+    network's conv blocks ("conv": weights (3, 3, in, out), on images of spec["image"]), then
+    the dense layers."""
     model_dir = os.path.join(root, "train", "model")
     with open(os.path.join(model_dir, "model.json")) as f:
         spec = json.load(f)
     layers = []
     width = spec.get("input")
+    for i, block in enumerate(spec.get("conv", [])):
+        W = np.load(os.path.join(model_dir, block["weights"]))
+        b = np.load(os.path.join(model_dir, block["bias"]))
+        h, w, cin, cout = block["height"], block["width"], block["in"], block["out"]
+        if W.shape != (3, 3, cin, cout) or b.shape != (cout,) or width != h * w * cin:
+            raise ValueError(f"conv block {i}: weights {W.shape}, bias {b.shape}, input {width}; want "
+                             f"(3, 3, {cin}, {cout}), ({cout},), {h * w * cin}")
+        layers.append((W, b, {"conv": (h, w)}))
+        width = (h // 2) * (w // 2) * cout
+        print(f"  conv block {i}: {h}x{w}x{cin} → 3x3 conv, relu, 2x2 max-pool → {h // 2}x{w // 2}x{cout}")
     for i, layer in enumerate(spec["layers"]):
         w_file = layer.get("weights") or layer.get("W") or layer.get("kernel")
         b_file = layer.get("bias") or layer.get("b")
@@ -107,10 +119,24 @@ def activate(x, name):
     raise ValueError(f"unknown activation {name!r}")
 
 
+def conv_block(x, W, b, h, w):
+    """A conv block on rows of x, each an h×w×in image (channels last) flattened: 3×3
+    convolution with zero padding 1, + b, relu, 2×2 max-pooling (an odd last row or column
+    dropped); returns the pooled (h/2)×(w/2)×out images flattened the same way."""
+    n, cout = len(x), W.shape[3]
+    img = np.pad(x.reshape(n, h, w, W.shape[2]), ((0, 0), (1, 1), (1, 1), (0, 0)))
+    y = sum(img[:, ky:ky + h, kx:kx + w, :] @ W[ky, kx] for ky in range(3) for kx in range(3))
+    y = np.maximum(y + b, 0)[:, :h // 2 * 2, :w // 2 * 2, :]
+    return y.reshape(n, h // 2, 2, w // 2, 2, cout).max(axis=(2, 4)).reshape(n, -1)
+
+
 def forward(x, layers):
-    """The network's forward pass: x @ W + b, then the activation, per layer."""
+    """The network's forward pass: conv blocks, then x @ W + b and the activation, per layer."""
     x = np.asarray(x, dtype=np.float32)
     for W, b, act in layers:
+        if isinstance(act, dict):
+            x = conv_block(x, W, b, *act["conv"])
+            continue
         if W is not None:
             x = x @ W
         if b is not None:
@@ -208,7 +234,7 @@ def score_images(images, layers, anchors, thresholds):
 def check_anchors(anchors, thresholds, classes, layers):
     """Check that the anchors and thresholds fit the classes and the network; return the problems."""
     problems = []
-    width = layers[-1][0].shape[1] if layers[-1][0] is not None else None
+    width = layers[-1][0].shape[-1] if layers[-1][0] is not None else None
     if anchors.dtype != np.float32 or anchors.ndim != 2 or anchors.shape != (len(classes), width):
         problems.append(f"anchors.npy: {anchors.dtype} {anchors.shape}, want float32 ({len(classes)}, {width})")
     if thresholds["classes"] != classes or len(thresholds["thresholds"]) != len(classes):

@@ -65,9 +65,14 @@ a DataFrame. Without pyarrow (`pip install pyarrow`) this step is skipped."""),
 
 `train/model/model.json` lists the layers of the shared network in order: the weight file
 (a float32 `.npy` of shape in × out), the bias file (out,) and the activation of each. The forward
-pass is just `x @ W + b` and the activation, layer after layer."""),
+pass is just `x @ W + b` and the activation, layer after layer. A convolutional network
+(`train.arch: cnn`) lists its conv blocks first under `"conv"`: each a 3×3 convolution with zero
+padding (weights of shape 3 × 3 × in × out, channels last), + bias, relu and 2×2 max-pooling, on the
+image of `"image"` (height, width); the dense layers then take the last block's output flattened
+in (height, width, channel) order."""),
     ("code", "@load_model"),
     ("code", "@activate"),
+    ("code", "@conv_block"),
     ("code", "@forward"),
     ("code", "spec, layers = load_model(ARTIFACTS)\nspec"),
     ("markdown", """## 4. Embed the test triplets
