@@ -47,7 +47,12 @@ func (m mined) open(env *runner.Env, in *inputs) (model.Mode, *trainedOn, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	im.Labels = im.Labels[:len(rows)]
+	if len(valRows) > 0 {
+		im.Labels = im.Labels[:0]
+		for _, r := range rows {
+			im.Labels = append(im.Labels, int32(labels[r]))
+		}
+	}
 	im.N = len(rows)
 	im.Data = make([]float32, im.N*pixels)
 	for k, r := range rows {

@@ -22,7 +22,7 @@ func minedParams() []pipeline.Param {
 			Doc: "the weights kept: the best epoch's by validation loss (Keras's restore_best_weights), or the last epoch's"},
 		{Name: "warmup", Default: 0.3, Range: "[0, 1)", Doc: "cosine, one-cycle: the fraction of the steps that warms up"},
 		{Name: "val_images", Default: 0, Range: "[0, )",
-			Doc: "mined modes: hold the last val_images training images out as validation images, never trained on; the validation loss (early stopping, restore best) and evaluate's validation metrics read them instead of the test triplets"},
+			Doc: "mined modes: hold val_images training images (evenly spread) out as validation images, never trained on; the validation loss (early stopping, restore best) and evaluate's validation metrics read them instead of the test triplets"},
 		{Name: "arch", Default: model.MLP, Choices: model.Archs,
 			Doc: "mlp: the notebook's dense layers on the raw pixels; cnn: conv blocks (3×3 convolution, ReLU, 2×2 max-pooling) of train.conv channels on the image, then the dense layers of train.hidden"},
 		{Name: "conv", Default: []int{32, 64}, Range: "[1, 65536]", Doc: "arch cnn: the channels of each conv block"},

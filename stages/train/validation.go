@@ -15,15 +15,16 @@ const ValImagesFile = "val_images.npy"
 
 // validationDoc says in words what the validation images are and do.
 func validationDoc(n int) string {
-	return fmt.Sprintf("the last %d of the training images, never trained on: the validation loss of every epoch "+
+	return fmt.Sprintf("%d of the training images, evenly spread over them, never trained on: the validation loss of every epoch "+
 		"(early stopping, restore best) and evaluate's validation metrics, on which recipes are chosen", n)
 }
 
 // valStream separates the validation triplets' draws from the seed's others.
 const valStream = 0x6a09e667f3bcc909
 
-// holdValidation splits the last n of the training rows off as validation
-// images.
+// holdValidation splits n evenly spread training rows off as validation
+// images (rows i·len/n): every part of images.npy gives some, so a folder
+// dataset, whose images come class by class, gives every class.
 func holdValidation(rows []int64, n int) (train, val []int64, err error) {
 	if n == 0 {
 		return rows, nil, nil
@@ -31,7 +32,16 @@ func holdValidation(rows []int64, n int) (train, val []int64, err error) {
 	if n >= len(rows) {
 		return nil, nil, fmt.Errorf("val_images is %d, but there are %d training images", n, len(rows))
 	}
-	return rows[:len(rows)-n], rows[len(rows)-n:], nil
+	next := 0
+	for i, r := range rows {
+		if next < n && i == next*len(rows)/n {
+			val = append(val, r)
+			next++
+		} else {
+			train = append(train, r)
+		}
+	}
+	return train, val, nil
 }
 
 // validateOn draws the validation triplets: each validation image is the

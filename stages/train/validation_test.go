@@ -41,7 +41,16 @@ func TestTrainStageValImages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(rows, all[:len(all)-12]) || !slices.Equal(val, all[len(all)-12:]) {
+	var wantRows, wantVal []int64
+	for k := range 12 {
+		wantVal = append(wantVal, all[k*len(all)/12])
+	}
+	for _, r := range all {
+		if !slices.Contains(wantVal, r) {
+			wantRows = append(wantRows, r)
+		}
+	}
+	if !slices.Equal(rows, wantRows) || !slices.Equal(val, wantVal) || len(wantVal) != 12 {
 		t.Fatalf("trained on %v and validated on %v; the training images without validation were %v", rows, val, all)
 	}
 	var m struct {
