@@ -7,6 +7,8 @@
 (b) one training epoch at batch 32 with each BLAS backend (go test
     -run TestEpochTiming ./model/) against bench/torch/epoch.py, at the same
     thread count;
+(b') one epoch of the convolutional embedding (train.arch: cnn) against the
+    same network, loss and optimiser in PyTorch, same threads (bench/cnn.py);
 (c) a no-op `siamese run` on the cached data-stage artifacts;
 (d) the whole default pipeline: `siamese run` (pipeline.yaml, quality gate
     included) from an empty root, against bench/torch/pipeline.py (the same
@@ -38,6 +40,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import cnn  # bench/cnn.py
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SIAMESE = os.path.join(ROOT, "bin", "siamese")
@@ -352,6 +356,7 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--skip-epoch", action="store_true", help="only the data stages and the no-op run")
+    ap.add_argument("--cnn-images", type=int, default=55000, help="images of the CNN epoch (bench/cnn.py)")
     ap.add_argument("--pipeline-repeat", type=int, default=1,
                     help="runs of the whole pipeline, ours and the reference (0: skip them)")
     ap.add_argument("--torch-pipeline", action=argparse.BooleanOptionalAction, default=True,
@@ -396,6 +401,7 @@ def main():
                      "bf16": "pure Go, `precision: bf16` (AMX tiles where the CPU has them)"}[tag]
             rows.append(f"| **train: one epoch, batch 32, {args.threads} threads, {label}** | {ep[tag]:.2f} s | "
                         f"PyTorch {ep['torch']:.2f} s | {ep[tag] / ep['torch']:.2f} |")
+        rows += cnn.cnn_rows(args.threads, args.repeat, args.cnn_images)
     rows.append(f"| no-op `siamese run` (cached, median) | {noop * 1000:.0f} ms | | |")
     if args.pipeline_repeat > 0:
         rows += pipeline_rows(work, args, ep)
