@@ -526,8 +526,12 @@ func params(r, p *history.Run) []paramGroup {
 }
 
 // trained is how the model was trained and which images it never saw:
-// metrics.json's "mining" and "held_out".
-type trained struct{ Mining, HeldOut string }
+// metrics.json's "mining" and "held_out"; and, with validation images,
+// what they are ("validation_images") and their kNN-5 accuracy.
+type trained struct {
+	Mining, HeldOut, Validation string
+	ValKNN5                     string
+}
 
 func trainedBy(m map[string]any) *trained {
 	mining, _ := m["mining"].(string)
@@ -535,5 +539,12 @@ func trainedBy(m map[string]any) *trained {
 	if mining == "" && held == "" {
 		return nil
 	}
-	return &trained{Mining: mining, HeldOut: held}
+	t := &trained{Mining: mining, HeldOut: held}
+	t.Validation, _ = m["validation_images"].(string)
+	if v, ok := m["validation"].(map[string]any); ok {
+		if k, ok := v["knn_accuracy_k5"].(float64); ok {
+			t.ValKNN5 = fmt.Sprintf("%.4f", k)
+		}
+	}
+	return t
 }
