@@ -22,6 +22,22 @@ import (
 // The backward ops read the forward op's cols, pre-activation and outputs, which
 // stay as they are until the next step's forward pass.
 
+// floats checks that op got want inputs and returns each one's float32s.
+func (o *opBase) floats(in []G.Value, want int) ([][]float32, error) {
+	if err := o.checkArity(len(in), want); err != nil {
+		return nil, err
+	}
+	out := make([][]float32, want)
+	for i, v := range in {
+		f, err := f32s(v)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = f
+	}
+	return out, nil
+}
+
 // convOp is one conv block on rows images.
 type convOp struct {
 	opBase
@@ -46,21 +62,11 @@ func (op *convOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.rows, op.l.OutDim()}, nil
 }
 func (op *convOp) Do(in ...G.Value) (G.Value, error) {
-	if err := op.checkArity(len(in), 3); err != nil {
-		return nil, err
-	}
-	x, err := f32s(in[0])
+	v, err := op.floats(in, 3)
 	if err != nil {
 		return nil, err
 	}
-	w, err := f32s(in[1])
-	if err != nil {
-		return nil, err
-	}
-	b, err := f32s(in[2])
-	if err != nil {
-		return nil, err
-	}
+	x, w, b := v[0], v[1], v[2]
 	l := op.l
 	if len(x) != op.rows*l.InDim() || len(w) != convTaps*l.In*l.Out || len(b) != l.Out {
 		return nil, fmt.Errorf("model: conv: sizes x=%d w=%d b=%d for %d images %dx%dx%d→%d",
@@ -114,13 +120,11 @@ func (op *convDZOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.f.rows * op.f.l.pixels(), op.f.l.Out}, nil
 }
 func (op *convDZOp) Do(in ...G.Value) (G.Value, error) {
-	if err := op.checkArity(len(in), 1); err != nil {
-		return nil, err
-	}
-	g, err := f32s(in[0])
+	v, err := op.floats(in, 1)
 	if err != nil {
 		return nil, err
 	}
+	g := v[0]
 	out := op.f.out.Float32s()
 	if len(g) != len(out) {
 		return nil, fmt.Errorf("model: convDZ: size %d, want %d", len(g), len(out))
@@ -145,13 +149,11 @@ func (op *convDBOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.f.l.Out}, nil
 }
 func (op *convDBOp) Do(in ...G.Value) (G.Value, error) {
-	if err := op.checkArity(len(in), 1); err != nil {
-		return nil, err
-	}
-	g, err := f32s(in[0])
+	v, err := op.floats(in, 1)
 	if err != nil {
 		return nil, err
 	}
+	g := v[0]
 	out := op.f.out.Float32s()
 	if len(g) != len(out) {
 		return nil, fmt.Errorf("model: convDB: size %d, want %d", len(g), len(out))
@@ -183,13 +185,11 @@ func (op *convDWOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{convTaps * op.f.l.In, op.f.l.Out}, nil
 }
 func (op *convDWOp) Do(in ...G.Value) (G.Value, error) {
-	if err := op.checkArity(len(in), 1); err != nil {
-		return nil, err
-	}
-	dz, err := f32s(in[0])
+	v, err := op.floats(in, 1)
 	if err != nil {
 		return nil, err
 	}
+	dz := v[0]
 	l, px := op.f.l, op.f.rows*op.f.l.pixels()
 	k := convTaps * l.In
 	if len(dz) != px*l.Out {
@@ -213,17 +213,11 @@ func (op *convDXOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.f.rows, op.f.l.InDim()}, nil
 }
 func (op *convDXOp) Do(in ...G.Value) (G.Value, error) {
-	if err := op.checkArity(len(in), 2); err != nil {
-		return nil, err
-	}
-	dz, err := f32s(in[0])
+	v, err := op.floats(in, 2)
 	if err != nil {
 		return nil, err
 	}
-	w, err := f32s(in[1])
-	if err != nil {
-		return nil, err
-	}
+	dz, w := v[0], v[1]
 	l, px := op.f.l, op.f.rows*op.f.l.pixels()
 	k := convTaps * l.In
 	if len(dz) != px*l.Out || len(w) != k*l.Out {

@@ -264,33 +264,8 @@ func TestNetworkGradient(t *testing.T) {
 			if want := Loss(w, tr, tc.margin); math.Abs(loss-want) > 1e-6 {
 				t.Fatalf("graph loss %g, Loss %g", loss, want)
 			}
-			// Central differences at a few step sizes: a relu or hinge kink
-			// within a large step spoils it, float32 rounding spoils a small
-			// one; one of them must agree.
 			check := func(name string, p, g []float32) {
-				for k := range p {
-					old := p[k]
-					var fds []float64
-					ok := false
-					for _, h := range []float32{2e-3, 5e-4, 1e-4} {
-						p[k] = old + h
-						hp := float64(p[k] - old)
-						lp := Loss(w, tr, tc.margin)
-						p[k] = old - h
-						hm := float64(old - p[k])
-						lm := Loss(w, tr, tc.margin)
-						p[k] = old
-						fd := (lp - lm) / (hp + hm)
-						fds = append(fds, fd)
-						if math.Abs(fd-float64(g[k])) <= 1e-4+2e-2*math.Abs(fd)+1e-7/float64(h) {
-							ok = true
-							break
-						}
-					}
-					if !ok {
-						t.Errorf("%s[%d]: grad %g, finite differences %g", name, k, g[k], fds)
-					}
-				}
+				checkCentralDifferences(t, name, p, g, func() float64 { return Loss(w, tr, tc.margin) })
 			}
 			for i := range w.Layers {
 				check("W"+string(rune('0'+i)), w.Layers[i].W, grads.Layers[i].W)
