@@ -38,6 +38,6 @@ func resources(p pipeline.Params, in pipeline.Sizes) pipeline.Need {
 			"history.arrow": pipeline.AddSize(pipeline.MulSize(int64(p.Int("epochs")), 32), 4096),
 			"loss.png":      1 << 20,
 		},
-		Memory: pipeline.AddSize(data, pipeline.MulSize(weights, 5), batch, graphSlack),
+		Memory: pipeline.AddSize(data, pipeline.MulSize(weights, 5), batch, convScratch(p, 28), graphSlack),
 	}
 }
