@@ -56,7 +56,7 @@ func TestTrainStageCNN(t *testing.T) {
 // The default arch's model.json names no conv blocks.
 func TestTrainStageDefaultArchIsMLP(t *testing.T) {
 	d := stagetest.Write(t, 60, 20)
-	env, out := stagetest.Env(t, New(), d.Inputs("X_train.npy", "X_test.npy"),
+	env, out := stagetest.Env(t, New(), d.Inputs(allInputs...),
 		map[string]any{"hidden": []int{8, 4}, "epochs": 1, "batch": 8})
 	if err := New().Run(context.Background(), env); err != nil {
 		t.Fatal(err)
