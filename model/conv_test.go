@@ -8,6 +8,10 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
+
+	gblas "gonum.org/v1/gonum/blas"
+
+	"github.com/siamese-pipeline/siamese/blas"
 )
 
 // cnnConfig is a CNN on h×w images with conv channels conv and dense
@@ -131,11 +135,12 @@ func TestCNNEmbedMatchesDefinition(t *testing.T) {
 	}
 }
 
-// cnnGrads runs the CNN's triplet graph on tr in one batch of b slots and
-// returns the gradients of every parameter, in Weights.params order.
-func cnnGrads(t *testing.T, w *Weights, tr Triplets, b int, margin float32) ([][]float32, float64) {
+// graphGrads runs the triplet graph (products by products) on tr in one
+// batch of b slots and returns a copy of every parameter's gradient, in
+// Weights.params order, and the loss.
+func graphGrads(t *testing.T, w *Weights, tr Triplets, b int, margin float32, products gblas.Float32) ([][]float32, float64) {
 	t.Helper()
-	n, err := newNet(w, b, margin)
+	n, err := newTripletNet(w, b, margin, products)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +198,7 @@ func TestCNNNetworkGradient(t *testing.T) {
 					}
 				}
 			}
-			grads, loss := cnnGrads(t, w, tr, tc.b, tc.margin)
+			grads, loss := graphGrads(t, w, tr, tc.b, tc.margin, blas.Float32())
 			if want := Loss(w, tr, tc.margin); math.Abs(loss-want) > 1e-6 {
 				t.Fatalf("graph loss %g, Loss %g", loss, want)
 			}

@@ -206,32 +206,10 @@ func netGrads(t *testing.T, w *Weights, tr Triplets, b int, margin float32) (*We
 // netGradsWith is netGrads with the graph's products by products.
 func netGradsWith(t *testing.T, w *Weights, tr Triplets, b int, margin float32, products gblas.Float32) (*Weights, float64) {
 	t.Helper()
-	n, err := newTripletNet(w, b, margin, products)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.close()
-	idx := make([]int, tr.N)
-	for i := range idx {
-		idx[i] = i
-	}
-	n.load(tr, idx)
-	loss, err := n.run()
-	if err != nil {
-		t.Fatal(err)
-	}
+	grads, loss := graphGrads(t, w, tr, b, margin, products)
 	g := w.Clone()
-	for i := range g.Layers {
-		dw, err := n.vgs[2*i].Grad()
-		if err != nil {
-			t.Fatal(err)
-		}
-		db, err := n.vgs[2*i+1].Grad()
-		if err != nil {
-			t.Fatal(err)
-		}
-		copy(g.Layers[i].W, dw.Data().([]float32))
-		copy(g.Layers[i].B, db.Data().([]float32))
+	for i, p := range g.params() {
+		copy(p, grads[i])
 	}
 	return g, loss
 }
