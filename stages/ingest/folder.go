@@ -124,7 +124,7 @@ func (r folderReader) read(ctx context.Context) (*dataParts, error) {
 	r.log.Info("read folder dataset", "classes", len(classes), "images", p.n, "skipped", len(files)-p.n,
 		"decoded", decoded.Load(), "from_cache", p.n-int(decoded.Load()))
 	if r.cache != "" {
-		next.Pixels = p.images
+		next.pixels = p.images
 		if err := saveCache(cacheFile(r.cache, r.size, r.filter), next); err != nil {
 			r.log.Warn("the decoded images could not be cached: the next run decodes them again", "err", err)
 		}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -177,9 +178,14 @@ func TestIncrementalIngest(t *testing.T) {
 			os.Truncate(p, st.Size()/2)
 		},
 		"a pixel flipped": func(p string) {
-			data, _ := os.ReadFile(p)
+			pixels, _ := filepath.Glob(strings.TrimSuffix(p, ".gob") + ".*.pixels")
+			data, _ := os.ReadFile(pixels[0])
 			data[len(data)-40] ^= 0x10
-			os.WriteFile(p, data, 0o644)
+			os.WriteFile(pixels[0], data, 0o644)
+		},
+		"pixels missing": func(p string) {
+			pixels, _ := filepath.Glob(strings.TrimSuffix(p, ".gob") + ".*.pixels")
+			os.Remove(pixels[0])
 		},
 		"not a cache": func(p string) { os.WriteFile(p, []byte("hello"), 0o644) },
 	}
