@@ -432,11 +432,14 @@ def record_docs(*results):
     its train stage and a PyTorch epoch, scale, folder ingest) from tables
     make bench wrote, in docs/generated/bench-scale.md, and rewrites the
     page's block from it (internal/docs checks that they agree)."""
-    heads, table = [], ["| measurement | ours | reference | ours / reference |", "|---|---|---|---|"]
+    heads, rows = [], {}  # a later table's row replaces an earlier one of the same measurement
     for path in results:
         lines = open(path).read().splitlines()
         heads.append(re.sub(r", \d{4}-\d\d-\d\d \d\d:\d\d \w+", "", lines[0]))  # the pages carry no dates
-        table += [l for l in lines if l.startswith("|") and any(k in l for k in SCALE_ROWS)]
+        for l in lines:
+            if l.startswith("|") and any(k in l for k in SCALE_ROWS):
+                rows[l.split("|")[1]] = l
+    table = ["| measurement | ours | reference | ours / reference |", "|---|---|---|---|"] + list(rows.values())
     head = "; ".join(dict.fromkeys(heads))
     with open(os.path.join(ROOT, "docs", "generated", "bench-scale.md"), "w") as f:
         f.write(head + "\n\n" + "\n".join(table) + "\n")
