@@ -279,7 +279,13 @@ func TestSlurmResume(t *testing.T) {
 		!strings.Contains(errOut.String(), "stage train failed: slurm job "+train+" CANCELLED") {
 		t.Fatalf("the run whose train job was cancelled: %v\n%s", err, errOut.String())
 	}
-	if data, _ := os.ReadFile(logFile); strings.Contains(string(data), " epoch=6 ") {
+	// The log must show training under way, or nothing can be told of
+	// when the cancel landed.
+	data, err := os.ReadFile(logFile)
+	if err != nil || !strings.Contains(string(data), " epoch=1 ") {
+		t.Fatalf("cannot tell when training was cancelled: its log %s (%v) shows no first epoch:\n%s", logFile, err, data)
+	}
+	if strings.Contains(string(data), " epoch=6 ") {
 		t.Fatalf("training was cancelled only after its last epoch:\n%s", data)
 	}
 
