@@ -10,7 +10,7 @@ LDFLAGS := -X main.version=$(VERSION)
 
 PREFIX  ?= /usr/local
 
-.PHONY: all build run test bench lint clean fuzz install uninstall docs
+.PHONY: all build run test bench lint clean fuzz install uninstall docs mutate
 
 all: build
 
@@ -60,6 +60,15 @@ fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t#*:}; \
 	  echo "== $$fn (./$$pkg) for $(FUZZTIME)"; \
 	  $(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s; done
+
+# make mutate   mutation test of the packages whose mistakes cost users most
+# (docs/testing.md): at most MUTATE_MAX mutants per package, each tested
+# with the package's short tests; kill rates and the surviving mutants,
+# each with its reason, go to bench/results/mutants.txt
+MUTATE_MAX ?= 30
+mutate:
+	$(GO) run ./internal/mutate/cmd/mutate -max $(MUTATE_MAX) -o bench/results/mutants.txt \
+	  -reasons bench/results/mutants-reasons.txt $(MUTATE_PKGS)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
