@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // File is a file being written; Commit puts it in place, Abort drops it.
@@ -53,8 +54,19 @@ func (f *File) Commit() error {
 	}
 	if err != nil {
 		os.Remove(f.File.Name())
+		return err
 	}
-	return err
+	notify(Event{Op: Rename, Path: f.path, From: f.File.Name()})
+	return nil
+}
+
+// Sync fsyncs the file's contents.
+func (f *File) Sync() error {
+	if err := f.File.Sync(); err != nil {
+		return err
+	}
+	notify(Event{Op: Synced, Path: f.File.Name()})
+	return nil
 }
 
 // Abort closes and removes the temporary file. It does nothing after
@@ -103,5 +115,49 @@ func SyncPath(path string) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil {
+		notify(Event{Op: Synced, Path: path})
+	}
 	return err
+}
+
+// Event is an fsync or a rename into place that this package made.
+type Event struct {
+	Op   string // Synced or Rename
+	Path string // the path synced, or the final path a file was renamed to
+	From string // for a rename, the temporary file's path
+}
+
+// The kinds of Event.
+const (
+	Synced = "sync"
+	Rename = "rename"
+)
+
+var observer struct {
+	sync.Mutex
+	fn func(Event)
+}
+
+// Observe has fn told of every fsync and every rename into place that
+// this package makes, in the order they complete, until stop is called:
+// the window through which tests see what reached the disk before what.
+// fn is called with a lock held, one event at a time.
+func Observe(fn func(Event)) (stop func()) {
+	observer.Lock()
+	observer.fn = fn
+	observer.Unlock()
+	return func() {
+		observer.Lock()
+		observer.fn = nil
+		observer.Unlock()
+	}
+}
+
+func notify(e Event) {
+	observer.Lock()
+	defer observer.Unlock()
+	if observer.fn != nil {
+		observer.fn(e)
+	}
 }
