@@ -65,7 +65,7 @@ fuzz:
 # (docs/testing.md): at most MUTATE_MAX mutants per package, each tested
 # with the package's short tests; kill rates and the surviving mutants,
 # each with its reason, go to bench/results/mutants.txt
-MUTATE_MAX ?= 30
+MUTATE_MAX ?= 20
 mutate:
 	$(GO) run ./internal/mutate/cmd/mutate -max $(MUTATE_MAX) -o bench/results/mutants.txt \
 	  -reasons bench/results/mutants-reasons.txt $(MUTATE_PKGS)
