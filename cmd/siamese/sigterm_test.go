@@ -95,24 +95,10 @@ func TestSIGTERMDuringTrain(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains")
 	}
-	src := syntheticSource(t)
-	root := filepath.Join(t.TempDir(), "out")
-	args := append(smallRun(src, root), "--set", "train.epochs=1000", "--set", "train.patience=1000", "--set", "triplets.per_class=100")
-	cmd := program(args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	awaitLog(t, cmd, &out, filepath.Join(root, "train", "train.log"), "msg=epoch stage=train epoch=2 ", "no second epoch")
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	cmd.Wait()
-	got := out.String()
+	code, got, root, args := signalTrain(t, syscall.SIGTERM)
 	// The notebook stage runs beside train, and may be named first.
 	i := strings.Index(got, "train will resume from epoch ")
-	if code := cmd.ProcessState.ExitCode(); code != 143 || i < 0 || !strings.Contains(got, "siamese: interrupted (SIGTERM): ") {
+	if code != 143 || i < 0 || !strings.Contains(got, "siamese: interrupted (SIGTERM): ") {
 		t.Fatalf("exit %d, want 143 and the epoch to resume from:\n%s", code, got)
 	}
 	var epoch int
@@ -123,8 +109,8 @@ func TestSIGTERMDuringTrain(t *testing.T) {
 	// The rerun resumes there: its first epoch is that one (and it is
 	// stopped again once it has trained it).
 	os.Remove(filepath.Join(root, "train", "train.log"))
-	cmd = program(args...)
-	out.Reset()
+	cmd := program(args...)
+	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
