@@ -3,6 +3,8 @@ package slurm
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -257,6 +259,105 @@ func TestWaitInterruptedCancels(t *testing.T) {
 		}
 		if scancelErr != nil && !errors.Is(err, scancelErr) {
 			t.Errorf("a failed scancel is not in Wait's error: %v", err)
+		}
+	}
+}
+
+// A cancelled job is waited for until squeue shows it ended, so that the
+// root is free once the submitter exits.
+func TestInterruptedWaitsForTheCancelledJobs(t *testing.T) {
+	f := &fakeSlurm{squeue: []squeueAnswer{{out: running}}}
+	e := fakeExecutor(t, f)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := e.interrupted(ctx, []string{"101"}, map[string]bool{})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted: %v", err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var after []string
+	for i, c := range f.calls {
+		if c[0] == "scancel" {
+			for _, d := range f.calls[i+1:] {
+				after = append(after, d[0])
+			}
+		}
+	}
+	if !slices.Contains(after, "squeue") {
+		t.Errorf("calls %v: no squeue after scancel, so nothing waited for the job to end", f.calls)
+	}
+}
+
+// Ended, which records a detached run, settles each task from squeue: a
+// completed job ran, a job squeue no longer knows cannot be told to have
+// succeeded.
+func TestEndedRecorded(t *testing.T) {
+	f := &fakeSlurm{squeue: []squeueAnswer{{out: completed}}}
+	e := fakeExecutor(t, f)
+	ts := chain()[:2]
+	ts[0].Job, ts[1].Job = "101", "102"
+	if err := e.Ended(context.Background(), ts); err != nil {
+		t.Fatal(err)
+	}
+	if ts[0].Result.Outcome != runner.Ran || ts[1].Result.Outcome != runner.Failed || !strings.Contains(errString(ts[1].Result.Err), "UNKNOWN") {
+		t.Errorf("outcomes %s and %s (%v), want ran, and failed as unknown", ts[0].Result.Outcome, ts[1].Result.Outcome, ts[1].Result.Err)
+	}
+}
+
+// A completed job's outputs may show on this node's view of a shared
+// filesystem a while after the job ends: Wait waits for them, a bounded
+// time, before it calls the stage failed.
+func TestCompletedJobAwaitsItsOutputs(t *testing.T) {
+	for _, late := range []bool{true, false} {
+		f := &fakeSlurm{squeue: []squeueAnswer{{out: completed}}}
+		e := fakeExecutor(t, f)
+		e.cfg.LatencyWait = 3 * time.Second
+		if !late {
+			e.cfg.LatencyWait = 100 * time.Millisecond
+		}
+		out := filepath.Join(e.cfg.Root, "train", "model.npy")
+		task := &runner.Task{Stage: &pipeline.Stage{Name: "train", Outs: []pipeline.Out{{Path: "train/model.npy"}}}, Job: "101",
+			Result: &runner.Result{Stage: "train", Outcome: runner.Cancelled}}
+		if late {
+			time.AfterFunc(300*time.Millisecond, func() {
+				os.MkdirAll(filepath.Dir(out), 0o755)
+				os.WriteFile(out, []byte("x"), 0o644)
+			})
+		}
+		err := e.Wait(context.Background(), []*runner.Task{task})
+		if late && (err != nil || task.Result.Outcome != runner.Ran) {
+			t.Errorf("outputs that show 0.3 s late: %v, %s; want the stage ran", err, task.Result.Outcome)
+		}
+		if !late && (err == nil || !strings.Contains(err.Error(), "did not show up within 100ms")) {
+			t.Errorf("outputs that never show: %v, want the stage failed", err)
+		}
+	}
+}
+
+// A failed job's error ends with the last lines of its stage's log, but
+// only of a log written since the job started: an older one is another
+// run's.
+func TestFailedJobShowsItsLog(t *testing.T) {
+	for _, fresh := range []bool{true, false} {
+		f := &fakeSlurm{squeue: []squeueAnswer{{out: "101|FAILED|NonZeroExitCode|2026-01-02T10:00:00|2026-01-02T10:05:00\n"}}, scontrol: "ExitCode=1:0"}
+		e := fakeExecutor(t, f)
+		log := filepath.Join(e.cfg.Root, "train.log")
+		if err := os.WriteFile(log, []byte("epoch 1\nerror: out of luck\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		started := time.Date(2026, 1, 2, 10, 0, 0, 0, time.Local)
+		mtime := started.Add(time.Minute)
+		if !fresh {
+			mtime = started.Add(-time.Hour)
+		}
+		if err := os.Chtimes(log, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+		e.cfg.LogPath = func(*pipeline.Stage) string { return log }
+		_, err := wait(t, e)
+		if shown := strings.Contains(errString(err), "error: out of luck"); shown != fresh || !strings.Contains(errString(err), "exit code 1:0") {
+			t.Errorf("log written since the job started %v: the error shows it %v:\n%v", fresh, shown, err)
 		}
 	}
 }
