@@ -1,6 +1,8 @@
 package models
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -25,5 +27,26 @@ func TestListByPromotion(t *testing.T) {
 	}
 	if got := strings.Join(runs, " "); got != "run-z run-a run-m" {
 		t.Errorf("listed %s, want run-z run-a run-m (the order of promotion)", got)
+	}
+}
+
+// Classes reads the model's class names, one a line.
+func TestModelClasses(t *testing.T) {
+	root := t.TempDir()
+	m, _, err := Promote(root, manifest("run-a", time.Date(2026, 12, 1, 2, 15, 0, 0, time.UTC)), source(t, "a"), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(m.Dir, ClassesFile), []byte("shirt\nshoe\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := m.Classes(); err != nil || strings.Join(got, ",") != "shirt,shoe" {
+		t.Errorf("classes %q, %v; want shirt, shoe", got, err)
+	}
+	if err := os.Remove(filepath.Join(m.Dir, ClassesFile)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := m.Classes(); err == nil {
+		t.Errorf("without %s: %q, no error", ClassesFile, got)
 	}
 }
