@@ -31,3 +31,14 @@ func TestMinedCountsOnlyClassesWithImages(t *testing.T) {
 		t.Errorf("check: %v, want batches of 3 classes refused", err)
 	}
 }
+
+// A layer of no inputs or no outputs is refused, even where its weights'
+// length fits (0 × n is 0).
+func TestWeightsCheckEmptyLayer(t *testing.T) {
+	for _, l := range []Layer{{In: 0, Out: 2, B: make([]float32, 2)}, {In: 2, Out: 0}} {
+		w := &Weights{Layers: []Layer{l}}
+		if err := w.Check(); err == nil {
+			t.Errorf("a layer of %d inputs and %d outputs: no error", l.In, l.Out)
+		}
+	}
+}
