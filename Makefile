@@ -68,7 +68,7 @@ fuzz:
 MUTATE_MAX ?= 20
 mutate:
 	$(GO) run ./internal/mutate/cmd/mutate -max $(MUTATE_MAX) -o bench/results/mutants.txt \
-	  -reasons bench/results/mutants-reasons.txt $(MUTATE_PKGS)
+	  -reasons bench/mutants-reasons.txt $(MUTATE_PKGS)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -49,7 +49,7 @@ type result struct {
 func main() {
 	dir := flag.String("dir", ".", "the module's root")
 	out := flag.String("o", "bench/results/mutants.txt", "where the kill rates and the surviving mutants go")
-	reasons := flag.String("reasons", "bench/results/mutants-reasons.txt", "the reasons kept for surviving mutants")
+	reasons := flag.String("reasons", "bench/mutants-reasons.txt", "the reasons kept for surviving mutants")
 	maxPer := flag.Int("max", 0, "at most this many mutants per package, spread evenly over its files (0: all)")
 	ops := flag.String("ops", strings.Join(mutate.Operators, ","), "the kinds of mutant to make")
 	jobs := flag.Int("j", 1, "mutants tested at once")
