@@ -33,12 +33,14 @@ func TestMinedCountsOnlyClassesWithImages(t *testing.T) {
 }
 
 // A layer of no inputs or no outputs is refused, even where its weights'
-// length fits (0 × n is 0).
+// length fits (0 × n is 0), and so is one whose weights or bias alone
+// have the wrong length.
 func TestWeightsCheckEmptyLayer(t *testing.T) {
-	for _, l := range []Layer{{In: 0, Out: 2, B: make([]float32, 2)}, {In: 2, Out: 0}} {
+	for _, l := range []Layer{{In: 0, Out: 2, B: make([]float32, 2)}, {In: 2, Out: 0},
+		{In: 2, Out: 2, W: make([]float32, 3), B: make([]float32, 2)}, {In: 2, Out: 2, W: make([]float32, 4), B: make([]float32, 3)}} {
 		w := &Weights{Layers: []Layer{l}}
 		if err := w.Check(); err == nil {
-			t.Errorf("a layer of %d inputs and %d outputs: no error", l.In, l.Out)
+			t.Errorf("a layer of %d inputs, %d outputs, %d weights and %d biases: no error", l.In, l.Out, len(l.W), len(l.B))
 		}
 	}
 }
