@@ -26,8 +26,8 @@ func (e *ended) Ended(ctx context.Context, ts []*Task) error {
 
 // RecordDetached, the last job of a detached run, rebuilds the run's
 // report from the lease and from how each job ended, hands it to finish,
-// and gives the root back; a record job the lease does not name records
-// nothing.
+// and gives the root back, once the submitter has let go of the lock; a
+// record job the lease does not name records nothing.
 func TestRecordDetached(t *testing.T) {
 	f := newFixture(t)
 	s := &ended{outcomes: map[string]Outcome{"gen": Ran, "double": Failed}}
@@ -57,6 +57,13 @@ func TestRecordDetached(t *testing.T) {
 		t.Fatal("record job 9 removed the lease")
 	}
 
+	// The submitter may still hold the lock for a moment: the record job
+	// waits for it.
+	held, err := acquireLock(f.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(700*time.Millisecond, held.release)
 	var rep *Report
 	var runErr error
 	err = r.RecordDetached(context.Background(), "3", func(r *Report, err error) error {
