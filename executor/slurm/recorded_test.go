@@ -3,6 +3,7 @@ package slurm
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -69,6 +70,24 @@ func (f *fakeSlurm) command(ctx context.Context, stdin, name string, args ...str
 		return f.scontrol, nil
 	}
 	return "", errors.New("unexpected command " + name)
+}
+
+// checkArgs fails the test unless args hold every one of want and none
+// starting with one of not.
+func checkArgs(t *testing.T, what string, args, want, not []string) {
+	t.Helper()
+	for _, w := range want {
+		if !slices.Contains(args, w) {
+			t.Errorf("%s: %v lacks %s", what, args, w)
+		}
+	}
+	for _, n := range not {
+		for _, a := range args {
+			if strings.HasPrefix(a, n) {
+				t.Errorf("%s: %v has %s", what, args, a)
+			}
+		}
+	}
 }
 
 // sbatchArgs returns the arguments of the i-th sbatch call.
@@ -139,19 +158,7 @@ func TestSubmitDependencies(t *testing.T) {
 		{3, []string{"--dependency=afterany:101:102:103", "--job-name=siamese-record"}, []string{"--kill-on-invalid-dep"}},
 	}
 	for _, tt := range tests {
-		args := f.sbatchArgs(tt.job)
-		for _, w := range tt.want {
-			if !slices.Contains(args, w) {
-				t.Errorf("sbatch %d: %v lacks %s", tt.job, args, w)
-			}
-		}
-		for _, n := range tt.wantNone {
-			for _, a := range args {
-				if strings.HasPrefix(a, n) {
-					t.Errorf("sbatch %d: %v has %s", tt.job, args, a)
-				}
-			}
-		}
+		checkArgs(t, fmt.Sprintf("sbatch %d", tt.job), f.sbatchArgs(tt.job), tt.want, tt.wantNone)
 	}
 	if !strings.Contains(f.sbatchIn[3], "exec /bin/siamese record\n") {
 		t.Errorf("the record job's script:\n%s", f.sbatchIn[3])

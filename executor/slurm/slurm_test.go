@@ -1,8 +1,8 @@
 package slurm
 
 import (
+	"fmt"
 	"os/exec"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,18 +41,7 @@ func TestSbatchArgs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		args := e.sbatchArgs("siamese-train", "/shared/out/.siamese/slurm/train-%j.out", tt.r)
-		for _, w := range tt.want {
-			if !slices.Contains(args, w) {
-				t.Errorf("%+v: %v lacks %s", tt.r, args, w)
-			}
-		}
-		for _, n := range tt.not {
-			for _, a := range args {
-				if strings.HasPrefix(a, n) {
-					t.Errorf("%+v: %v has %s", tt.r, args, a)
-				}
-			}
-		}
+		checkArgs(t, fmt.Sprintf("%+v", tt.r), args, tt.want, tt.not)
 	}
 }
 
