@@ -114,20 +114,13 @@ type Result struct {
 	Pass  bool // Distance ≤ the class's threshold
 }
 
-// scale maps a pixel to the network's input, as flatten scales images.
-var scale = func() (t [256]float32) {
-	for v := range t {
-		t[v] = float32(float64(v) / 255)
-	}
-	return t
-}()
-
 // Score scores n images of ImageSize² pixels each, appending to out.
 func (m *Model) Score(pixels []uint8, n int, out []Result) []Result {
 	in := m.Weights.InputDim()
 	x := make([]float32, n*in)
 	for i, v := range pixels[:n*in] {
-		x[i] = scale[v]
+		x[i] = model.Unit[v] // as training reads the images
+
 	}
 	emb := model.Embed(m.Weights, x, n)
 	for i := range n {
