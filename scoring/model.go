@@ -120,7 +120,6 @@ func (m *Model) Score(pixels []uint8, n int, out []Result) []Result {
 	x := make([]float32, n*in)
 	for i, v := range pixels[:n*in] {
 		x[i] = model.Unit[v] // as training reads the images
-
 	}
 	emb := model.Embed(m.Weights, x, n)
 	for i := range n {
