@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -15,7 +13,6 @@ import (
 
 	"github.com/siamese-pipeline/siamese/artifacts"
 	"github.com/siamese-pipeline/siamese/internal/pytest"
-	"github.com/siamese-pipeline/siamese/stages"
 )
 
 // TestFolderDatasetCNN runs pipeline.yaml through the command line on a
@@ -39,15 +36,9 @@ func TestFolderDatasetCNN(t *testing.T) {
 			writeClassPNG(t, filepath.Join(src, name, fmt.Sprintf("%02d.png", i)), s[0], s[1], c, rng)
 		}
 	}
-	file, err := filepath.Abs("../../pipeline.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	siamese := func(args ...string) (int, string) {
-		var out, errOut bytes.Buffer
-		a := newApp(&out, &errOut, stages.Registry())
-		code := a.run(context.Background(), append([]string{"-f", file, "--artifacts", root}, args...))
-		return code, out.String() + errOut.String()
+		code, out, errOut := inProcess(t, root, args...)
+		return code, out + errOut
 	}
 	sets := []string{"--set", "ingest.dataset=folder", "--set", "ingest.source=" + src, "--set", "ingest.image_size=64",
 		"--set", "triplets.per_class=6", "--set", "split.test_size=0.2",

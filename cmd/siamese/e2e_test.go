@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"math"
 	"os"
@@ -56,11 +55,8 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	siamese := func(args ...string) (int, string) {
-		var out, errOut bytes.Buffer
-		a := newApp(&out, &errOut, stages.Registry())
-		args = append([]string{"-f", file, "--artifacts", root}, args...)
-		code := a.run(context.Background(), args)
-		return code, out.String() + errOut.String()
+		code, out, errOut := inProcess(t, root, args...)
+		return code, out + errOut
 	}
 	sets := []string{"--no-gate", "--set", "ingest.source=" + src, "--set", "triplets.per_class=200", "--set", "train.epochs=3",
 		"--set", "train.lr=0.0001",

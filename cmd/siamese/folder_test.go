@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/siamese-pipeline/siamese/artifacts"
 	"github.com/siamese-pipeline/siamese/internal/pytest"
-	"github.com/siamese-pipeline/siamese/stages"
 )
 
 // writeClassPNG writes a w×h noisy gray PNG of class c: bright in the
@@ -67,15 +65,9 @@ func TestFolderDataset(t *testing.T) {
 			writeClassPNG(t, filepath.Join(src, name, fmt.Sprintf("%02d.png", i)), s[0], s[1], c, rng)
 		}
 	}
-	file, err := filepath.Abs("../../pipeline.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	siamese := func(args ...string) (int, string) {
-		var out, errOut bytes.Buffer
-		a := newApp(&out, &errOut, stages.Registry())
-		code := a.run(context.Background(), append([]string{"-f", file, "--artifacts", root}, args...))
-		return code, out.String() + errOut.String()
+		code, out, errOut := inProcess(t, root, args...)
+		return code, out + errOut
 	}
 	sets := []string{"--set", "ingest.dataset=folder", "--set", "ingest.source=" + src, "--set", "ingest.image_size=20",
 		"--set", "triplets.per_class=6", "--set", "split.test_size=0.2", "--set", "train.epochs=2",
