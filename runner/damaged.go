@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
@@ -13,15 +12,9 @@ import (
 func (r *Runner) warnDamagedRecords(dryRun bool) {
 	for _, s := range r.Pipeline.Stages {
 		name := recordPath(r.Root(), s.Name)
-		data, err := os.ReadFile(name)
-		if errors.Is(err, fs.ErrNotExist) {
+		_, err := loadRecord(name)
+		if err == nil || errors.Is(err, fs.ErrNotExist) {
 			continue
-		}
-		if err == nil {
-			var rec Record
-			if err = json.Unmarshal(data, &rec); err == nil {
-				continue
-			}
 		}
 		r.log().Warn("stage record is damaged; treating it as absent, so the stage reruns", "file", name, "err", err)
 		if !dryRun {

@@ -58,7 +58,9 @@ func (r *Runner) runStage(ctx context.Context, s *pipeline.Stage, reason string)
 	env := &Env{Stage: s.Name, Params: s.Params, Log: log, inputs: inputs, outputs: outputs,
 		stateDir: filepath.Join(r.Root(), internalDir, "state", s.Name+"-"+fp[len("sha256:"):][:16]),
 		cacheDir: filepath.Join(r.Root(), internalDir, "cache", s.Name)}
-	if last, err := readRecord(r.Root(), s.Name); err == nil && last != nil {
+	if f, ok := r.described.LoadAndDelete(s.Name); ok {
+		env.fresh = f.([]File) // described a moment ago: Track takes them as they are
+	} else if last, err := readRecord(r.Root(), s.Name); err == nil && last != nil {
 		env.previous = last.Sources // Track rehashes only what changed since
 	}
 	rec := &Record{Stage: s.Name, Uses: s.Uses, Version: s.Spec.Version, Fingerprint: fp,

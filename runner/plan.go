@@ -32,6 +32,9 @@ type planner struct {
 	runs     map[string]bool    // stages planned to run
 	outs     map[string]File    // verified outputs by path
 	touched  map[string]*Record // records whose outputs' mtimes changed, not their contents
+	// described, if not nil, gets the sources checkSources described, by
+	// stage: the runner hands a stage that runs its own (Env.Track).
+	described map[string][]File
 }
 
 // decide plans one stage. Its deps must have been decided.

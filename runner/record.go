@@ -9,12 +9,16 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/zeebo/xxh3"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sys/unix"
 
 	"github.com/siamese-pipeline/siamese/internal/atomicfile"
 )
@@ -51,6 +55,10 @@ type File struct {
 	MTime int64  `json:"mtime_ns,omitempty"`
 	Hash  string `json:"hash"`
 	Files []File `json:"files,omitempty"`
+	// FilesIn, in a record file, names the file beside it that lists a
+	// large directory's Files (see filelist.go); once read, Files holds
+	// them and FilesIn is empty.
+	FilesIn string `json:"files_in,omitempty"`
 }
 
 const hashPrefix = "xxh3-128:"
@@ -69,7 +77,9 @@ func hashFile(name string) (string, error) {
 	h := xxh3.New()
 	buf := hashBufs.Get().(*[1 << 20]byte)
 	defer hashBufs.Put(buf)
-	if _, err := io.CopyBuffer(h, f, buf[:]); err != nil {
+	// Only the reader: io.CopyBuffer would hand an *os.File's WriteTo the
+	// copy, which reads through a fresh buffer of its own.
+	if _, err := io.CopyBuffer(h, struct{ io.Reader }{f}, buf[:]); err != nil {
 		return "", fmt.Errorf("hash %s: %w", name, err)
 	}
 	sum := h.Sum128().Bytes()
@@ -100,49 +110,182 @@ func describe(full, rel string, old *File, skipHidden bool) (File, error) {
 		return f, err
 	}
 	dir := File{Path: rel, Dir: true}
-	oldFiles := map[string]*File{}
-	if old != nil {
-		for i := range old.Files {
-			oldFiles[old.Files[i].Path] = &old.Files[i]
-		}
-	}
-	err = filepath.WalkDir(full, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if skipHidden && p != full && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			return nil
-		}
-		r, err := filepath.Rel(full, p)
-		if err != nil {
-			return err
-		}
-		r = filepath.ToSlash(r)
-		f, err := describeFile(p, r, oldFiles[r])
-		if err != nil {
-			return err
-		}
-		dir.Files = append(dir.Files, f)
-		dir.Size += f.Size
-		return nil
-	})
+	found, err := listFiles(full, skipHidden)
 	if err != nil {
 		return File{}, err
 	}
-	slices.SortFunc(dir.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	// old's files are sorted too (as this function writes them): one pass
+	// pairs each file with its old description.
+	olds := make([]*File, len(found))
+	if old != nil {
+		j := 0
+		for i, e := range found {
+			for j < len(old.Files) && old.Files[j].Path < e.rel {
+				j++
+			}
+			if j < len(old.Files) && old.Files[j].Path == e.rel {
+				olds[i] = &old.Files[j]
+			}
+		}
+	}
+	// Each file was stat'ed as it was listed: only links to directories
+	// are described through, and only new or changed files hashed.
+	dir.Files = make([]File, len(found))
+	var again []int
+	for i, e := range found {
+		switch {
+		case e.err != nil:
+			return File{}, e.err
+		case e.dir:
+			again = append(again, i)
+		default:
+			f := File{Path: e.rel, Size: e.size, MTime: e.mtime}
+			if o := olds[i]; o != nil && !o.Dir && o.Size == f.Size && o.MTime == f.MTime && o.Hash != "" {
+				f.Hash = o.Hash
+			} else {
+				again = append(again, i)
+			}
+			dir.Files[i] = f
+		}
+	}
+	if err := describeAll(len(again), func(k int) (err error) {
+		i := again[k]
+		if found[i].dir {
+			dir.Files[i], err = describeFile(found[i].full, found[i].rel, olds[i])
+		} else {
+			dir.Files[i].Hash, err = hashFile(found[i].full)
+		}
+		return err
+	}); err != nil {
+		return File{}, err
+	}
 	h := xxh3.New()
 	for _, f := range dir.Files {
-		fmt.Fprintf(h, "%s\x00%s\x00", f.Path, f.Hash)
+		dir.Size += f.Size
+		h.WriteString(f.Path)
+		h.Write([]byte{0})
+		h.WriteString(f.Hash)
+		h.Write([]byte{0})
 	}
 	sum := h.Sum128().Bytes()
 	dir.Hash = hashPrefix + hex.EncodeToString(sum[:])
 	return dir, nil
+}
+
+// entry is a file under a directory: its path, its slash-separated path
+// inside the directory, and what stat (following links) said of it.
+type entry struct {
+	full, rel   string
+	size, mtime int64
+	dir         bool  // a link to a directory
+	err         error // stat's
+}
+
+// listFiles returns the files under the directory full, sorted by their
+// path inside it, without following links to directories (a link is
+// listed as a file, and described through), leaving out names that begin
+// with "." when skipHidden. Directories are read side by side, and each
+// file is stat'ed by its name in its directory (fstatat), which spares
+// the kernel walking its whole path again.
+func listFiles(full string, skipHidden bool) ([]entry, error) {
+	var (
+		mu    sync.Mutex
+		found []entry
+		g     errgroup.Group
+		visit func(dir, rel string) error
+	)
+	g.SetLimit(describers())
+	visit = func(dir, rel string) error {
+		d, err := os.Open(dir)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		ents, err := d.ReadDir(-1)
+		if err != nil {
+			return err
+		}
+		fd := int(d.Fd())
+		var files []entry
+		for _, e := range ents {
+			name := e.Name()
+			if skipHidden && strings.HasPrefix(name, ".") {
+				continue
+			}
+			p, r := dir+string(filepath.Separator)+name, rel+name
+			if !e.IsDir() {
+				f := entry{full: p, rel: r}
+				var st unix.Stat_t
+				if f.err = unix.Fstatat(fd, name, &st, 0); f.err != nil {
+					f.err = &fs.PathError{Op: "stat", Path: p, Err: f.err}
+				}
+				f.size, f.mtime, f.dir = st.Size, st.Mtim.Nano(), st.Mode&unix.S_IFMT == unix.S_IFDIR
+				files = append(files, f)
+				continue
+			}
+			if !g.TryGo(func() error { return visit(p, r+"/") }) {
+				if err := visit(p, r+"/"); err != nil {
+					return err
+				}
+			}
+		}
+		mu.Lock()
+		found = append(found, files...)
+		mu.Unlock()
+		return nil
+	}
+	err := visit(full, "")
+	if werr := g.Wait(); err == nil {
+		err = werr
+	}
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(found, func(a, b entry) int { return strings.Compare(a.rel, b.rel) })
+	return found, nil
+}
+
+// describers is how many goroutines read a directory's files at once.
+func describers() int { return max(runtime.GOMAXPROCS(0), 2) * 2 }
+
+// describeAll runs describe(i) for i < n on a few goroutines (a
+// directory's files are stat'ed, and the changed ones hashed, side by
+// side: the system calls wait on the disk, not the CPU). It returns the
+// error of the lowest i that failed.
+func describeAll(n int, describe func(i int) error) error {
+	const block = 256
+	workers := min(describers(), (n+block-1)/block)
+	if workers <= 1 {
+		for i := range n {
+			if err := describe(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	errs := make([]error, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				b := int(next.Add(1)-1) * block
+				if b >= n {
+					return
+				}
+				for i := b; i < min(b+block, n); i++ {
+					errs[i] = describe(i)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sameContent reports whether two descriptions hold the same bytes.
@@ -166,35 +309,44 @@ func recordPath(root, stage string) string {
 	return filepath.Join(root, internalDir, "stages", stage+".json")
 }
 
-// readRecord returns the stage's record, or nil if it has none.
+// readRecord returns the stage's record, or nil if it has none; a record
+// that cannot be parsed counts as none (the stage reruns).
 func readRecord(root, stage string) (*Record, error) {
-	data, err := os.ReadFile(recordPath(root, stage))
-	if errors.Is(err, fs.ErrNotExist) {
+	r, err := loadRecord(recordPath(root, stage))
+	if errors.Is(err, fs.ErrNotExist) || errors.As(err, new(*damagedRecord)) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	var r Record
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, nil // a record we cannot read is no record: the stage reruns
-	}
-	return &r, nil
+	return r, err
 }
 
-// writeRecord replaces the stage's record atomically.
+// writeRecord replaces the stage's record atomically: the lists of its
+// large directories first, each to a file of its own named by its hash,
+// then the record, which names them; then the lists no record names.
 func writeRecord(root string, r *Record) error {
-	data, err := json.MarshalIndent(r, "", "  ")
+	name := recordPath(root, r.Stage)
+	out, lists, err := packLists(filepath.Dir(name), r)
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(recordPath(root, r.Stage), append(data, '\n'))
+	data, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(name, append(data, '\n')); err != nil {
+		return err
+	}
+	remember(name, data, r)
+	removeStaleLists(filepath.Dir(name), r.Stage, lists)
+	return nil
 }
 
 func removeRecord(root, stage string) error {
 	err := os.Remove(recordPath(root, stage))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
+	}
+	if err == nil {
+		removeStaleLists(filepath.Dir(recordPath(root, stage)), stage, nil)
 	}
 	return err
 }

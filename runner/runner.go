@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/siamese-pipeline/siamese/pipeline"
@@ -38,6 +39,10 @@ type Runner struct {
 	// Share, if set, lets this root take the outputs of a stage that
 	// another root made with the same fingerprint instead of running it.
 	Share Share
+
+	// described holds, by stage name, the sources the last plan described
+	// for a stage it runs (see Env.Track).
+	described sync.Map
 }
 
 // Options select what a run does.
@@ -208,6 +213,9 @@ func (r *Runner) plan(opt Options) ([]decision, error) {
 			pl.selected[s.Name], pl.forced[s.Name] = !p.Off(s), opt.Force
 		}
 	}
+	if !opt.DryRun {
+		pl.described = map[string][]File{}
+	}
 	var out []decision
 	for _, s := range p.Stages {
 		d, err := pl.decide(s)
@@ -227,6 +235,12 @@ func (r *Runner) plan(opt Options) ([]decision, error) {
 				if err := writeRecord(r.Root(), rec); err != nil {
 					return nil, fmt.Errorf("stage %s: update record: %w", rec.Stage, err)
 				}
+			}
+		}
+		r.described.Clear()
+		for stage, files := range pl.described {
+			if pl.runs[stage] {
+				r.described.Store(stage, files)
 			}
 		}
 	}

@@ -29,27 +29,52 @@ type tracked struct {
 // every file under it, recursively, but for hidden names: those beginning
 // with ".", as .DS_Store or .ipynb_checkpoints/) from outside the
 // artifacts root. It
-// describes path now, so a stage calls it before or while it reads it: a
-// change made after the description is seen by the next run. Track may be
-// called from several goroutines.
+// describes path now (or takes the description this run's plan made of
+// it a moment before the stage started), so a stage calls it before it
+// reads it: a change made after the description is seen by the next run.
+// Track may be called from several goroutines.
 func (e *Env) Track(path string) error {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return fmt.Errorf("track %s: %w", path, err)
 	}
-	var old *File
-	if i := slices.IndexFunc(e.previous, func(g File) bool { return g.Path == abs }); i >= 0 {
-		old = &e.previous[i] // files of the same size and mtime keep their hashes
-	}
-	f, err := describeSource(abs, old)
-	if err != nil {
-		return fmt.Errorf("track %s: %w", path, err)
+	var f File
+	if i := slices.IndexFunc(e.fresh, func(g File) bool { return g.Path == abs }); i >= 0 {
+		f = e.fresh[i]
+	} else {
+		var old *File
+		if i := slices.IndexFunc(e.previous, func(g File) bool { return g.Path == abs }); i >= 0 {
+			old = &e.previous[i] // files of the same size and mtime keep their hashes
+		}
+		if f, err = describeSource(abs, old); err != nil {
+			return fmt.Errorf("track %s: %w", path, err)
+		}
 	}
 	e.tracked.mu.Lock()
 	defer e.tracked.mu.Unlock()
 	e.tracked.files = slices.DeleteFunc(e.tracked.files, func(g File) bool { return g.Path == abs })
 	e.tracked.files = append(e.tracked.files, f)
 	return nil
+}
+
+// Source returns the description Track made of path: a file's size,
+// mtime and content hash, or a directory's with its files' (by
+// slash-separated path inside it, sorted). A stage that keeps state
+// about the files it read (a cache of decoded images) can key it by
+// these hashes rather than reading the files to know them. ok is false
+// if path was not tracked.
+func (e *Env) Source(path string) (f File, ok bool) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return File{}, false
+	}
+	e.tracked.mu.Lock()
+	defer e.tracked.mu.Unlock()
+	i := slices.IndexFunc(e.tracked.files, func(g File) bool { return g.Path == abs })
+	if i < 0 {
+		return File{}, false
+	}
+	return e.tracked.files[i], true
 }
 
 // Tracked returns the absolute paths the stage reported with Track,
@@ -86,6 +111,7 @@ func describeSource(path string, old *File) (File, error) {
 func (pl *planner) checkSources(rec *Record) string {
 	var changes []string
 	touched := false
+	described := make([]File, 0, len(rec.Sources))
 	for i := range rec.Sources {
 		old := &rec.Sources[i]
 		cur, err := describeSource(old.Path, old)
@@ -97,6 +123,7 @@ func (pl *planner) checkSources(rec *Record) string {
 			changes = append(changes, fmt.Sprintf("source unreadable: %s (%v)", filepath.Base(old.Path), err))
 			continue
 		}
+		described = append(described, cur)
 		if diff := sourceChanges(*old, cur); len(diff) > 0 {
 			changes = append(changes, diff...)
 			continue
@@ -105,6 +132,9 @@ func (pl *planner) checkSources(rec *Record) string {
 			*old = cur
 			touched = true
 		}
+	}
+	if pl.described != nil {
+		pl.described[rec.Stage] = described
 	}
 	switch {
 	case len(changes) == 1:
@@ -132,27 +162,28 @@ func sourceChanges(old, cur File) []string {
 	if sameContent(old, cur) {
 		return nil
 	}
-	was := map[string]File{}
-	for _, f := range old.Files {
-		was[f.Path] = f
-	}
-	var out []string
-	for _, f := range cur.Files {
-		name := filepath.Join(base, filepath.FromSlash(f.Path))
-		w, ok := was[f.Path]
+	// Both lists are sorted by path (describe sorts them; a record that
+	// is not merely reports more changes): one pass pairs them.
+	name := func(f File) string { return filepath.Join(base, filepath.FromSlash(f.Path)) }
+	var out, removed []string // the files added or changed first, then those removed
+	i, j := 0, 0
+	for i < len(old.Files) || j < len(cur.Files) {
 		switch {
-		case !ok:
-			out = append(out, "source added: "+name)
-		case !sameContent(w, f):
-			out = append(out, "source changed: "+name)
+		case j == len(cur.Files) || (i < len(old.Files) && old.Files[i].Path < cur.Files[j].Path):
+			removed = append(removed, "source removed: "+name(old.Files[i]))
+			i++
+		case i == len(old.Files) || cur.Files[j].Path < old.Files[i].Path:
+			out = append(out, "source added: "+name(cur.Files[j]))
+			j++
+		default:
+			if !sameContent(old.Files[i], cur.Files[j]) {
+				out = append(out, "source changed: "+name(cur.Files[j]))
+			}
+			i++
+			j++
 		}
-		delete(was, f.Path)
 	}
-	for _, f := range old.Files {
-		if _, ok := was[f.Path]; ok {
-			out = append(out, "source removed: "+filepath.Join(base, filepath.FromSlash(f.Path)))
-		}
-	}
+	out = append(out, removed...)
 	if len(out) == 0 { // the same files, hashed alike, in another order: cannot be, but say so
 		out = append(out, "source changed: "+base)
 	}

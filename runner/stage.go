@@ -47,6 +47,7 @@ type Env struct {
 	cacheDir string
 	tracked  tracked // sources reported with Track
 	previous []File  // the sources of the stage's last successful run
+	fresh    []File  // the sources as this run's plan described them
 }
 
 // In returns the path of the input the stage's Spec names name.
