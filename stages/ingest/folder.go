@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/siamese-pipeline/siamese/imageio"
+	"github.com/siamese-pipeline/siamese/runner"
 )
 
 // Folder datasets are laid out as torchvision's ImageFolder and Keras's
@@ -43,14 +45,21 @@ type folderReader struct {
 	// cache, if set, is the directory of the decoded images of the last
 	// runs (foldercache.go).
 	cache string
+	// tracked, if set, returns the runner's description of dir (Track's:
+	// each file's size, mtime and content hash), which spares the reader
+	// from learning them again.
+	tracked func(dir string) (runner.File, bool)
 }
 
 func (r folderReader) paths() []string { return []string{r.dir} }
 
-// imageFile is one file of a class folder.
+// imageFile is one file of a class folder, with its content hash when
+// the runner's description of the folder gave it.
 type imageFile struct {
-	path  string
-	class int
+	path   string
+	class  int
+	hash   xxh3.Uint128
+	hashed bool
 }
 
 func (r folderReader) read(ctx context.Context) (*dataParts, error) {
@@ -67,12 +76,25 @@ func (r folderReader) read(ctx context.Context) (*dataParts, error) {
 	}
 	lk := newLookup(old, px)
 	pixels := make([][]uint8, len(files))
-	seen := make([]cached, len(files))
+	hashes := make([]xxh3.Uint128, len(files))
 	bad := make([]error, len(files))
+	// Files the runner hashed and the cache holds take their pixels at
+	// once; the others are read (and decoded unless their bytes are
+	// cached after all) side by side.
+	var todo []int
+	for i, f := range files {
+		if f.hashed {
+			if pixels[i] = lk.same(f.hash); pixels[i] != nil {
+				hashes[i] = f.hash
+				continue
+			}
+		}
+		todo = append(todo, i)
+	}
 	var decoded atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, f := range files {
+	for _, i := range todo {
 		if gctx.Err() != nil {
 			break
 		}
@@ -80,11 +102,12 @@ func (r folderReader) read(ctx context.Context) (*dataParts, error) {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			if !imageio.IsImage(f.path) {
-				bad[i] = fmt.Errorf("%s: not an image file (want %s)", f.path, strings.Join(imageio.Exts, ", "))
+			path := files[i].path
+			if !imageio.IsImage(path) {
+				bad[i] = fmt.Errorf("%s: not an image file (want %s)", path, strings.Join(imageio.Exts, ", "))
 			} else {
 				var fresh bool
-				pixels[i], seen[i], fresh, bad[i] = r.image(f.path, lk)
+				pixels[i], hashes[i], fresh, bad[i] = r.image(path, lk)
 				if fresh {
 					decoded.Add(1)
 				}
@@ -101,17 +124,19 @@ func (r folderReader) read(ctx context.Context) (*dataParts, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	p := part{rows: r.size, cols: r.size}
+	// The images are written from where they lie, the cache's pixels or
+	// a fresh decode, not gathered into one array first.
+	p := part{rows: r.size, cols: r.size, pieces: make([][]uint8, 0, len(files)), labels: make([]uint8, 0, len(files))}
 	counts := make([]int, len(classes))
-	next := &folderCache{Side: r.size, Filter: r.filter}
+	next := &folderCache{Side: r.size, Filter: r.filter, Hashes: make([]byte, 0, 16*len(files))}
 	for i, f := range files {
 		if bad[i] != nil {
 			r.log.Warn("skipped a bad image", "err", bad[i])
 			continue
 		}
-		seen[i].Off = len(p.images)
-		next.Images = append(next.Images, seen[i])
-		p.images = append(p.images, pixels[i]...)
+		b := hashes[i].Bytes()
+		next.Hashes = append(next.Hashes, b[:]...)
+		p.pieces = append(p.pieces, pixels[i])
 		p.labels = append(p.labels, uint8(f.class))
 		counts[f.class]++
 	}
@@ -123,44 +148,34 @@ func (r folderReader) read(ctx context.Context) (*dataParts, error) {
 	}
 	r.log.Info("read folder dataset", "classes", len(classes), "images", p.n, "skipped", len(files)-p.n,
 		"decoded", decoded.Load(), "from_cache", p.n-int(decoded.Load()))
+	d := &dataParts{parts: []part{p}, classes: classes}
 	if r.cache != "" {
-		next.pixels = p.images
-		if err := saveCache(cacheFile(r.cache, r.size, r.filter), next); err != nil {
-			r.log.Warn("the decoded images could not be cached: the next run decodes them again", "err", err)
+		next.pieces = p.pieces // the same images, in the same order
+		d.written = func(images string) {
+			if err := saveCache(cacheFile(r.cache, r.size, r.filter), next, images); err != nil {
+				r.log.Warn("the decoded images could not be cached: the next run decodes them again", "err", err)
+			}
 		}
 	}
-	return &dataParts{parts: []part{p}, classes: classes}, nil
+	return d, nil
 }
 
-// image returns the pixels of the image file at path: the cached ones when
-// its size and mtime, or else its bytes, are those of a cached file;
-// otherwise decoded (fresh). It describes the file for the next cache.
-func (r folderReader) image(path string, lk lookup) (px []uint8, c cached, fresh bool, err error) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil, c, false, err
-	}
-	info, err := os.Stat(abs)
-	if err != nil {
-		return nil, c, false, fmt.Errorf("unreadable image %w", err)
-	}
-	c = cached{Path: abs, Size: info.Size(), MTime: info.ModTime().UnixNano()}
-	if im, px := lk.unchanged(abs, c.Size, c.MTime); im != nil {
-		c.Hash = im.Hash
-		return px, c, false, nil
-	}
+// image returns the pixels of the image file at path and the content hash
+// of its bytes: the cached pixels of the same bytes if there are any,
+// otherwise decoded (fresh).
+func (r folderReader) image(path string, lk lookup) (px []uint8, h xxh3.Uint128, fresh bool, err error) {
 	data, err := imageio.ReadFile(path)
 	if err != nil {
-		return nil, c, false, fmt.Errorf("unreadable image %w", err)
+		return nil, h, false, fmt.Errorf("unreadable image %w", err)
 	}
-	c.Hash = xxh3.Hash128(data)
-	if px := lk.same(c.Hash); px != nil {
-		return px, c, false, nil
+	h = xxh3.Hash128(data)
+	if px := lk.same(h); px != nil {
+		return px, h, false, nil
 	}
 	if px, err = imageio.Decode(data, r.size, r.filter); err != nil {
-		return nil, c, true, fmt.Errorf("unreadable image %s: %w", path, err)
+		return nil, h, true, fmt.Errorf("unreadable image %s: %w", path, err)
 	}
-	return px, c, true, nil
+	return px, h, true, nil
 }
 
 // list returns the class names and every file of the class folders, in
@@ -192,41 +207,120 @@ func (r folderReader) list() ([]string, []imageFile, error) {
 		return nil, nil, fmt.Errorf("folder dataset %s: %d class folders, want 2 to 256 (laid out as %s/<class>/*.png)",
 			r.dir, len(classes), r.dir)
 	}
-	var files []imageFile
-	for c, name := range classes {
-		type entry struct{ dir, name string }
-		var found []entry
-		root := filepath.Join(r.dir, name)
-		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if p != root && hidden(d.Name()) {
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if !d.IsDir() {
-				found = append(found, entry{filepath.Dir(p), d.Name()})
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, nil, fmt.Errorf("folder dataset: %w", err)
-		}
-		// Keras's order: by folder path, then by file name.
-		slices.SortStableFunc(found, func(a, b entry) int {
-			if a.dir != b.dir {
-				return strings.Compare(a.dir, b.dir)
-			}
-			return strings.Compare(a.name, b.name)
-		})
-		for _, e := range found {
-			files = append(files, imageFile{path: filepath.Join(e.dir, e.name), class: c})
+	if r.tracked != nil {
+		if dir, ok := r.tracked(r.dir); ok && dir.Dir {
+			return classes, describedFiles(r.dir, classes, dir.Files), nil
 		}
 	}
-	return classes, files, nil
+	// The class folders are walked side by side.
+	found := make([][]imageFile, len(classes))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0) + 1)
+	for c, name := range classes {
+		g.Go(func() (err error) {
+			found[c], err = r.classFiles(c, filepath.Join(r.dir, name))
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
+	return classes, slices.Concat(found...), nil
+}
+
+// describedFiles lists the files of the classes from the runner's
+// description of dir (files, by slash-separated path inside it), as the
+// walk of classFiles would, with their hashes: a folder read once per
+// run, not twice. A link to a class folder is described through, as a
+// class folder; a link to a folder inside one is a file, as the walk
+// takes it (and no image).
+func describedFiles(dir string, classes []string, files []runner.File) []imageFile {
+	type entry struct {
+		dir, name string
+		f         *runner.File
+	}
+	class := make(map[string]int, len(classes))
+	for c, name := range classes {
+		class[name] = c
+	}
+	found := make([][]entry, len(classes))
+	add := func(c int, rel string, f *runner.File) {
+		d, name := path.Split(rel)
+		found[c] = append(found[c], entry{strings.TrimSuffix(d, "/"), name, f})
+	}
+	for i := range files {
+		f := &files[i]
+		top, _, nested := strings.Cut(f.Path, "/")
+		c, ok := class[top]
+		switch {
+		case !ok:
+		case nested:
+			add(c, f.Path, f)
+		case f.Dir: // the class folder, through a link
+			for j := range f.Files {
+				g := &f.Files[j]
+				if !slices.ContainsFunc(strings.Split(g.Path, "/"), hidden) {
+					add(c, top+"/"+g.Path, g)
+				}
+			}
+		}
+	}
+	var out []imageFile
+	byKeras := func(a, b entry) int { // by folder path, then by file name
+		if a.dir != b.dir {
+			return strings.Compare(a.dir, b.dir)
+		}
+		return strings.Compare(a.name, b.name)
+	}
+	for c, es := range found {
+		if !slices.IsSortedFunc(es, byKeras) { // it is when no class has subfolders
+			slices.SortStableFunc(es, byKeras)
+		}
+		for _, e := range es {
+			im := imageFile{path: filepath.Join(dir, filepath.FromSlash(e.dir), e.name), class: c}
+			if !e.f.Dir {
+				im.hash, im.hashed = parseHash(e.f.Hash)
+			}
+			out = append(out, im)
+		}
+	}
+	return out
+}
+
+// classFiles returns the files of class c under root, in Keras's order.
+func (r folderReader) classFiles(c int, root string) ([]imageFile, error) {
+	type entry struct{ dir, name string }
+	var found []entry
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != root && hidden(d.Name()) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.IsDir() {
+			found = append(found, entry{filepath.Dir(p), d.Name()})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("folder dataset: %w", err)
+	}
+	// Keras's order: by folder path, then by file name.
+	slices.SortStableFunc(found, func(a, b entry) int {
+		if a.dir != b.dir {
+			return strings.Compare(a.dir, b.dir)
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	files := make([]imageFile, len(found))
+	for i, e := range found {
+		files[i] = imageFile{path: filepath.Join(e.dir, e.name), class: c}
+	}
+	return files, nil
 }
 
 func hidden(name string) bool { return strings.HasPrefix(name, ".") }

@@ -7,12 +7,15 @@ import (
 	"image"
 	"image/jpeg"
 	"image/png"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zeebo/xxh3"
 
 	"github.com/siamese-pipeline/siamese/artifacts"
 	"github.com/siamese-pipeline/siamese/runner"
@@ -243,6 +246,55 @@ func TestParamRules(t *testing.T) {
 		err := checkParams(stagetest.Params(New(), tt.set))
 		if (tt.want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: %v, want %q", tt.set, err, tt.want)
+		}
+	}
+}
+
+// TestDescribedListIsTheWalks lists a folder twice, from the runner's
+// description of it and by walking it: the same files in the same order,
+// each with the content hash of its bytes where the description gave one.
+func TestDescribedListIsTheWalks(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string][]byte{}
+	for i, name := range []string{
+		"shirt/b.png", "shirt/a.png", "shirt/sub/0.png", "shirt/sub-x/1.png", "shirt/z/y/2.png", "shirt/a-b.png",
+		"shirt/sub/deeper/3.png", "bag/x.PNG", "bag/Y.png", "ankle boot/z.jpeg", "ankle boot/ä.png",
+		"shirt/.DS_Store", "shirt/.cache/nb.png", ".hidden/q.png", "README.txt", "bag/notes.txt",
+	} {
+		files[name] = []byte{byte(i), 1, 2}
+	}
+	writeTree(t, dir, files)
+	if err := os.MkdirAll(filepath.Join(dir, "empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env := runner.NewEnv("ingest", nil, nil, nil, t.TempDir(), nil)
+	if err := env.Track(dir); err != nil {
+		t.Fatal(err)
+	}
+	walk := folderReader{dir: dir, log: slog.New(slog.DiscardHandler)}
+	described := walk
+	described.tracked = env.Source
+	wc, wf, err := walk.list()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, df, err := described.list()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(wc, dc) {
+		t.Fatalf("classes: walked %v, described %v", wc, dc)
+	}
+	if len(wf) != len(df) || len(wf) != 12 {
+		t.Fatalf("walked %d files, described %d; want 12", len(wf), len(df))
+	}
+	for i := range wf {
+		if wf[i].path != df[i].path || wf[i].class != df[i].class || wf[i].hashed {
+			t.Errorf("file %d: walked %+v, described %+v", i, wf[i], df[i])
+		}
+		data, _ := os.ReadFile(df[i].path)
+		if !df[i].hashed || df[i].hash != xxh3.Hash128(data) {
+			t.Errorf("%s: described hash %v (%v), want that of its bytes", df[i].path, df[i].hash, df[i].hashed)
 		}
 	}
 }

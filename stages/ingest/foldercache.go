@@ -2,52 +2,51 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/gob"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/zeebo/xxh3"
-
-	"github.com/siamese-pipeline/siamese/internal/atomicfile"
 )
 
 // A folder dataset's ingest decodes only the image files that are new or
 // changed since its last run: the decoded pixels of every image it read
-// are kept in the stage's cache directory (runner.Env.CacheDir), one file
-// per image size and filter, with each file's path, size, mtime and
-// content hash. A file whose size and mtime are unchanged, or whose bytes
-// hash as a cached file's did (a file renamed or copied), takes the
-// cached pixels; the others are decoded. The cache only ever spares work:
-// the outputs are those of a from-scratch ingest, and a cache that is
-// missing, damaged or of other settings means a full ingest.
+// are kept in the stage's cache directory (runner.Env.CacheDir), one cache
+// per image size and filter, by the content hash of the file they came
+// from. The hash is the runner's: Track describes the folder, hashing
+// again only the files whose size or mtime changed since the stage's last
+// run, so an unchanged file is not read, and a renamed, moved or copied
+// one is known by its bytes. A file the runner did not describe is read
+// and hashed. The cache only ever spares work: the outputs are those of a
+// from-scratch ingest, and a cache that is missing, damaged or of other
+// settings means a full ingest.
 
 // cacheVersion changes whenever decoding would give other pixels for the
 // same file, size and filter (imageio's code), or the format changes.
-const cacheVersion = 2
+const cacheVersion = 3
 
-// cached is one decoded image of the cache.
-type cached struct {
-	Path  string // absolute
-	Size  int64
-	MTime int64 // nanoseconds
-	Hash  xxh3.Uint128
-	Off   int // offset of its pixels in folderCache.pixels
-}
-
-// folderCache is the cache: an index file (gob) and, beside it, the
-// pixels of its images one after the other in a file of their own (read
-// whole in one call: decoding 80 MB through gob took ten times longer),
-// named by their hash, which the index records.
+// folderCache is the cache: an index file (gob) of the images' content
+// hashes and, beside it, their pixels one after the other in the same
+// order, in a file of their own (read whole in one call), named by their
+// checksum, which the index records. The pixel file is a hard link to the
+// images.npy the ingest wrote (its pixels are the cache's, after the
+// header: Off bytes), so that caching them writes nothing; where a link
+// cannot be made, a copy of the pixels.
 type folderCache struct {
 	Version int
 	Side    int
 	Filter  string
-	Images  []cached
-	pixels  []byte // not in the index: the pixel file beside it
-	Sum     uint64 // xxh3 of pixels, against a damaged or stray pixel file
+	Hashes  []byte   // 16 bytes (xxh3-128, big-endian) per image
+	pixels  []byte   // not in the index: the pixel file beside it
+	pieces  [][]byte // or, to save, the pixels of each image
+	Off     int      // where the pixels start in the pixel file
+	Sum     uint64   // xxh3 of pixels, against a damaged or stray pixel file
 }
 
 // cacheFile is the path of the cache of images decoded at side×side with
@@ -71,60 +70,64 @@ func loadCache(path string, side int, filter string) (*folderCache, error) {
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&c); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	px := side * side
 	if c.Version != cacheVersion || c.Side != side || c.Filter != filter {
 		return nil, fmt.Errorf("%s: version %d, %d pixels a side, filter %q: not this run's", path, c.Version, c.Side, c.Filter)
 	}
 	if c.pixels, err = os.ReadFile(pixelFile(path, c.Sum)); err != nil {
 		return nil, err
 	}
-	if xxh3.Hash(c.pixels) != c.Sum {
+	if c.Off < 0 || c.Off > len(c.pixels) {
+		return nil, fmt.Errorf("%s: the pixels start at %d of %d bytes", path, c.Off, len(c.pixels))
+	}
+	if c.pixels = c.pixels[c.Off:]; xxh3.Hash(c.pixels) != c.Sum {
 		return nil, fmt.Errorf("%s: the pixels do not match their checksum", pixelFile(path, c.Sum))
 	}
-	for _, im := range c.Images {
-		if im.Off < 0 || im.Off%px != 0 || im.Off+px > len(c.pixels) {
-			return nil, fmt.Errorf("%s: image %s lies outside the pixels", path, im.Path)
-		}
+	if len(c.Hashes)%16 != 0 || len(c.Hashes)/16*side*side != len(c.pixels) {
+		return nil, fmt.Errorf("%s: %d bytes of hashes for %d bytes of pixels", path, len(c.Hashes), len(c.pixels))
 	}
 	return &c, nil
 }
 
-// lookup finds the cached pixels of files: by path, size and mtime, or
-// else by content hash.
+// lookup finds the cached pixels of a file by its content hash.
 type lookup struct {
 	c      *folderCache
 	px     int
-	byPath map[string]*cached
-	byHash map[xxh3.Uint128]*cached
+	byHash map[xxh3.Uint128]int // image index
 }
 
 func newLookup(c *folderCache, px int) lookup {
-	l := lookup{c: c, px: px, byPath: map[string]*cached{}, byHash: map[xxh3.Uint128]*cached{}}
 	if c == nil {
-		return l
+		return lookup{}
 	}
-	for i := range c.Images {
-		im := &c.Images[i]
-		l.byPath[im.Path], l.byHash[im.Hash] = im, im
+	n := len(c.Hashes) / 16
+	l := lookup{c: c, px: px, byHash: make(map[xxh3.Uint128]int, n)}
+	for i := range n {
+		h := c.Hashes[16*i:]
+		l.byHash[xxh3.Uint128{Hi: binary.BigEndian.Uint64(h), Lo: binary.BigEndian.Uint64(h[8:])}] = i
 	}
 	return l
 }
 
-// unchanged returns the cached image at path if its size and mtime are
-// those given.
-func (l lookup) unchanged(path string, size, mtime int64) (*cached, []byte) {
-	if im := l.byPath[path]; im != nil && im.Size == size && im.MTime == mtime {
-		return im, l.c.pixels[im.Off : im.Off+l.px]
-	}
-	return nil, nil
-}
-
 // same returns the pixels of a cached file whose bytes hashed to h.
 func (l lookup) same(h xxh3.Uint128) []byte {
-	if im := l.byHash[h]; im != nil {
-		return l.c.pixels[im.Off : im.Off+l.px]
+	if i, ok := l.byHash[h]; ok {
+		return l.c.pixels[i*l.px : (i+1)*l.px]
 	}
 	return nil
+}
+
+// parseHash reads a runner content hash ("xxh3-128:" and 32 hex digits)
+// as the xxh3.Uint128 that xxh3.Hash128 of the same bytes returns.
+func parseHash(h string) (xxh3.Uint128, bool) {
+	hexed, ok := strings.CutPrefix(h, "xxh3-128:")
+	if !ok || len(hexed) != 32 {
+		return xxh3.Uint128{}, false
+	}
+	b, err := hex.DecodeString(hexed)
+	if err != nil {
+		return xxh3.Uint128{}, false
+	}
+	return xxh3.Uint128{Hi: binary.BigEndian.Uint64(b[:8]), Lo: binary.BigEndian.Uint64(b[8:])}, true
 }
 
 // pixelFile is the path of the pixels, of hash sum, of the index at path.
@@ -133,20 +136,32 @@ func pixelFile(path string, sum uint64) string {
 }
 
 // saveCache writes c to path atomically: the pixels first, to a file of
-// their own that the index names, then the index. A run killed while it
-// writes leaves the old cache or the new one, never part of one; the
-// pixels of the old one are removed once the new index is in place.
-func saveCache(path string, c *folderCache) error {
-	c.Version, c.Sum = cacheVersion, xxh3.Hash(c.pixels)
+// their own that the index names, then the index. The pixels are those of
+// the file images (after its header), which saveCache links; where it
+// cannot, it writes a copy. A run killed while it saves leaves the old
+// cache or the new one, never part of one; the pixels of the old one are
+// removed once the new index is in place. Nothing is synced to disk: a
+// cache lost or torn by a crash fails its checksum, and the next ingest
+// decodes everything.
+func saveCache(path string, c *folderCache, images string) error {
+	h, n := xxh3.New(), 0
+	for _, p := range c.pieces {
+		h.Write(p)
+		n += len(p)
+	}
+	c.Version, c.Sum = cacheVersion, h.Sum64()
 	pixels := pixelFile(path, c.Sum)
-	if err := atomicfile.WriteFile(pixels, c.pixels); err != nil {
-		return err
+	if err := linkPixels(c, n, images, pixels); err != nil {
+		c.Off = 0
+		if err := writeRename(pixels, slices.Concat(c.pieces...)); err != nil {
+			return err
+		}
 	}
 	var index bytes.Buffer
 	if err := gob.NewEncoder(&index).Encode(c); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if err := atomicfile.WriteFile(path, index.Bytes()); err != nil {
+	if err := writeRename(path, index.Bytes()); err != nil {
 		return err
 	}
 	stale, _ := filepath.Glob(strings.TrimSuffix(path, ".gob") + ".*.pixels")
@@ -156,4 +171,36 @@ func saveCache(path string, c *folderCache) error {
 		}
 	}
 	return nil
+}
+
+// linkPixels makes pixels a hard link to images, whose last n bytes must
+// be c's pixels, and sets c.Off.
+func linkPixels(c *folderCache, n int, images, pixels string) error {
+	st, err := os.Stat(images)
+	if err != nil {
+		return err
+	}
+	if st.Size() < int64(n) {
+		return fmt.Errorf("%s: %d bytes, fewer than its %d pixels", images, st.Size(), n)
+	}
+	c.Off = int(st.Size()) - n
+	tmp := pixels + ".tmp"
+	os.Remove(tmp)
+	if err := os.Link(images, tmp); err != nil {
+		return err
+	}
+	return os.Rename(tmp, pixels)
+}
+
+// writeRename writes data to a temporary file beside path and renames it
+// to path.
+func writeRename(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }

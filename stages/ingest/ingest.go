@@ -102,6 +102,9 @@ func (stage) Run(ctx context.Context, env *runner.Env) error {
 	if err := os.WriteFile(env.Out(OutClasses), []byte(strings.Join(d.classes, "\n")+"\n"), 0o644); err != nil {
 		return err
 	}
+	if d.written != nil {
+		d.written(env.Out(OutImages))
+	}
 	args := []any{"images", d.n(), "classes", len(d.classes)}
 	if len(d.parts) == 2 {
 		args = append(args, "train", d.parts[0].n, "test", d.parts[1].n)
@@ -121,7 +124,7 @@ func open(ctx context.Context, env *runner.Env) (*source, error) {
 		}
 		return &source{kind: "params.source", dir: p.String("source"), reader: folderReader{
 			dir: p.String("source"), size: p.Int("image_size"), filter: p.String("filter"),
-			skipBad: p.String("on_bad_image") == BadImageSkip, log: env.Log, cache: cache,
+			skipBad: p.String("on_bad_image") == BadImageSkip, log: env.Log, cache: cache, tracked: env.Source,
 		}}, nil
 	}
 	ds, ok := datasets[p.String("dataset")]

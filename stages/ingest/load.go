@@ -23,6 +23,7 @@ type reader interface {
 // Fashion-MNIST, or every image of a folder.
 type part struct {
 	images     []uint8
+	pieces     [][]uint8 // if set, the images, one slice each, instead of images
 	labels     []uint8
 	n          int
 	rows, cols int
@@ -33,6 +34,9 @@ type part struct {
 type dataParts struct {
 	parts   []part
 	classes []string // in label order
+	// written, if set, is called with the path of images.npy once the
+	// outputs are written.
+	written func(images string)
 }
 
 func (d *dataParts) n() int {
@@ -76,9 +80,11 @@ func (d *dataParts) write(imagesPath, labelsPath string) error {
 	}
 	labels := make([]uint8, 0, n)
 	for _, p := range d.parts {
-		if err := iw.Write(p.images); err != nil {
-			iw.Close()
-			return err
+		for _, im := range append([][]uint8{p.images}, p.pieces...) {
+			if err := iw.Write(im); err != nil {
+				iw.Close()
+				return err
+			}
 		}
 		labels = append(labels, p.labels...)
 	}
