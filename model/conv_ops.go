@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/chewxy/hm"
 	gblas "gonum.org/v1/gonum/blas"
@@ -136,7 +137,8 @@ func (op *convDZOp) Do(in ...G.Value) (G.Value, error) {
 	return op.dz, nil
 }
 
-// convDBOp: db[c] = Σ g over the outputs of channel c the ReLU let through.
+// convDBOp: db[c] = Σ g over the outputs of channel c the ReLU let through,
+// summed in the order of the outputs.
 type convDBOp struct {
 	opBase
 	f  *convOp
@@ -148,6 +150,10 @@ func (op *convDBOp) Type() hm.Type { return hm.NewFnType(matType, vecType) }
 func (op *convDBOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.f.l.Out}, nil
 }
+
+// Do sums each channel on its own: the channels are split among the
+// goroutines, and every channel's sum keeps the order of the outputs, so the
+// split changes no bit of it.
 func (op *convDBOp) Do(in ...G.Value) (G.Value, error) {
 	v, err := op.floats(in, 1)
 	if err != nil {
@@ -158,18 +164,30 @@ func (op *convDBOp) Do(in ...G.Value) (G.Value, error) {
 	if len(g) != len(out) {
 		return nil, fmt.Errorf("model: convDB: size %d, want %d", len(g), len(out))
 	}
-	db := op.db.Float32s()
-	clear(db)
-	c := op.f.l.Out
-	for r := 0; r < len(g); r += c {
-		gr, or := g[r:r+c], out[r:r+c]
-		for ch := range c {
-			if or[ch] > 0 {
-				db[ch] += gr[ch]
-			}
+	db, c := op.db.Float32s(), op.f.l.Out
+	parts := min(c, op.f.helpers+1)
+	par.Chunks(parts, op.f.helpers, func(t int) {
+		c0, c1 := c*t/parts, c*(t+1)/parts
+		liveSums(g, out, c, c0, db[c0:c1])
+	})
+	return op.db, nil
+}
+
+// liveSums writes into db the sums of channels c0… (len(db) of them) of g,
+// rows of c channels, over the rows where out is positive, in row order.
+// The sums are kept in a local slice, so that goroutines summing
+// neighbouring channels never write one cache line in the loop. An output
+// the ReLU cut adds +0 instead of a branch: a sum that starts at +0 is
+// never −0, so adding +0 leaves every bit of it as it is.
+func liveSums(g, out []float32, c, c0 int, db []float32) {
+	acc := make([]float32, len(db))
+	for r := c0; r < len(g); r += c {
+		gr, or := g[r:r+len(acc)], out[r:r+len(acc)]
+		for j := range acc {
+			acc[j] += math.Float32frombits(math.Float32bits(gr[j]) & maskIf(or[j] > 0))
 		}
 	}
-	return op.db, nil
+	copy(db, acc)
 }
 
 // convDWOp: dW = colsᵀ·dz.
