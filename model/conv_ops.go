@@ -14,14 +14,14 @@ import (
 
 // The conv block's ops in the training graph (conv.go has the arithmetic):
 //
-//	conv(x, W, b)     pool(relu(im2col(x)·W + b)), keeping cols and the pre-activation
+//	conv(x, W, b)     pool(relu(im2col(x)·W + b)), keeping cols and where each output's maximum is
 //	convDZ(g)         ∂/∂(im2col(x)·W): g at each live maximum, 0 elsewhere
 //	convDW(dz)        colsᵀ·dz
 //	convDB(g)         Σ g over the live maxima of each channel
 //	convDX(dz, W)     col2im(dz·Wᵀ)
 //
-// The backward ops read the forward op's cols, pre-activation and outputs, which
-// stay as they are until the next step's forward pass.
+// The backward ops read the forward op's cols, pooling codes and outputs,
+// which stay as they are until the next step's forward pass.
 
 // floats checks that op got want inputs and returns each one's float32s.
 func (o *opBase) floats(in []G.Value, want int) ([][]float32, error) {
@@ -130,9 +130,9 @@ func (op *convDZOp) Do(in ...G.Value) (G.Value, error) {
 	if len(g) != len(out) {
 		return nil, fmt.Errorf("model: convDZ: size %d, want %d", len(g), len(out))
 	}
-	dz, per := op.dz.Float32s(), op.f.l.OutDim()
+	dz, per, px := op.dz.Float32s(), op.f.l.OutDim(), op.f.l.pixels()*op.f.l.Out
 	par.Chunks(op.f.rows, op.f.helpers, func(n int) {
-		poolGrad(&op.f.l, op.f.s.y, out[n*per:(n+1)*per], g[n*per:(n+1)*per], n, dz)
+		poolGrad(&op.f.l, op.f.s.arg[n*per:(n+1)*per], g[n*per:(n+1)*per], dz[n*px:(n+1)*px])
 	})
 	return op.dz, nil
 }

@@ -346,3 +346,103 @@ func TestMLPConfigIgnoresConv(t *testing.T) {
 		t.Fatal("an MLP's Conv and Width changed its weights or its checkpoint's config")
 	}
 }
+
+// poolByMax is the pooling and its gradient as computed from the
+// pre-activation itself: each output is max(max(a, b)+bias, max(d, e)+bias,
+// 0), and its gradient goes to the first of the window's values equal to
+// max(a, b, d, e) where the output is positive. pool's codes must send every
+// gradient where this rule does.
+func poolByMax(l *ConvLayer, y, g []float32) (out, dz []float32) {
+	w, c := l.Width, l.Out
+	pw := l.Width / 2
+	out, dz = make([]float32, l.OutDim()), make([]float32, l.pixels()*c)
+	for i := range l.Height / 2 {
+		for j := range pw {
+			p := [4]int{(2*i*w + 2*j) * c, (2*i*w + 2*j + 1) * c, ((2*i+1)*w + 2*j) * c, ((2*i+1)*w + 2*j + 1) * c}
+			for ch := range c {
+				a, b, d, e := y[p[0]+ch], y[p[1]+ch], y[p[2]+ch], y[p[3]+ch]
+				k := (i*pw+j)*c + ch
+				out[k] = max(max(a, b)+l.B[ch], max(d, e)+l.B[ch], 0)
+				if !(out[k] > 0) {
+					continue
+				}
+				m := max(a, b, d, e)
+				for q, v := range [4]float32{a, b, d, e} {
+					if v == m {
+						dz[p[q]+ch] = g[k]
+						break
+					}
+				}
+			}
+		}
+	}
+	return out, dz
+}
+
+// TestPoolCodesMatchRecomputedMax: pool's outputs and poolGrad's gradients,
+// through the vector loops and through the Go loops alone, are poolByMax's
+// bit for bit, at odd and even sizes, channel counts around the vector
+// width, with ties (equal values, −0 against +0) and non-finite values.
+func TestPoolCodesMatchRecomputedMax(t *testing.T) {
+	negZero := float32(math.Copysign(0, -1))
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
+	for _, tc := range []struct {
+		name   string
+		h, w   int
+		values []float32 // drawn from; normal values where empty
+	}{
+		{"normal 2x2", 2, 2, nil},
+		{"normal odd 5x7", 5, 7, nil},
+		{"ties 6x4", 6, 4, []float32{-1, negZero, 0, 0.5, 0.5, 1}},
+		{"ties odd 7x3", 7, 3, []float32{-0.5, negZero, 0, 0.25, 2}},
+		{"non-finite 4x6", 4, 6, []float32{-inf, -1, negZero, 0, 1, inf, nan}},
+	} {
+		for _, c := range []int{1, 3, 8, 13, 32} {
+			t.Run(fmt.Sprintf("%s c=%d", tc.name, c), func(t *testing.T) {
+				r := rand.New(rand.NewPCG(uint64(c), 77))
+				l := ConvLayer{Height: tc.h, Width: tc.w, In: 1, Out: c, B: randFloats(r, c, 0.5)}
+				l.B[0] = 0
+				y := randFloats(r, l.pixels()*c, 1)
+				if tc.values != nil {
+					for i := range y {
+						y[i] = tc.values[r.IntN(len(tc.values))]
+					}
+				}
+				g := randFloats(r, l.OutDim(), 1)
+				wantOut, wantDZ := poolByMax(&l, y, g)
+
+				out, arg, dz := make([]float32, l.OutDim()), make([]uint8, l.OutDim()), make([]float32, l.pixels()*c)
+				pool(&l, y, out, arg)
+				poolGrad(&l, arg, g, dz)
+				sameBits(t, "pool", out, wantOut)
+				sameBits(t, "poolGrad", dz, wantDZ)
+
+				// The Go loops alone, as on CPUs without AVX2.
+				clear(out)
+				clear(arg)
+				row := (tc.w / 2) * c
+				for i := range tc.h / 2 {
+					poolRowGo(y[2*i*tc.w*c:], y[(2*i+1)*tc.w*c:], l.B, out[i*row:(i+1)*row], arg[i*row:(i+1)*row], 0)
+				}
+				dz = make([]float32, l.pixels()*c)
+				for i := range tc.h / 2 {
+					poolGradRowGo(arg[i*row:(i+1)*row], g[i*row:(i+1)*row], dz[2*i*tc.w*c:], dz[(2*i+1)*tc.w*c:], c, 0)
+				}
+				sameBits(t, "poolRowGo", out, wantOut)
+				sameBits(t, "poolGradRowGo", dz, wantDZ)
+			})
+		}
+	}
+}
+
+// sameBits fails t unless got and want hold the same bits (any NaN matches
+// any NaN: its payload is the CPU's business).
+func sameBits(t *testing.T, name string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		g, w := got[i], want[i]
+		if math.Float32bits(g) != math.Float32bits(w) && !(g != g && w != w) {
+			t.Fatalf("%s[%d] = %v (%#x), want %v (%#x)", name, i, g, math.Float32bits(g), w, math.Float32bits(w))
+		}
+	}
+}
