@@ -43,3 +43,18 @@ func TestSerialEqualsParallel(t *testing.T) {
 		}
 	})
 }
+
+// TestSerialOf: Float32 and Serial give Serial's products; BF16's do not
+// split.
+func TestSerialOf(t *testing.T) {
+	serial, ok := Serial()
+	for _, impl := range []gblas.Float32{Float32(), serial} {
+		got, gotOK := SerialOf(impl)
+		if gotOK != ok || (ok && got != serial) {
+			t.Errorf("SerialOf(%T) = %T, %v; Serial() = %T, %v", impl, got, gotOK, serial, ok)
+		}
+	}
+	if _, ok := SerialOf(BF16()); ok {
+		t.Error("SerialOf(BF16()) is ok")
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	gblas "gonum.org/v1/gonum/blas"
 
+	"github.com/siamese-pipeline/siamese/blas"
 	"github.com/siamese-pipeline/siamese/internal/par"
 )
 
@@ -113,13 +114,35 @@ func initConv(cfg Config, r *rand.Rand, w *Weights) int {
 // convScratch is one block's working memory for rows images.
 type convScratch struct {
 	cols []float32 // rows·pixels × 9·In
-	y    []float32 // rows·pixels × Out, pre-activation without bias
 	arg  []uint8   // rows × OutDim, where each pooled output's gradient goes (see pool)
+	y    []float32 // rows·pixels × Out, pre-activation without bias, where the product is whole
+	ys   chunkBufs // a chunk's pre-activation each, where it is computed a chunk at a time
 }
 
 func newConvScratch(l *ConvLayer, rows int) *convScratch {
-	return &convScratch{cols: make([]float32, rows*l.pixels()*convTaps*l.In), y: make([]float32, rows*l.pixels()*l.Out),
-		arg: make([]uint8, rows*l.OutDim())}
+	return &convScratch{cols: make([]float32, rows*l.pixels()*convTaps*l.In), arg: make([]uint8, rows*l.OutDim())}
+}
+
+// convChunkRows is about how many pixels (rows of cols) a chunk of a block
+// holds when the block runs a chunk of images at a time: a chunk's cols and
+// pre-activation, or its column gradients, stay in the core's cache between
+// the loops that write and read them.
+const convChunkRows = 512
+
+// chunkImages is how many images make a chunk of block l.
+func chunkImages(l *ConvLayer) int { return max(1, convChunkRows/l.pixels()) }
+
+// chunkBufs hands each goroutine working on a block's chunks a buffer of
+// its own: a chunk takes one and gives it back when done.
+type chunkBufs chan []float32
+
+// newChunkBufs makes n buffers of size floats.
+func newChunkBufs(n, size int) chunkBufs {
+	b := make(chunkBufs, n)
+	for range n {
+		b <- make([]float32, size)
+	}
+	return b
 }
 
 // helpers is how many goroutines besides the caller the element-wise
@@ -134,14 +157,43 @@ func helpers(serial bool) int {
 // convForward runs block l on rows images x (rows × InDim) into out
 // (rows × OutDim), with s's scratch. The products are impl's; the
 // element-wise loops run on the caller and helpers other goroutines.
+//
+// With helpers and impl's products split by rows (blas.SerialOf), the
+// images are processed a chunk at a time, each chunk on one goroutine:
+// im2col, the product of its rows and the pooling, while the chunk is in
+// the core's cache. A product of some of the rows sums each element as the
+// whole product does, so the outputs are the same either way.
 func convForward(impl gblas.Float32, l *ConvLayer, x []float32, rows int, s *convScratch, out []float32, helpers int) {
 	px, k, per := l.pixels(), convTaps*l.In, l.OutDim()
-	par.Chunks(rows, helpers, func(n int) {
-		im2col(l, x[n*l.InDim():(n+1)*l.InDim()], s.cols[n*px*k:(n+1)*px*k])
-	})
-	impl.Sgemm(gblas.NoTrans, gblas.NoTrans, rows*px, l.Out, k, 1, s.cols, k, l.W, l.Out, 0, s.y, l.Out)
-	par.Chunks(rows, helpers, func(n int) {
-		pool(l, s.y[n*px*l.Out:(n+1)*px*l.Out], out[n*per:(n+1)*per], s.arg[n*per:(n+1)*per])
+	serial, ok := blas.SerialOf(impl)
+	if !ok || helpers == 0 {
+		if len(s.y) < rows*px*l.Out {
+			s.y = make([]float32, rows*px*l.Out)
+		}
+		par.Chunks(rows, helpers, func(n int) {
+			im2col(l, x[n*l.InDim():(n+1)*l.InDim()], s.cols[n*px*k:(n+1)*px*k])
+		})
+		impl.Sgemm(gblas.NoTrans, gblas.NoTrans, rows*px, l.Out, k, 1, s.cols, k, l.W, l.Out, 0, s.y, l.Out)
+		par.Chunks(rows, helpers, func(n int) {
+			pool(l, s.y[n*px*l.Out:(n+1)*px*l.Out], out[n*per:(n+1)*per], s.arg[n*per:(n+1)*per])
+		})
+		return
+	}
+	g := chunkImages(l)
+	if s.ys == nil {
+		s.ys = newChunkBufs(helpers+1, g*px*l.Out)
+	}
+	par.Chunks((rows+g-1)/g, helpers, func(c int) {
+		n0, n1 := c*g, min((c+1)*g, rows)
+		for n := n0; n < n1; n++ {
+			im2col(l, x[n*l.InDim():(n+1)*l.InDim()], s.cols[n*px*k:(n+1)*px*k])
+		}
+		y := <-s.ys
+		defer func() { s.ys <- y }()
+		serial.Sgemm(gblas.NoTrans, gblas.NoTrans, (n1-n0)*px, l.Out, k, 1, s.cols[n0*px*k:n1*px*k], k, l.W, l.Out, 0, y, l.Out)
+		for n := n0; n < n1; n++ {
+			pool(l, y[(n-n0)*px*l.Out:(n-n0+1)*px*l.Out], out[n*per:(n+1)*per], s.arg[n*per:(n+1)*per])
+		}
 	})
 }
 
