@@ -9,6 +9,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/siamese-pipeline/siamese/blas"
 	"github.com/siamese-pipeline/siamese/internal/par"
 )
 
@@ -98,8 +99,7 @@ func (op *convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 	}
 	var dx *G.Node
 	if op.needDX {
-		dxOp := &convDXOp{opBase: newBase("convDX"), f: op, dcols: make([]float32, px*convTaps*op.l.In),
-			dx: newMat(op.rows, op.l.InDim())}
+		dxOp := &convDXOp{opBase: newBase("convDX"), f: op, dx: newMat(op.rows, op.l.InDim())}
 		if dx, err = G.ApplyOp(dxOp, dz, inputs[1]); err != nil {
 			return nil, err
 		}
@@ -220,9 +220,10 @@ func (op *convDWOp) Do(in ...G.Value) (G.Value, error) {
 // convDXOp: dx = col2im(dz·Wᵀ).
 type convDXOp struct {
 	opBase
-	f     *convOp
-	dcols []float32
-	dx    *tensor.Dense
+	f      *convOp
+	dcols  []float32 // dz·Wᵀ, where the product is whole
+	chunks chunkBufs // a chunk's dz·Wᵀ each, where it is computed a chunk at a time
+	dx     *tensor.Dense
 }
 
 func (op *convDXOp) Arity() int    { return 2 }
@@ -230,21 +231,46 @@ func (op *convDXOp) Type() hm.Type { return hm.NewFnType(matType, matType, matTy
 func (op *convDXOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.f.rows, op.f.l.InDim()}, nil
 }
+
+// Do runs a chunk of images at a time on each goroutine where the products
+// split by rows (as convForward): the chunk's rows of dz·Wᵀ, then col2im
+// of them while they are in the core's cache. A row of dz·Wᵀ is the same
+// sums either way.
 func (op *convDXOp) Do(in ...G.Value) (G.Value, error) {
 	v, err := op.floats(in, 2)
 	if err != nil {
 		return nil, err
 	}
 	dz, w := v[0], v[1]
-	l, px := op.f.l, op.f.rows*op.f.l.pixels()
+	l, px := op.f.l, op.f.l.pixels()
 	k := convTaps * l.In
-	if len(dz) != px*l.Out || len(w) != k*l.Out {
-		return nil, fmt.Errorf("model: convDX: sizes dz=%d w=%d, want %d and %d", len(dz), len(w), px*l.Out, k*l.Out)
+	if len(dz) != op.f.rows*px*l.Out || len(w) != k*l.Out {
+		return nil, fmt.Errorf("model: convDX: sizes dz=%d w=%d, want %d and %d", len(dz), len(w), op.f.rows*px*l.Out, k*l.Out)
 	}
-	op.f.impl.Sgemm(gblas.NoTrans, gblas.Trans, px, k, l.Out, 1, dz, l.Out, w, l.Out, 0, op.dcols, k)
-	dx, per := op.dx.Float32s(), l.pixels()*k
-	par.Chunks(op.f.rows, op.f.helpers, func(n int) {
-		col2im(&l, op.dcols[n*per:(n+1)*per], dx[n*l.InDim():(n+1)*l.InDim()])
+	dx, per := op.dx.Float32s(), px*k
+	serial, ok := blas.SerialOf(op.f.impl)
+	if !ok || op.f.helpers == 0 {
+		if op.dcols == nil {
+			op.dcols = make([]float32, op.f.rows*per)
+		}
+		op.f.impl.Sgemm(gblas.NoTrans, gblas.Trans, op.f.rows*px, k, l.Out, 1, dz, l.Out, w, l.Out, 0, op.dcols, k)
+		par.Chunks(op.f.rows, op.f.helpers, func(n int) {
+			col2im(&l, op.dcols[n*per:(n+1)*per], dx[n*l.InDim():(n+1)*l.InDim()])
+		})
+		return op.dx, nil
+	}
+	g := chunkImages(&l)
+	if op.chunks == nil {
+		op.chunks = newChunkBufs(op.f.helpers+1, g*per)
+	}
+	par.Chunks((op.f.rows+g-1)/g, op.f.helpers, func(c int) {
+		n0, n1 := c*g, min((c+1)*g, op.f.rows)
+		dcols := <-op.chunks
+		defer func() { op.chunks <- dcols }()
+		serial.Sgemm(gblas.NoTrans, gblas.Trans, (n1-n0)*px, k, l.Out, 1, dz[n0*px*l.Out:n1*px*l.Out], l.Out, w, l.Out, 0, dcols, k)
+		for n := n0; n < n1; n++ {
+			col2im(&l, dcols[(n-n0)*per:(n-n0+1)*per], dx[n*l.InDim():(n+1)*l.InDim()])
+		}
 	})
 	return op.dx, nil
 }
