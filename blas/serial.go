@@ -34,6 +34,13 @@ func SerialOf(impl gblas.Float32) (serial gblas.Float32, ok bool) {
 	return nil, false
 }
 
+// InPlaceRows is the most rows of a product whose A, not transposed, the
+// packed Sgemm reads in place instead of packing it first. A caller that
+// multiplies a chunk of rows it has just written, still in the core's cache,
+// saves that copy by keeping its products to this many rows; the sums are
+// the same either way.
+const InPlaceRows = mcBlock
+
 type serialImpl struct{ sgemmImpl }
 
 // Sgemm is sgemmImpl's on one goroutine.

@@ -267,7 +267,7 @@ func (op *convDXOp) Do(in ...G.Value) (G.Value, error) {
 		n0, n1 := c*g, min((c+1)*g, op.f.rows)
 		dcols := <-op.chunks
 		defer func() { op.chunks <- dcols }()
-		serial.Sgemm(gblas.NoTrans, gblas.Trans, (n1-n0)*px, k, l.Out, 1, dz[n0*px*l.Out:n1*px*l.Out], l.Out, w, l.Out, 0, dcols, k)
+		mulRows(serial, gblas.Trans, (n1-n0)*px, k, l.Out, dz[n0*px*l.Out:n1*px*l.Out], w, dcols)
 		for n := n0; n < n1; n++ {
 			col2im(&l, dcols[(n-n0)*per:(n-n0+1)*per], dx[n*l.InDim():(n+1)*l.InDim()])
 		}
