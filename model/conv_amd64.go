@@ -6,6 +6,9 @@ func poolRowAVX2(top, bottom, bias, out *float32, arg *uint8, windows, c, n int)
 //go:noescape
 func poolGradRowAVX2(arg *uint8, grad, top, bottom *float32, windows, c, n int)
 
+//go:noescape
+func liveSumsAVX2(grad, out, acc *float32, rows, c, n int)
+
 // poolRow pools one row of windows (see poolRowGo), the first channels of
 // each window eight at a time where the CPU has AVX2, with poolRowGo's bits.
 func poolRow(top, bottom, bias, out []float32, arg []uint8) {
@@ -32,5 +35,18 @@ func poolGradRow(arg []uint8, g, top, bottom []float32, c int) {
 	}
 	if h < c {
 		poolGradRowGo(arg, g, top, bottom, c, h)
+	}
+}
+
+// liveSumsRows is liveSumsGo from channel 0, the first channels eight at a
+// time where the CPU has AVX2.
+func liveSumsRows(g, out []float32, c, rows int, acc []float32) {
+	g, out = g[:(rows-1)*c+len(acc)], out[:(rows-1)*c+len(acc)]
+	h := vecHead(len(acc))
+	if h > 0 {
+		liveSumsAVX2(&g[0], &out[0], &acc[0], rows, c, h)
+	}
+	if h < len(acc) {
+		liveSumsGo(g, out, c, rows, acc, h)
 	}
 }

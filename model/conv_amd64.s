@@ -178,3 +178,44 @@ gchan:
 
 	VZEROUPPER
 	RET
+
+// func liveSumsAVX2(grad, out, acc *float32, rows, c, n int)
+//
+// For each of rows rows (c floats apart) and each channel j below n (a
+// multiple of 8): acc[j] += grad[j] where out[j] > 0, else acc[j] += +0.
+TEXT ·liveSumsAVX2(SB), NOSPLIT, $0-48
+	MOVQ  grad+0(FP), SI
+	MOVQ  out+8(FP), DX
+	MOVQ  acc+16(FP), DI
+	MOVQ  rows+24(FP), R9
+	MOVQ  c+32(FP), R10
+	MOVQ  n+40(FP), R11
+	SHLQ  $2, R10
+	VPXOR Y14, Y14, Y14
+	TESTQ R9, R9
+	JZ    sdone
+
+srow:
+	XORQ AX, AX
+	XORQ CX, CX
+
+schan:
+	VMOVUPS (DX)(AX*1), Y0
+	VCMPPS  $0x1e, Y14, Y0, Y0 // out > 0 (GT_OQ)
+	VANDPS  (SI)(AX*1), Y0, Y0
+	VMOVUPS (DI)(AX*1), Y1
+	VADDPS  Y0, Y1, Y1         // acc + grad, as the Go loop adds
+	VMOVUPS Y1, (DI)(AX*1)
+	ADDQ    $32, AX
+	ADDQ    $8, CX
+	CMPQ    CX, R11
+	JB      schan
+
+	ADDQ R10, SI
+	ADDQ R10, DX
+	DECQ R9
+	JNZ  srow
+
+sdone:
+	VZEROUPPER
+	RET

@@ -174,20 +174,29 @@ func (op *convDBOp) Do(in ...G.Value) (G.Value, error) {
 }
 
 // liveSums writes into db the sums of channels c0… (len(db) of them) of g,
-// rows of c channels, over the rows where out is positive, in row order.
+// rows of c channels, over the rows where out is positive, in row order
+// (liveSumsGo's loop, eight channels at a time where the CPU has AVX2).
 // The sums are kept in a local slice, so that goroutines summing
-// neighbouring channels never write one cache line in the loop. An output
-// the ReLU cut adds +0 instead of a branch: a sum that starts at +0 is
-// never −0, so adding +0 leaves every bit of it as it is.
+// neighbouring channels never write one cache line in the loop.
 func liveSums(g, out []float32, c, c0 int, db []float32) {
 	acc := make([]float32, len(db))
-	for r := c0; r < len(g); r += c {
-		gr, or := g[r:r+len(acc)], out[r:r+len(acc)]
-		for j := range acc {
+	if rows := len(g) / c; rows > 0 && len(acc) > 0 {
+		liveSumsRows(g[c0:], out[c0:], c, rows, acc)
+	}
+	copy(db, acc)
+}
+
+// liveSumsGo adds to acc[from:] channels from… of rows rows of g (c apart)
+// where out is positive. An output the ReLU cut adds +0 instead of a
+// branch: a sum that starts at +0 is never −0, so adding +0 leaves every
+// bit of it as it is.
+func liveSumsGo(g, out []float32, c, rows int, acc []float32, from int) {
+	for r := range rows {
+		gr, or := g[r*c:r*c+len(acc)], out[r*c:r*c+len(acc)]
+		for j := from; j < len(acc); j++ {
 			acc[j] += math.Float32frombits(math.Float32bits(gr[j]) & maskIf(or[j] > 0))
 		}
 	}
-	copy(db, acc)
 }
 
 // convDWOp: dW = colsᵀ·dz.

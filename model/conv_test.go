@@ -446,3 +446,49 @@ func sameBits(t *testing.T, name string, got, want []float32) {
 		}
 	}
 }
+
+// TestLiveSumsMatchBranches: convDB's sums, split among goroutines by
+// channels and through the vector loops, are those of the loop that adds g
+// only where the output is positive, bit for bit, with −0s in g, NaNs and
+// infinities in g where the output is cut, and NaN outputs.
+func TestLiveSumsMatchBranches(t *testing.T) {
+	negZero := float32(math.Copysign(0, -1))
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
+	for _, c := range []int{1, 3, 8, 13, 32, 64} {
+		for _, parts := range []int{1, 2, 3} {
+			t.Run(fmt.Sprintf("c=%d parts=%d", c, parts), func(t *testing.T) {
+				r := rand.New(rand.NewPCG(uint64(c), uint64(parts)))
+				rows := 37
+				g, out := randFloats(r, rows*c, 1), make([]float32, rows*c)
+				for i := range g {
+					switch r.IntN(4) {
+					case 0:
+						out[i] = 0
+					case 1:
+						out[i] = nan
+					default:
+						out[i] = float32(r.Float64())
+					}
+					switch {
+					case r.IntN(8) == 0:
+						g[i] = negZero
+					case !(out[i] > 0) && r.IntN(2) == 0:
+						g[i] = []float32{inf, -inf, nan}[r.IntN(3)]
+					}
+				}
+				want := make([]float32, c)
+				for i := range g {
+					if out[i] > 0 {
+						want[i%c] += g[i]
+					}
+				}
+				got := make([]float32, c)
+				for p := range parts {
+					c0, c1 := c*p/parts, c*(p+1)/parts
+					liveSums(g, out, c, c0, got[c0:c1])
+				}
+				sameBits(t, "liveSums", got, want)
+			})
+		}
+	}
+}
