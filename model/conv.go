@@ -159,32 +159,39 @@ func helpers(serial bool) int {
 // element-wise loops run on the caller and helpers other goroutines.
 //
 // With helpers and impl's products split by rows (blas.SerialOf), the
-// images are processed a chunk at a time, each chunk on one goroutine:
-// im2col, the product of its rows and the pooling, while the chunk is in
-// the core's cache. A product of some of the rows sums each element as the
+// images are processed a chunk at a time, each chunk on one goroutine
+// (convChunks); otherwise im2col, the product and the pooling each run on
+// the whole batch. A product of some of the rows sums each element as the
 // whole product does, so the outputs are the same either way.
 func convForward(impl gblas.Float32, l *ConvLayer, x []float32, rows int, s *convScratch, out []float32, helpers int) {
-	px, k, per := l.pixels(), convTaps*l.In, l.OutDim()
-	serial, ok := blas.SerialOf(impl)
-	if !ok || helpers == 0 {
-		if len(s.y) < rows*px*l.Out {
-			s.y = make([]float32, rows*px*l.Out)
-		}
-		par.Chunks(rows, helpers, func(n int) {
-			im2col(l, x[n*l.InDim():(n+1)*l.InDim()], s.cols[n*px*k:(n+1)*px*k])
-		})
-		impl.Sgemm(gblas.NoTrans, gblas.NoTrans, rows*px, l.Out, k, 1, s.cols, k, l.W, l.Out, 0, s.y, l.Out)
-		par.Chunks(rows, helpers, func(n int) {
-			pool(l, s.y[n*px*l.Out:(n+1)*px*l.Out], out[n*per:(n+1)*per], s.arg[n*per:(n+1)*per])
-		})
+	if serial, ok := blas.SerialOf(impl); ok && helpers > 0 {
+		convChunks(serial, l, x, rows, s, out, helpers)
 		return
 	}
-	g := chunkImages(l)
-	if s.ys == nil {
-		s.ys = newChunkBufs(helpers+1, g*px*l.Out)
+	px, k, per := l.pixels(), convTaps*l.In, l.OutDim()
+	if len(s.y) < rows*px*l.Out {
+		s.y = make([]float32, rows*px*l.Out)
 	}
-	par.Chunks((rows+g-1)/g, helpers, func(c int) {
-		n0, n1 := c*g, min((c+1)*g, rows)
+	par.Chunks(rows, helpers, func(n int) {
+		im2col(l, x[n*l.InDim():(n+1)*l.InDim()], s.cols[n*px*k:(n+1)*px*k])
+	})
+	impl.Sgemm(gblas.NoTrans, gblas.NoTrans, rows*px, l.Out, k, 1, s.cols, k, l.W, l.Out, 0, s.y, l.Out)
+	par.Chunks(rows, helpers, func(n int) {
+		pool(l, s.y[n*px*l.Out:(n+1)*px*l.Out], out[n*per:(n+1)*per], s.arg[n*per:(n+1)*per])
+	})
+}
+
+// convChunks is convForward a chunk of images at a time on the caller and
+// helpers other goroutines: im2col, the chunk's rows of the product
+// (serial's) and the pooling, while the chunk is in the core's cache.
+func convChunks(serial gblas.Float32, l *ConvLayer, x []float32, rows int, s *convScratch, out []float32, helpers int) {
+	px, k, per := l.pixels(), convTaps*l.In, l.OutDim()
+	imgs := chunkImages(l)
+	if s.ys == nil {
+		s.ys = newChunkBufs(helpers+1, imgs*px*l.Out)
+	}
+	par.Chunks((rows+imgs-1)/imgs, helpers, func(c int) {
+		n0, n1 := c*imgs, min((c+1)*imgs, rows)
 		for n := n0; n < n1; n++ {
 			im2col(l, x[n*l.InDim():(n+1)*l.InDim()], s.cols[n*px*k:(n+1)*px*k])
 		}

@@ -229,10 +229,10 @@ func (op *convDWOp) Do(in ...G.Value) (G.Value, error) {
 // convDXOp: dx = col2im(dz·Wᵀ).
 type convDXOp struct {
 	opBase
-	f      *convOp
-	dcols  []float32 // dz·Wᵀ, where the product is whole
-	chunks chunkBufs // a chunk's dz·Wᵀ each, where it is computed a chunk at a time
-	dx     *tensor.Dense
+	f     *convOp
+	dcols []float32 // dz·Wᵀ, where the product is whole
+	bufs  chunkBufs // a chunk's dz·Wᵀ each, where it is computed a chunk at a time
+	dx    *tensor.Dense
 }
 
 func (op *convDXOp) Arity() int    { return 2 }
@@ -242,44 +242,52 @@ func (op *convDXOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 }
 
 // Do runs a chunk of images at a time on each goroutine where the products
-// split by rows (as convForward): the chunk's rows of dz·Wᵀ, then col2im
-// of them while they are in the core's cache. A row of dz·Wᵀ is the same
-// sums either way.
+// split by rows, as convForward does (chunks); otherwise the product and
+// col2im each run on the whole batch. A row of dz·Wᵀ is the same sums
+// either way.
 func (op *convDXOp) Do(in ...G.Value) (G.Value, error) {
 	v, err := op.floats(in, 2)
 	if err != nil {
 		return nil, err
 	}
 	dz, w := v[0], v[1]
-	l, px := op.f.l, op.f.l.pixels()
+	l, px := op.f.l, op.f.rows*op.f.l.pixels()
 	k := convTaps * l.In
-	if len(dz) != op.f.rows*px*l.Out || len(w) != k*l.Out {
-		return nil, fmt.Errorf("model: convDX: sizes dz=%d w=%d, want %d and %d", len(dz), len(w), op.f.rows*px*l.Out, k*l.Out)
+	if len(dz) != px*l.Out || len(w) != k*l.Out {
+		return nil, fmt.Errorf("model: convDX: sizes dz=%d w=%d, want %d and %d", len(dz), len(w), px*l.Out, k*l.Out)
 	}
-	dx, per := op.dx.Float32s(), px*k
-	serial, ok := blas.SerialOf(op.f.impl)
-	if !ok || op.f.helpers == 0 {
-		if op.dcols == nil {
-			op.dcols = make([]float32, op.f.rows*per)
-		}
-		op.f.impl.Sgemm(gblas.NoTrans, gblas.Trans, op.f.rows*px, k, l.Out, 1, dz, l.Out, w, l.Out, 0, op.dcols, k)
-		par.Chunks(op.f.rows, op.f.helpers, func(n int) {
-			col2im(&l, op.dcols[n*per:(n+1)*per], dx[n*l.InDim():(n+1)*l.InDim()])
-		})
+	if serial, ok := blas.SerialOf(op.f.impl); ok && op.f.helpers > 0 {
+		op.chunks(serial, dz, w)
 		return op.dx, nil
 	}
-	g := chunkImages(&l)
-	if op.chunks == nil {
-		op.chunks = newChunkBufs(op.f.helpers+1, g*per)
+	if op.dcols == nil {
+		op.dcols = make([]float32, px*k)
 	}
-	par.Chunks((op.f.rows+g-1)/g, op.f.helpers, func(c int) {
-		n0, n1 := c*g, min((c+1)*g, op.f.rows)
-		dcols := <-op.chunks
-		defer func() { op.chunks <- dcols }()
+	op.f.impl.Sgemm(gblas.NoTrans, gblas.Trans, px, k, l.Out, 1, dz, l.Out, w, l.Out, 0, op.dcols, k)
+	dx, per := op.dx.Float32s(), l.pixels()*k
+	par.Chunks(op.f.rows, op.f.helpers, func(n int) {
+		col2im(&l, op.dcols[n*per:(n+1)*per], dx[n*l.InDim():(n+1)*l.InDim()])
+	})
+	return op.dx, nil
+}
+
+// chunks is Do a chunk of images at a time on each goroutine: the chunk's
+// rows of dz·Wᵀ (serial's product), then col2im of them while they are in
+// the core's cache.
+func (op *convDXOp) chunks(serial gblas.Float32, dz, w []float32) {
+	l, px := op.f.l, op.f.l.pixels()
+	k, dx := convTaps*l.In, op.dx.Float32s()
+	per, imgs := px*k, chunkImages(&l)
+	if op.bufs == nil {
+		op.bufs = newChunkBufs(op.f.helpers+1, imgs*per)
+	}
+	par.Chunks((op.f.rows+imgs-1)/imgs, op.f.helpers, func(c int) {
+		n0, n1 := c*imgs, min((c+1)*imgs, op.f.rows)
+		dcols := <-op.bufs
+		defer func() { op.bufs <- dcols }()
 		mulRows(serial, gblas.Trans, (n1-n0)*px, k, l.Out, dz[n0*px*l.Out:n1*px*l.Out], w, dcols)
 		for n := n0; n < n1; n++ {
 			col2im(&l, dcols[(n-n0)*per:(n-n0+1)*per], dx[n*l.InDim():(n+1)*l.InDim()])
 		}
 	})
-	return op.dx, nil
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"testing"
 
 	gblas "gonum.org/v1/gonum/blas"
@@ -208,6 +209,50 @@ func TestCNNNetworkGradient(t *testing.T) {
 			}
 			for pi, p := range params {
 				checkCentralDifferences(t, fmt.Sprintf("parameter %d", pi), p, grads[pi], func() float64 { return Loss(w, tr, tc.margin) })
+			}
+		})
+	}
+}
+
+// TestCNNGradientsIndependentOfGoroutines: the graph's loss and gradients
+// are the same bits whether the conv blocks run on one goroutine, each loop
+// on the whole batch, or a chunk of images at a time on several, with
+// chunks of several images (the last one partial) and of one image whose
+// rows take several products, and with tied pooling windows.
+func TestCNNGradientsIndependentOfGoroutines(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		h, w int
+		conv []int
+		b    int
+	}{
+		{"chunks of several images", 7, 9, []int{3, 5}, 7},
+		{"chunks of one image", 28, 28, []int{8, 16}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := cnnConfig(tc.h, tc.w, tc.conv, 8, 4)
+			w := InitWeights(cfg)
+			randomBiases(w, 6)
+			tr := randTriplets(9, tc.b, cfg.Input)
+			for i, v := range tr.Data { // zeros and halves: ties in the pooling windows
+				tr.Data[i] = float32(math.Round(max(float64(v), 0)*2) / 2)
+			}
+			var want [][]float32
+			var wantLoss float64
+			for _, procs := range []int{1, 3} {
+				prev := runtime.GOMAXPROCS(procs)
+				grads, loss := graphGrads(t, w, tr, tc.b, 0.5, blas.Float32())
+				runtime.GOMAXPROCS(prev)
+				if want == nil {
+					want, wantLoss = grads, loss
+					continue
+				}
+				if loss != wantLoss {
+					t.Fatalf("GOMAXPROCS=%d: loss %v, on one goroutine %v", procs, loss, wantLoss)
+				}
+				for i := range want {
+					sameBits(t, fmt.Sprintf("GOMAXPROCS=%d: gradient %d", procs, i), grads[i], want[i])
+				}
 			}
 		})
 	}
