@@ -197,24 +197,20 @@ func convChunks(serial gblas.Float32, l *ConvLayer, x []float32, rows int, s *co
 		}
 		y := <-s.ys
 		defer func() { s.ys <- y }()
-		mulRows(serial, gblas.NoTrans, (n1-n0)*px, l.Out, k, s.cols[n0*px*k:n1*px*k], l.W, y)
+		mulRows(serial, (n1-n0)*px, l.Out, k, s.cols[n0*px*k:n1*px*k], l.W, y)
 		for n := n0; n < n1; n++ {
 			pool(l, y[(n-n0)*px*l.Out:(n-n0+1)*px*l.Out], out[n*per:(n+1)*per], s.arg[n*per:(n+1)*per])
 		}
 	})
 }
 
-// mulRows computes c = a·op(b) (a m×k, op(b) k×n, all row-major and
-// dense) with serial's products, blas.InPlaceRows rows at a time: a, just
-// written by the caller, is read where it is rather than packed.
-func mulRows(serial gblas.Float32, tB gblas.Transpose, m, n, k int, a, b, c []float32) {
-	ldb := n
-	if tB != gblas.NoTrans {
-		ldb = k
-	}
+// mulRows computes c = a·b (a m×k, b k×n, c m×n, all row-major and dense)
+// with serial's products, blas.InPlaceRows rows at a time: a, just written
+// by the caller, is read where it is rather than packed.
+func mulRows(serial gblas.Float32, m, n, k int, a, b, c []float32) {
 	for r0 := 0; r0 < m; r0 += blas.InPlaceRows {
 		r1 := min(r0+blas.InPlaceRows, m)
-		serial.Sgemm(gblas.NoTrans, tB, r1-r0, n, k, 1, a[r0*k:r1*k], k, b, ldb, 0, c[r0*n:r1*n], n)
+		serial.Sgemm(gblas.NoTrans, gblas.NoTrans, r1-r0, n, k, 1, a[r0*k:r1*k], k, b, n, 0, c[r0*n:r1*n], n)
 	}
 }
 

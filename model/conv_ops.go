@@ -232,6 +232,7 @@ type convDXOp struct {
 	f     *convOp
 	dcols []float32 // dz·Wᵀ, where the product is whole
 	bufs  chunkBufs // a chunk's dz·Wᵀ each, where it is computed a chunk at a time
+	wt    []float32 // Wᵀ (Out × 9·In), for the chunks' products
 	dx    *tensor.Dense
 }
 
@@ -273,21 +274,33 @@ func (op *convDXOp) Do(in ...G.Value) (G.Value, error) {
 
 // chunks is Do a chunk of images at a time on each goroutine: the chunk's
 // rows of dz·Wᵀ (serial's product), then col2im of them while they are in
-// the core's cache.
+// the core's cache. Wᵀ is written out once, so that the products read it in
+// place instead of each packing W's columns.
 func (op *convDXOp) chunks(serial gblas.Float32, dz, w []float32) {
 	l, px := op.f.l, op.f.l.pixels()
 	k, dx := convTaps*l.In, op.dx.Float32s()
 	per, imgs := px*k, chunkImages(&l)
 	if op.bufs == nil {
 		op.bufs = newChunkBufs(op.f.helpers+1, imgs*per)
+		op.wt = make([]float32, k*l.Out)
 	}
+	transpose(w, k, l.Out, op.wt)
 	par.Chunks((op.f.rows+imgs-1)/imgs, op.f.helpers, func(c int) {
 		n0, n1 := c*imgs, min((c+1)*imgs, op.f.rows)
 		dcols := <-op.bufs
 		defer func() { op.bufs <- dcols }()
-		mulRows(serial, gblas.Trans, (n1-n0)*px, k, l.Out, dz[n0*px*l.Out:n1*px*l.Out], w, dcols)
+		mulRows(serial, (n1-n0)*px, k, l.Out, dz[n0*px*l.Out:n1*px*l.Out], op.wt, dcols)
 		for n := n0; n < n1; n++ {
 			col2im(&l, dcols[(n-n0)*per:(n-n0+1)*per], dx[n*l.InDim():(n+1)*l.InDim()])
 		}
 	})
+}
+
+// transpose writes the transpose of a (rows × cols, row-major) into t.
+func transpose(a []float32, rows, cols int, t []float32) {
+	for i := range rows {
+		for j, v := range a[i*cols : (i+1)*cols] {
+			t[j*rows+i] = v
+		}
+	}
 }
