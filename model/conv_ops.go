@@ -130,9 +130,9 @@ func (op *convDZOp) Do(in ...G.Value) (G.Value, error) {
 	if len(g) != len(out) {
 		return nil, fmt.Errorf("model: convDZ: size %d, want %d", len(g), len(out))
 	}
-	dz, per, px := op.dz.Float32s(), op.f.l.OutDim(), op.f.l.pixels()*op.f.l.Out
+	dz, per, dzPer := op.dz.Float32s(), op.f.l.OutDim(), op.f.l.pixels()*op.f.l.Out
 	par.Chunks(op.f.rows, op.f.helpers, func(n int) {
-		poolGrad(&op.f.l, op.f.s.arg[n*per:(n+1)*per], g[n*per:(n+1)*per], dz[n*px:(n+1)*px])
+		poolGrad(&op.f.l, op.f.s.arg[n*per:(n+1)*per], g[n*per:(n+1)*per], dz[n*dzPer:(n+1)*dzPer])
 	})
 	return op.dz, nil
 }
