@@ -18,6 +18,29 @@ func Serial() (impl gblas.Float32, ok bool) {
 	return Float32(), false
 }
 
+// SerialOf returns impl's products on the calling goroutine alone, with
+// impl's sums, where impl is Float32 or Serial and the products are ours;
+// ok is false for any other implementation (BF16's, OpenBLAS, gonum's own
+// where it is the faster), whose products callers should not split.
+func SerialOf(impl gblas.Float32) (serial gblas.Float32, ok bool) {
+	switch s := impl.(type) {
+	case serialImpl:
+		return s, true
+	case sgemmImpl:
+		if usePacked {
+			return serialImpl{s}, true
+		}
+	}
+	return nil, false
+}
+
+// InPlaceRows is the most rows of a product whose A, not transposed, the
+// packed Sgemm reads in place instead of packing it first. A caller that
+// multiplies a chunk of rows it has just written, still in the core's cache,
+// saves that copy by keeping its products to this many rows; the sums are
+// the same either way.
+const InPlaceRows = mcBlock
+
 type serialImpl struct{ sgemmImpl }
 
 // Sgemm is sgemmImpl's on one goroutine.

@@ -11,7 +11,7 @@ import (
 
 // TestSerialEqualsParallel checks that Serial's products equal Float32's
 // bit for bit, transposed or not, with and without beta, on shapes large
-// enough that Float32 splits them over goroutines.
+// enough that Float32 splits them over goroutines, by rows or by columns.
 func TestSerialEqualsParallel(t *testing.T) {
 	if _, ok := Serial(); !ok {
 		t.Skip("the selected BLAS keeps its own threads")
@@ -29,6 +29,7 @@ func TestSerialEqualsParallel(t *testing.T) {
 			{gblas.NoTrans, gblas.Trans, 257, 129, 128, 0},
 			{gblas.Trans, gblas.NoTrans, 784, 512, 96, 0},
 			{gblas.Trans, gblas.Trans, 33, 700, 65, 0.5},
+			{gblas.Trans, gblas.NoTrans, 9, 32, 8192, 0}, // one panel of columns: split by rows
 		} {
 			d := gemmCase{tA: tc.tA, tB: tc.tB, m: tc.m, n: tc.n, k: tc.k, alpha: 1, beta: tc.beta}.data(r)
 			want, got := append([]float32(nil), d.c...), append([]float32(nil), d.c...)
@@ -41,4 +42,19 @@ func TestSerialEqualsParallel(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSerialOf: Float32 and Serial give Serial's products; BF16's do not
+// split.
+func TestSerialOf(t *testing.T) {
+	serial, ok := Serial()
+	for _, impl := range []gblas.Float32{Float32(), serial} {
+		got, gotOK := SerialOf(impl)
+		if gotOK != ok || (ok && got != serial) {
+			t.Errorf("SerialOf(%T) = %T, %v; Serial() = %T, %v", impl, got, gotOK, serial, ok)
+		}
+	}
+	if _, ok := SerialOf(BF16()); ok {
+		t.Error("SerialOf(BF16()) is ok")
+	}
 }

@@ -120,18 +120,24 @@ func sgemmArgsOK(tA, tB gblas.Transpose, m, n, k, la, lda, lb, ldb, lc, ldc int)
 
 // sgemmPacked splits C into column (or, when m > n, row) ranges of whole
 // tiles, one chunk per available goroutine (see par.Chunks), and runs
-// sgemmRange on each.
+// sgemmRange on each. A product whose columns hold fewer panels than
+// goroutines is split by rows when that gives more chunks: a weight gradient
+// of a few rows and one panel of columns, summed over many pixels, would
+// otherwise run on one goroutine. (Rows never hold fewer tiles than columns
+// when m > n, as mr < nr.) Each element's sum is the same whichever way C is
+// split.
 func sgemmPacked(aT, bT bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	nt := runtime.GOMAXPROCS(0)
 	if w := m * n * k / parWork; w < nt {
 		nt = max(w, 1)
 	}
-	byCols := n >= m
 	k0 := kern // one kernel for the whole product
 	nr := k0.nr
-	units := (m + mr - 1) / mr
+	rowUnits, colUnits := (m+mr-1)/mr, (n+nr-1)/nr
+	byCols := n >= m && (colUnits >= nt || colUnits >= rowUnits)
+	units := rowUnits
 	if byCols {
-		units = (n + nr - 1) / nr
+		units = colUnits
 	}
 	nt = min(nt, units)
 	if nt <= 1 {

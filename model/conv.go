@@ -8,6 +8,7 @@ import (
 
 	gblas "gonum.org/v1/gonum/blas"
 
+	"github.com/siamese-pipeline/siamese/blas"
 	"github.com/siamese-pipeline/siamese/internal/par"
 )
 
@@ -113,11 +114,35 @@ func initConv(cfg Config, r *rand.Rand, w *Weights) int {
 // convScratch is one block's working memory for rows images.
 type convScratch struct {
 	cols []float32 // rows·pixels × 9·In
-	y    []float32 // rows·pixels × Out, pre-activation without bias
+	arg  []uint8   // rows × OutDim, where each pooled output's gradient goes (see pool)
+	y    []float32 // rows·pixels × Out, pre-activation without bias, where the product is whole
+	ys   chunkBufs // a chunk's pre-activation each, where it is computed a chunk at a time
 }
 
 func newConvScratch(l *ConvLayer, rows int) *convScratch {
-	return &convScratch{cols: make([]float32, rows*l.pixels()*convTaps*l.In), y: make([]float32, rows*l.pixels()*l.Out)}
+	return &convScratch{cols: make([]float32, rows*l.pixels()*convTaps*l.In), arg: make([]uint8, rows*l.OutDim())}
+}
+
+// convChunkRows is about how many pixels (rows of cols) a chunk of a block
+// holds when the block runs a chunk of images at a time: a chunk's cols and
+// pre-activation, or its column gradients, stay in the core's cache between
+// the loops that write and read them.
+const convChunkRows = 512
+
+// chunkImages is how many images make a chunk of block l.
+func chunkImages(l *ConvLayer) int { return max(1, convChunkRows/l.pixels()) }
+
+// chunkBufs hands each goroutine working on a block's chunks a buffer of
+// its own: a chunk takes one and gives it back when done.
+type chunkBufs chan []float32
+
+// newChunkBufs makes n buffers of size floats.
+func newChunkBufs(n, size int) chunkBufs {
+	b := make(chunkBufs, n)
+	for range n {
+		b <- make([]float32, size)
+	}
+	return b
 }
 
 // helpers is how many goroutines besides the caller the element-wise
@@ -130,18 +155,63 @@ func helpers(serial bool) int {
 }
 
 // convForward runs block l on rows images x (rows × InDim) into out
-// (rows × OutDim), with s's scratch (s.arg is filled if not nil). The
-// products are impl's; the element-wise loops run on the caller and
-// helpers other goroutines.
+// (rows × OutDim), with s's scratch. The products are impl's; the
+// element-wise loops run on the caller and helpers other goroutines.
+//
+// With helpers and impl's products split by rows (blas.SerialOf), the
+// images are processed a chunk at a time, each chunk on one goroutine
+// (convChunks); otherwise im2col, the product and the pooling each run on
+// the whole batch. A product of some of the rows sums each element as the
+// whole product does, so the outputs are the same either way.
 func convForward(impl gblas.Float32, l *ConvLayer, x []float32, rows int, s *convScratch, out []float32, helpers int) {
-	px, k := l.pixels(), convTaps*l.In
+	if serial, ok := blas.SerialOf(impl); ok && helpers > 0 {
+		convChunks(serial, l, x, rows, s, out, helpers)
+		return
+	}
+	px, k, per := l.pixels(), convTaps*l.In, l.OutDim()
+	if len(s.y) < rows*px*l.Out {
+		s.y = make([]float32, rows*px*l.Out)
+	}
 	par.Chunks(rows, helpers, func(n int) {
 		im2col(l, x[n*l.InDim():(n+1)*l.InDim()], s.cols[n*px*k:(n+1)*px*k])
 	})
 	impl.Sgemm(gblas.NoTrans, gblas.NoTrans, rows*px, l.Out, k, 1, s.cols, k, l.W, l.Out, 0, s.y, l.Out)
 	par.Chunks(rows, helpers, func(n int) {
-		pool(l, s.y, n, out[n*l.OutDim():(n+1)*l.OutDim()])
+		pool(l, s.y[n*px*l.Out:(n+1)*px*l.Out], out[n*per:(n+1)*per], s.arg[n*per:(n+1)*per])
 	})
+}
+
+// convChunks is convForward a chunk of images at a time on the caller and
+// helpers other goroutines: im2col, the chunk's rows of the product
+// (serial's) and the pooling, while the chunk is in the core's cache.
+func convChunks(serial gblas.Float32, l *ConvLayer, x []float32, rows int, s *convScratch, out []float32, helpers int) {
+	px, k, per := l.pixels(), convTaps*l.In, l.OutDim()
+	imgs := chunkImages(l)
+	if s.ys == nil {
+		s.ys = newChunkBufs(helpers+1, imgs*px*l.Out)
+	}
+	par.Chunks((rows+imgs-1)/imgs, helpers, func(c int) {
+		n0, n1 := c*imgs, min((c+1)*imgs, rows)
+		for n := n0; n < n1; n++ {
+			im2col(l, x[n*l.InDim():(n+1)*l.InDim()], s.cols[n*px*k:(n+1)*px*k])
+		}
+		y := <-s.ys
+		defer func() { s.ys <- y }()
+		mulRows(serial, (n1-n0)*px, l.Out, k, s.cols[n0*px*k:n1*px*k], l.W, y)
+		for n := n0; n < n1; n++ {
+			pool(l, y[(n-n0)*px*l.Out:(n-n0+1)*px*l.Out], out[n*per:(n+1)*per], s.arg[n*per:(n+1)*per])
+		}
+	})
+}
+
+// mulRows computes c = a·b (a m×k, b k×n, c m×n, all row-major and dense)
+// with serial's products, blas.InPlaceRows rows at a time: a, just written
+// by the caller, is read where it is rather than packed.
+func mulRows(serial gblas.Float32, m, n, k int, a, b, c []float32) {
+	for r0 := 0; r0 < m; r0 += blas.InPlaceRows {
+		r1 := min(r0+blas.InPlaceRows, m)
+		serial.Sgemm(gblas.NoTrans, gblas.NoTrans, r1-r0, n, k, 1, a[r0*k:r1*k], k, b, n, 0, c[r0*n:r1*n], n)
+	}
 }
 
 // im2col writes image x's 3×3 neighbourhoods, one row of 9·In per pixel,
@@ -176,61 +246,93 @@ func im2col(l *ConvLayer, x, cols []float32) {
 	}
 }
 
-// pool max-pools image n of y (pre-activation without bias) 2×2, adds the
-// bias and applies the ReLU into out. The builtin max compiles to no
-// branches: a maximum's position is unpredictable.
-func pool(l *ConvLayer, y []float32, n int, out []float32) {
+// pool max-pools one image's pre-activation y (pixels × Out, without bias)
+// 2×2, adds the bias and applies the ReLU into out, and writes into arg, for
+// each output, where its gradient goes: the position of the first of its
+// window's maxima (0 top left, 1 top right, 2 bottom left, 3 bottom right),
+// or poolCut where the ReLU cut the output. The maxima are those equal to
+// the window's maximum (so −0 and +0 tie); a window holding a NaN has a NaN
+// output, which the ReLU cuts. Each row of windows is poolRow's.
+func pool(l *ConvLayer, y, out []float32, arg []uint8) {
 	w, c := l.Width, l.Out
-	ph, pw := l.Height/2, l.Width/2
-	base := n * l.pixels() * c
-	for i := range ph {
-		for j := range pw {
-			p00 := base + ((2*i)*w+2*j)*c
-			p10 := p00 + w*c
-			a, b, d, e := y[p00:p00+c], y[p00+c:p00+2*c], y[p10:p10+c], y[p10+c:p10+2*c]
-			o := out[(i*pw+j)*c : (i*pw+j+1)*c]
-			bias := l.B[:c]
-			for ch := range o {
-				o[ch] = max(max(a[ch], b[ch])+bias[ch], max(d[ch], e[ch])+bias[ch], 0)
-			}
+	row := (l.Width / 2) * c
+	for i := range l.Height / 2 {
+		top := y[2*i*w*c:][:2*row]
+		bottom := y[(2*i+1)*w*c:][:2*row]
+		poolRow(top, bottom, l.B[:c], out[i*row:(i+1)*row], arg[i*row:(i+1)*row])
+	}
+}
+
+// poolCut is pool's code of an output the ReLU cut: its gradient goes
+// nowhere.
+const poolCut = 4
+
+// poolRowGo pools channels from… of one row of windows: top and bottom are
+// the two rows of pre-activations (2·len(out) values each), out and arg the
+// outputs and their codes, len(bias) channels each; see pool. An output is
+// max(max(a, b)+bias, max(d, e)+bias, 0) with Go's max, and the code is
+// computed without branches: a maximum's position is unpredictable.
+func poolRowGo(top, bottom, bias, out []float32, arg []uint8, from int) {
+	c := len(bias)
+	for k := 0; k < len(out); k += c {
+		a, b := top[2*k:2*k+c], top[2*k+c:2*k+2*c]
+		d, e := bottom[2*k:2*k+c], bottom[2*k+c:2*k+2*c]
+		o, at := out[k:k+c], arg[k:k+c]
+		for ch := from; ch < c; ch++ {
+			up, down := max(a[ch], b[ch]), max(d[ch], e[ch])
+			v := max(up+bias[ch], down+bias[ch], 0)
+			o[ch] = v
+			m := max(up, down)
+			// 0 at a, else 1 at b, else 2 at d, else 3.
+			pos := (1 - b2u8(a[ch] == m)) * (1 + (1-b2u8(b[ch] == m))*(1+(1-b2u8(d[ch] == m))))
+			live := b2u8(v > 0)
+			at[ch] = live*pos + (1-live)*poolCut
 		}
 	}
 }
 
-// poolGrad writes image n's gradient dz (pixels × Out, the pre-activation's)
-// from its pooled outputs' gradient g: each output's gradient goes to the
-// first of its window's maxima (in the order top left, top right, bottom
-// left, bottom right) where the ReLU let it through, zeros elsewhere,
-// without branches. y is the forward pass's pre-activation, out its
-// outputs.
-func poolGrad(l *ConvLayer, y, out, g []float32, n int, dz []float32) {
-	w, c := l.Width, l.Out
-	ph, pw := l.Height/2, l.Width/2
-	base := n * l.pixels() * c
-	if l.Height%2 != 0 || l.Width%2 != 0 {
-		clear(dz[base : base+l.pixels()*c]) // the dropped last row or column
+// b2u8 is 1 if b, else 0.
+func b2u8(b bool) uint8 {
+	var u uint8
+	if b {
+		u = 1
 	}
-	for i := range ph {
-		for j := range pw {
-			p00 := base + ((2*i)*w+2*j)*c
-			p10 := p00 + w*c
-			a, b, d, e := y[p00:p00+c], y[p00+c:p00+2*c], y[p10:p10+c], y[p10+c:p10+2*c]
-			da, db, dd, de := dz[p00:p00+c], dz[p00+c:p00+2*c], dz[p10:p10+c], dz[p10+c:p10+2*c]
-			k := (i*pw + j) * c
-			o, gk := out[k:k+c], g[k:k+c]
-			for ch := range o {
-				m := max(a[ch], b[ch], d[ch], e[ch])
-				live := maskIf(o[ch] > 0)
-				gv := math.Float32bits(gk[ch]) & live
-				ma := maskIf(a[ch] == m)
-				mb := maskIf(b[ch] == m) &^ ma
-				md := maskIf(d[ch] == m) &^ (ma | mb)
-				me := ^(ma | mb | md)
-				da[ch] = math.Float32frombits(gv & ma)
-				db[ch] = math.Float32frombits(gv & mb)
-				dd[ch] = math.Float32frombits(gv & md)
-				de[ch] = math.Float32frombits(gv & me)
-			}
+	return u
+}
+
+// poolGrad writes one image's gradient dz (pixels × Out, the
+// pre-activation's) from its pooled outputs' gradient g and their codes arg
+// (see pool): each output's gradient goes to the position its code names,
+// zeros elsewhere (everywhere in a window whose output the ReLU cut). Each
+// row of windows is poolGradRow's.
+func poolGrad(l *ConvLayer, arg []uint8, g, dz []float32) {
+	w, c := l.Width, l.Out
+	row := (l.Width / 2) * c
+	if l.Height%2 != 0 || l.Width%2 != 0 {
+		clear(dz[:l.pixels()*c]) // the dropped last row or column
+	}
+	for i := range l.Height / 2 {
+		top := dz[2*i*w*c:][:2*row]
+		bottom := dz[(2*i+1)*w*c:][:2*row]
+		poolGradRow(arg[i*row:(i+1)*row], g[i*row:(i+1)*row], top, bottom, c)
+	}
+}
+
+// poolGradRowGo writes channels from… of one row of windows' gradient: top
+// and bottom are the two rows of dz (2·len(g) values each), g and arg the
+// row's output gradients and codes, c channels each; see poolGrad. It has
+// no branches.
+func poolGradRowGo(arg []uint8, g, top, bottom []float32, c, from int) {
+	for k := 0; k < len(g); k += c {
+		da, db := top[2*k:2*k+c], top[2*k+c:2*k+2*c]
+		dd, de := bottom[2*k:2*k+c], bottom[2*k+c:2*k+2*c]
+		at, gk := arg[k:k+c], g[k:k+c]
+		for ch := from; ch < c; ch++ {
+			gv, pos := math.Float32bits(gk[ch]), at[ch]
+			da[ch] = math.Float32frombits(gv & maskIf(pos == 0))
+			db[ch] = math.Float32frombits(gv & maskIf(pos == 1))
+			dd[ch] = math.Float32frombits(gv & maskIf(pos == 2))
+			de[ch] = math.Float32frombits(gv & maskIf(pos == 3))
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"testing"
 
 	gblas "gonum.org/v1/gonum/blas"
@@ -213,6 +214,50 @@ func TestCNNNetworkGradient(t *testing.T) {
 	}
 }
 
+// TestCNNGradientsIndependentOfGoroutines: the graph's loss and gradients
+// are the same bits whether the conv blocks run on one goroutine, each loop
+// on the whole batch, or a chunk of images at a time on several, with
+// chunks of several images (the last one partial) and of one image whose
+// rows take several products, and with tied pooling windows.
+func TestCNNGradientsIndependentOfGoroutines(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		h, w int
+		conv []int
+		b    int
+	}{
+		{"chunks of several images", 7, 9, []int{3, 5}, 7},
+		{"chunks of one image", 28, 28, []int{8, 16}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := cnnConfig(tc.h, tc.w, tc.conv, 8, 4)
+			w := InitWeights(cfg)
+			randomBiases(w, 6)
+			tr := randTriplets(9, tc.b, cfg.Input)
+			for i, v := range tr.Data { // zeros and halves: ties in the pooling windows
+				tr.Data[i] = float32(math.Round(max(float64(v), 0)*2) / 2)
+			}
+			var want [][]float32
+			var wantLoss float64
+			for _, procs := range []int{1, 3} {
+				prev := runtime.GOMAXPROCS(procs)
+				grads, loss := graphGrads(t, w, tr, tc.b, 0.5, blas.Float32())
+				runtime.GOMAXPROCS(prev)
+				if want == nil {
+					want, wantLoss = grads, loss
+					continue
+				}
+				if loss != wantLoss {
+					t.Fatalf("GOMAXPROCS=%d: loss %v, on one goroutine %v", procs, loss, wantLoss)
+				}
+				for i := range want {
+					sameBits(t, fmt.Sprintf("GOMAXPROCS=%d: gradient %d", procs, i), grads[i], want[i])
+				}
+			}
+		})
+	}
+}
+
 // checkCentralDifferences checks gradient g of parameter p against
 // central differences of loss at a few step sizes: a relu or hinge kink
 // within a large step spoils it, float32 rounding spoils a small one; one
@@ -344,5 +389,151 @@ func TestMLPConfigIgnoresConv(t *testing.T) {
 	b.Arch, b.Conv, b.Width = MLP, []int{8}, 3
 	if !InitWeights(a).Equal(InitWeights(b)) || !reflect.DeepEqual(a.normal(), b.normal()) {
 		t.Fatal("an MLP's Conv and Width changed its weights or its checkpoint's config")
+	}
+}
+
+// poolByMax is the pooling and its gradient as computed from the
+// pre-activation itself: each output is max(max(a, b)+bias, max(d, e)+bias,
+// 0), and its gradient goes to the first of the window's values equal to
+// max(a, b, d, e) where the output is positive. pool's codes must send every
+// gradient where this rule does.
+func poolByMax(l *ConvLayer, y, g []float32) (out, dz []float32) {
+	w, c := l.Width, l.Out
+	pw := l.Width / 2
+	out, dz = make([]float32, l.OutDim()), make([]float32, l.pixels()*c)
+	for i := range l.Height / 2 {
+		for j := range pw {
+			p := [4]int{(2*i*w + 2*j) * c, (2*i*w + 2*j + 1) * c, ((2*i+1)*w + 2*j) * c, ((2*i+1)*w + 2*j + 1) * c}
+			for ch := range c {
+				a, b, d, e := y[p[0]+ch], y[p[1]+ch], y[p[2]+ch], y[p[3]+ch]
+				k := (i*pw+j)*c + ch
+				out[k] = max(max(a, b)+l.B[ch], max(d, e)+l.B[ch], 0)
+				if !(out[k] > 0) {
+					continue
+				}
+				m := max(a, b, d, e)
+				for q, v := range [4]float32{a, b, d, e} {
+					if v == m {
+						dz[p[q]+ch] = g[k]
+						break
+					}
+				}
+			}
+		}
+	}
+	return out, dz
+}
+
+// TestPoolCodesMatchRecomputedMax: pool's outputs and poolGrad's gradients,
+// through the vector loops and through the Go loops alone, are poolByMax's
+// bit for bit, at odd and even sizes, channel counts around the vector
+// width, with ties (equal values, −0 against +0) and non-finite values.
+func TestPoolCodesMatchRecomputedMax(t *testing.T) {
+	negZero := float32(math.Copysign(0, -1))
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
+	for _, tc := range []struct {
+		name   string
+		h, w   int
+		values []float32 // drawn from; normal values where empty
+	}{
+		{"normal 2x2", 2, 2, nil},
+		{"normal odd 5x7", 5, 7, nil},
+		{"ties 6x4", 6, 4, []float32{-1, negZero, 0, 0.5, 0.5, 1}},
+		{"ties odd 7x3", 7, 3, []float32{-0.5, negZero, 0, 0.25, 2}},
+		{"non-finite 4x6", 4, 6, []float32{-inf, -1, negZero, 0, 1, inf, nan}},
+	} {
+		for _, c := range []int{1, 3, 8, 13, 32} {
+			t.Run(fmt.Sprintf("%s c=%d", tc.name, c), func(t *testing.T) {
+				r := rand.New(rand.NewPCG(uint64(c), 77))
+				l := ConvLayer{Height: tc.h, Width: tc.w, In: 1, Out: c, B: randFloats(r, c, 0.5)}
+				l.B[0] = 0
+				y := randFloats(r, l.pixels()*c, 1)
+				if tc.values != nil {
+					for i := range y {
+						y[i] = tc.values[r.IntN(len(tc.values))]
+					}
+				}
+				g := randFloats(r, l.OutDim(), 1)
+				wantOut, wantDZ := poolByMax(&l, y, g)
+
+				out, arg, dz := make([]float32, l.OutDim()), make([]uint8, l.OutDim()), make([]float32, l.pixels()*c)
+				pool(&l, y, out, arg)
+				poolGrad(&l, arg, g, dz)
+				sameBits(t, "pool", out, wantOut)
+				sameBits(t, "poolGrad", dz, wantDZ)
+
+				// The Go loops alone, as on CPUs without AVX2.
+				clear(out)
+				clear(arg)
+				row := (tc.w / 2) * c
+				for i := range tc.h / 2 {
+					poolRowGo(y[2*i*tc.w*c:], y[(2*i+1)*tc.w*c:], l.B, out[i*row:(i+1)*row], arg[i*row:(i+1)*row], 0)
+				}
+				dz = make([]float32, l.pixels()*c)
+				for i := range tc.h / 2 {
+					poolGradRowGo(arg[i*row:(i+1)*row], g[i*row:(i+1)*row], dz[2*i*tc.w*c:], dz[(2*i+1)*tc.w*c:], c, 0)
+				}
+				sameBits(t, "poolRowGo", out, wantOut)
+				sameBits(t, "poolGradRowGo", dz, wantDZ)
+			})
+		}
+	}
+}
+
+// sameBits fails t unless got and want hold the same bits (any NaN matches
+// any NaN: its payload is the CPU's business).
+func sameBits(t *testing.T, name string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		g, w := got[i], want[i]
+		if math.Float32bits(g) != math.Float32bits(w) && !(g != g && w != w) {
+			t.Fatalf("%s[%d] = %v (%#x), want %v (%#x)", name, i, g, math.Float32bits(g), w, math.Float32bits(w))
+		}
+	}
+}
+
+// TestLiveSumsMatchBranches: convDB's sums, split among goroutines by
+// channels and through the vector loops, are those of the loop that adds g
+// only where the output is positive, bit for bit, with −0s in g, NaNs and
+// infinities in g where the output is cut, and NaN outputs.
+func TestLiveSumsMatchBranches(t *testing.T) {
+	negZero := float32(math.Copysign(0, -1))
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
+	for _, c := range []int{1, 3, 8, 13, 32, 64} {
+		for _, parts := range []int{1, 2, 3} {
+			t.Run(fmt.Sprintf("c=%d parts=%d", c, parts), func(t *testing.T) {
+				r := rand.New(rand.NewPCG(uint64(c), uint64(parts)))
+				rows := 37
+				g, out := randFloats(r, rows*c, 1), make([]float32, rows*c)
+				for i := range g {
+					switch r.IntN(4) {
+					case 0:
+						out[i] = 0
+					case 1:
+						out[i] = nan
+					default:
+						out[i] = float32(r.Float64())
+					}
+					switch {
+					case r.IntN(8) == 0:
+						g[i] = negZero
+					case !(out[i] > 0) && r.IntN(2) == 0:
+						g[i] = []float32{inf, -inf, nan}[r.IntN(3)]
+					}
+				}
+				want := make([]float32, c)
+				for i := range g {
+					if out[i] > 0 {
+						want[i%c] += g[i]
+					}
+				}
+				got := make([]float32, c)
+				for p := range parts {
+					c0, c1 := c*p/parts, c*(p+1)/parts
+					liveSums(g, out, c, c0, got[c0:c1])
+				}
+				sameBits(t, "liveSums", got, want)
+			})
+		}
 	}
 }
