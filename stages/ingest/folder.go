@@ -56,25 +56,35 @@ func (r folderReader) paths() []string { return []string{r.dir} }
 // imageFile is one file of a class folder, with its content hash when
 // the runner's description of the folder gave it.
 type imageFile struct {
-	path   string
-	class  int
-	hash   xxh3.Uint128
-	hashed bool
+	dir, rel string // its path is rel (slash-separated) inside dir
+	class    int
+	hash     xxh3.Uint128
+	hashed   bool
 }
 
+// path is the file's path (made when needed: most files of a rerun are
+// never opened).
+func (f imageFile) path() string { return filepath.Join(f.dir, filepath.FromSlash(f.rel)) }
+
 func (r folderReader) read(ctx context.Context) (*dataParts, error) {
+	px := r.size * r.size
+	// The cache is read while the folder is listed.
+	cached := make(chan lookup, 1)
+	go func() {
+		var old *folderCache
+		if r.cache != "" {
+			var err error
+			if old, err = loadCache(cacheFile(r.cache, r.size, r.filter), r.size, r.filter); err != nil {
+				r.log.Warn("decoding every image: the cache of decoded images cannot be used", "err", err)
+			}
+		}
+		cached <- newLookup(old, px)
+	}()
 	classes, files, err := r.list()
+	lk := <-cached
 	if err != nil {
 		return nil, err
 	}
-	px := r.size * r.size
-	var old *folderCache
-	if r.cache != "" {
-		if old, err = loadCache(cacheFile(r.cache, r.size, r.filter), r.size, r.filter); err != nil {
-			r.log.Warn("decoding every image: the cache of decoded images cannot be used", "err", err)
-		}
-	}
-	lk := newLookup(old, px)
 	pixels := make([][]uint8, len(files))
 	hashes := make([]xxh3.Uint128, len(files))
 	bad := make([]error, len(files))
@@ -83,7 +93,7 @@ func (r folderReader) read(ctx context.Context) (*dataParts, error) {
 	// cached after all) side by side.
 	var todo []int
 	for i, f := range files {
-		if f.hashed {
+		if f.hashed && imageio.IsImage(f.rel) { // a file of another kind is refused below
 			if pixels[i] = lk.same(f.hash); pixels[i] != nil {
 				hashes[i] = f.hash
 				continue
@@ -102,7 +112,7 @@ func (r folderReader) read(ctx context.Context) (*dataParts, error) {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			path := files[i].path
+			path := files[i].path()
 			if !imageio.IsImage(path) {
 				bad[i] = fmt.Errorf("%s: not an image file (want %s)", path, strings.Join(imageio.Exts, ", "))
 			} else {
@@ -136,7 +146,7 @@ func (r folderReader) read(ctx context.Context) (*dataParts, error) {
 		}
 		b := hashes[i].Bytes()
 		next.Hashes = append(next.Hashes, b[:]...)
-		p.pieces = append(p.pieces, pixels[i])
+		p.pieces = appendPiece(p.pieces, pixels[i])
 		p.labels = append(p.labels, uint8(f.class))
 		counts[f.class]++
 	}
@@ -228,6 +238,20 @@ func (r folderReader) list() ([]string, []imageFile, error) {
 	return classes, slices.Concat(found...), nil
 }
 
+// appendPiece appends the pixels of an image to pieces, as part of the
+// last piece where they follow it in memory (images taken in order from
+// the cache): images.npy is written in a few large writes.
+func appendPiece(pieces [][]uint8, px []uint8) [][]uint8 {
+	if n := len(pieces); n > 0 {
+		last := pieces[n-1]
+		if l := len(last); cap(last) >= l+len(px) && len(px) > 0 && &last[:l+1][l] == &px[0] {
+			pieces[n-1] = last[:l+len(px)]
+			return pieces
+		}
+	}
+	return append(pieces, px)
+}
+
 // describedFiles lists the files of the classes from the runner's
 // description of dir (files, by slash-separated path inside it), as the
 // walk of classFiles would, with their hashes: a folder read once per
@@ -236,8 +260,8 @@ func (r folderReader) list() ([]string, []imageFile, error) {
 // takes it (and no image).
 func describedFiles(dir string, classes []string, files []runner.File) []imageFile {
 	type entry struct {
-		dir, name string
-		f         *runner.File
+		dir, name, rel string
+		f              *runner.File
 	}
 	class := make(map[string]int, len(classes))
 	for c, name := range classes {
@@ -246,7 +270,7 @@ func describedFiles(dir string, classes []string, files []runner.File) []imageFi
 	found := make([][]entry, len(classes))
 	add := func(c int, rel string, f *runner.File) {
 		d, name := path.Split(rel)
-		found[c] = append(found[c], entry{strings.TrimSuffix(d, "/"), name, f})
+		found[c] = append(found[c], entry{strings.TrimSuffix(d, "/"), name, rel, f})
 	}
 	for i := range files {
 		f := &files[i]
@@ -265,7 +289,7 @@ func describedFiles(dir string, classes []string, files []runner.File) []imageFi
 			}
 		}
 	}
-	var out []imageFile
+	out := make([]imageFile, 0, len(files))
 	byKeras := func(a, b entry) int { // by folder path, then by file name
 		if a.dir != b.dir {
 			return strings.Compare(a.dir, b.dir)
@@ -277,7 +301,7 @@ func describedFiles(dir string, classes []string, files []runner.File) []imageFi
 			slices.SortStableFunc(es, byKeras)
 		}
 		for _, e := range es {
-			im := imageFile{path: filepath.Join(dir, filepath.FromSlash(e.dir), e.name), class: c}
+			im := imageFile{dir: dir, rel: e.rel, class: c}
 			if !e.f.Dir {
 				im.hash, im.hashed = parseHash(e.f.Hash)
 			}
@@ -318,7 +342,7 @@ func (r folderReader) classFiles(c int, root string) ([]imageFile, error) {
 	})
 	files := make([]imageFile, len(found))
 	for i, e := range found {
-		files[i] = imageFile{path: filepath.Join(e.dir, e.name), class: c}
+		files[i] = imageFile{dir: e.dir, rel: e.name, class: c}
 	}
 	return files, nil
 }

@@ -289,12 +289,12 @@ func TestDescribedListIsTheWalks(t *testing.T) {
 		t.Fatalf("walked %d files, described %d; want 12", len(wf), len(df))
 	}
 	for i := range wf {
-		if wf[i].path != df[i].path || wf[i].class != df[i].class || wf[i].hashed {
+		if wf[i].path() != df[i].path() || wf[i].class != df[i].class || wf[i].hashed {
 			t.Errorf("file %d: walked %+v, described %+v", i, wf[i], df[i])
 		}
-		data, _ := os.ReadFile(df[i].path)
+		data, _ := os.ReadFile(df[i].path())
 		if !df[i].hashed || df[i].hash != xxh3.Hash128(data) {
-			t.Errorf("%s: described hash %v (%v), want that of its bytes", df[i].path, df[i].hash, df[i].hashed)
+			t.Errorf("%s: described hash %v (%v), want that of its bytes", df[i].path(), df[i].hash, df[i].hashed)
 		}
 	}
 }

@@ -123,8 +123,8 @@ func parseHash(h string) (xxh3.Uint128, bool) {
 	if !ok || len(hexed) != 32 {
 		return xxh3.Uint128{}, false
 	}
-	b, err := hex.DecodeString(hexed)
-	if err != nil {
+	var b [16]byte
+	if _, err := hex.Decode(b[:], []byte(hexed)); err != nil {
 		return xxh3.Uint128{}, false
 	}
 	return xxh3.Uint128{Hi: binary.BigEndian.Uint64(b[:8]), Lo: binary.BigEndian.Uint64(b[8:])}, true

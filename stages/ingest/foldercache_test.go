@@ -155,6 +155,15 @@ func TestIncrementalIngest(t *testing.T) {
 		}
 	}
 
+	t.Run("a copy of an image under another extension stays out", func(t *testing.T) {
+		data, _ := os.ReadFile(filepath.Join(dir, "nut", "img015.png"))
+		os.WriteFile(filepath.Join(dir, "nut", "copy.txt"), data, 0o644)
+		defer os.Remove(filepath.Join(dir, "nut", "copy.txt"))
+		skip := map[string]any{"on_bad_image": BadImageSkip}
+		if got, want := ingestWith(t, dir, state, skip), ingestWith(t, dir, t.TempDir(), skip); !got.equal(want) {
+			t.Errorf("the cached pixels of its bytes were taken for copy.txt")
+		}
+	})
 	t.Run("another image size decodes everything", func(t *testing.T) {
 		got := ingestWith(t, dir, state, map[string]any{"image_size": 16})
 		want := ingestWith(t, dir, t.TempDir(), map[string]any{"image_size": 16})
