@@ -268,10 +268,11 @@ func listFiles(full string, skipHidden bool) ([]entry, error) {
 	// The folders' files one folder after the other are in order unless a
 	// folder holds both files and folders whose names interleave them.
 	slices.SortFunc(chunks, func(a, b chunk) int { return strings.Compare(a.rel, b.rel) })
-	var found []entry
-	for _, c := range chunks {
-		found = append(found, c.files...)
+	parts := make([][]entry, len(chunks))
+	for i, c := range chunks {
+		parts[i] = c.files
 	}
+	found := slices.Concat(parts...)
 	byRel := func(a, b entry) int { return strings.Compare(a.rel, b.rel) }
 	if !slices.IsSortedFunc(found, byRel) {
 		slices.SortFunc(found, byRel)

@@ -268,6 +268,16 @@ func describedFiles(dir string, classes []string, files []runner.File) []imageFi
 		class[name] = c
 	}
 	found := make([][]entry, len(classes))
+	counts := make([]int, len(classes)) // the files a class has at most, to allocate once
+	for _, f := range files {
+		top, _, _ := strings.Cut(f.Path, "/")
+		if c, ok := class[top]; ok {
+			counts[c] += max(1, len(f.Files))
+		}
+	}
+	for c, n := range counts {
+		found[c] = make([]entry, 0, n)
+	}
 	add := func(c int, rel string, f *runner.File) {
 		d, name := path.Split(rel)
 		found[c] = append(found[c], entry{strings.TrimSuffix(d, "/"), name, rel, f})
