@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/zeebo/xxh3"
+
+	"github.com/siamese-pipeline/siamese/internal/atomicfile"
 )
 
 // A record lists every file of a tracked directory. For a folder dataset
@@ -86,14 +88,7 @@ func writeList(path string, data []byte) error {
 	if st, err := os.Stat(path); err == nil && st.Size() == int64(len(data)) {
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.Replace(path, data)
 }
 
 // unpackLists fills the Files of r's files that name a list file in dir.

@@ -80,6 +80,25 @@ func (f *File) Abort() {
 	os.Remove(f.File.Name())
 }
 
+// Replace writes data to path atomically but not durably: nothing is
+// synced, so after a power loss path may hold the old bytes, the new ones
+// or a torn file. It is for what can be checked and redone (a cache, a
+// list whose name is its hash), and creates path's directory if needed.
+func Replace(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	return f.Commit()
+}
+
 // WriteFile writes data to path atomically and durably (synced before
 // the rename, and its directory after), creating path's directory if
 // needed.

@@ -1,6 +1,7 @@
 package atomicfile
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -33,5 +34,26 @@ func TestWriteFileOrder(t *testing.T) {
 	}
 	if len(events) != 3 {
 		t.Errorf("events after stop: %+v", events[3:])
+	}
+}
+
+// Replace renames the whole file into place and syncs nothing: what it
+// writes can be checked and redone, and a sync would cost more than it.
+func TestReplaceSyncsNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "a.files")
+	for _, content := range []string{"one", "two"} {
+		var events []Event
+		stop := Observe(func(e Event) { events = append(events, e) })
+		err := Replace(path, []byte(content))
+		stop()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) != 1 || events[0].Op != Rename || events[0].Path != path {
+			t.Errorf("events %+v, want one rename into %s", events, path)
+		}
+		if data, _ := os.ReadFile(path); string(data) != content {
+			t.Errorf("got %q, want %q", data, content)
+		}
 	}
 }

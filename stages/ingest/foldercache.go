@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/zeebo/xxh3"
+
+	"github.com/siamese-pipeline/siamese/internal/atomicfile"
 )
 
 // A folder dataset's ingest decodes only the image files that are new or
@@ -153,7 +155,7 @@ func saveCache(path string, c *folderCache, images string) error {
 	pixels := pixelFile(path, c.Sum)
 	if err := linkPixels(c, n, images, pixels); err != nil {
 		c.Off = 0
-		if err := writeRename(pixels, slices.Concat(c.pieces...)); err != nil {
+		if err := atomicfile.Replace(pixels, slices.Concat(c.pieces...)); err != nil {
 			return err
 		}
 	}
@@ -161,7 +163,7 @@ func saveCache(path string, c *folderCache, images string) error {
 	if err := gob.NewEncoder(&index).Encode(c); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if err := writeRename(path, index.Bytes()); err != nil {
+	if err := atomicfile.Replace(path, index.Bytes()); err != nil {
 		return err
 	}
 	stale, _ := filepath.Glob(strings.TrimSuffix(path, ".gob") + ".*.pixels")
@@ -190,17 +192,4 @@ func linkPixels(c *folderCache, n int, images, pixels string) error {
 		return err
 	}
 	return os.Rename(tmp, pixels)
-}
-
-// writeRename writes data to a temporary file beside path and renames it
-// to path.
-func writeRename(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
