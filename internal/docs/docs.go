@@ -40,6 +40,9 @@ const (
 	// pipeline against its train stage, larger per_class with the
 	// notebook's arrays on and off, a folder ingested again.
 	BenchScaleFile = "bench-scale.md"
+	// QualitySeedsFile is bench/quality.py's table of the quality recipe's
+	// scores, wall and peak RSS, one run per seed.
+	QualitySeedsFile = "quality-seeds.md"
 )
 
 // Small-run commands, as the pages quote them. The test that reruns them
@@ -190,6 +193,8 @@ func Render(name, dir string) (string, error) {
 		return metricsTable(m, strings.TrimSpace(build))
 	case "bench-scale":
 		return read(BenchScaleFile)
+	case "quality-seeds":
+		return read(QualitySeedsFile)
 	case "small-run", "score", "dag":
 		file := map[string]string{"small-run": SmallRunFile, "score": ScoreFile, "dag": DagFile}[name]
 		text, err := read(file)
@@ -198,7 +203,7 @@ func Render(name, dir string) (string, error) {
 		}
 		return "```\n" + text + "```\n", nil
 	}
-	return "", fmt.Errorf("unknown block %q (want headline, metrics, small-run, score, dag or bench-scale)", name)
+	return "", fmt.Errorf("unknown block %q (want headline, metrics, small-run, score, dag, bench-scale or quality-seeds)", name)
 }
 
 // Command is how a page writes the command line args, after "$ siamese".

@@ -128,6 +128,8 @@ func TestCheckCatchesEdits(t *testing.T) {
 		{"a new recording", filepath.Join(GeneratedDir, MetricsFile), `"roc_auc": 0.`, `"roc_auc": 1.`, "README.md", "headline"},
 		{"a new small run", filepath.Join(GeneratedDir, SmallRunFile), "roc_auc = 0.", "roc_auc = 1.", "README.md", "small-run"},
 		{"the stages by hand", "README.md", "train     ingest, triplets, split\n", "train     ingest\n", "README.md", "dag"},
+		{"a seed's scores by hand", "docs/quality.md", "| 42 | 0.", "| 42 | 1.", "quality.md", "quality-seeds"},
+		{"a scale row by hand", "docs/data-flow.md", "| **folder ingest", "| **Folder ingest", "data-flow.md", "bench-scale"},
 	} {
 		dir := copyTree(t)
 		if err := Check(dir); err != nil {
