@@ -84,25 +84,14 @@ func (f *File) Abort() {
 // synced, so after a power loss path may hold the old bytes, the new ones
 // or a torn file. It is for what can be checked and redone (a cache, a
 // list whose name is its hash), and creates path's directory if needed.
-func Replace(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := Create(path)
-	if err != nil {
-		return err
-	}
-	defer f.Abort()
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	return f.Commit()
-}
+func Replace(path string, data []byte) error { return write(path, data, false) }
 
 // WriteFile writes data to path atomically and durably (synced before
 // the rename, and its directory after), creating path's directory if
 // needed.
-func WriteFile(path string, data []byte) error {
+func WriteFile(path string, data []byte) error { return write(path, data, true) }
+
+func write(path string, data []byte, durable bool) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
@@ -114,10 +103,12 @@ func WriteFile(path string, data []byte) error {
 	if _, err := f.Write(data); err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		return err
+	if durable {
+		if err := f.Sync(); err != nil {
+			return err
+		}
 	}
-	if err := f.Commit(); err != nil {
+	if err := f.Commit(); err != nil || !durable {
 		return err
 	}
 	return SyncPath(filepath.Dir(path))
