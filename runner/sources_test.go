@@ -238,3 +238,26 @@ func TestTrackErrors(t *testing.T) {
 		t.Errorf("tracked %v", got)
 	}
 }
+
+// TestStaleDescriptionsAreDropped plans a run (which describes gen's
+// sources for it), changes a source, then runs with --force, whose plan
+// describes nothing: gen describes its sources itself, as they are now,
+// not as the earlier plan found them, and the next plan finds it up to date.
+func TestStaleDescriptionsAreDropped(t *testing.T) {
+	f := newSourceFixture(t)
+	if _, err := f.run(Options{}); err != nil {
+		t.Fatal(err)
+	}
+	r := f.runner()
+	f.write("images/shoe/c.png", "cccC")
+	if _, err := r.plan(Options{}); err != nil {
+		t.Fatal(err)
+	}
+	f.write("images/shoe/c.png", "cccCC")
+	if _, err := r.Run(context.Background(), Options{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	if reason := f.reasons()["gen"]; reason != "" {
+		t.Errorf("after a forced run, gen would run again: %q (its record took an earlier plan's description)", reason)
+	}
+}

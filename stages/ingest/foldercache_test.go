@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"encoding/gob"
 	"fmt"
 	"image"
 	"image/png"
@@ -47,6 +48,7 @@ type ingestRun struct {
 	images, labels, classes []byte
 	decoded                 int
 	log                     string
+	imagesPath              string // where the run wrote images.npy
 }
 
 var decodedAttr = regexp.MustCompile(`decoded=(\d+)`)
@@ -68,7 +70,7 @@ func ingestWith(t *testing.T, dir, state string, set map[string]any) ingestRun {
 	if err := New().Run(context.Background(), env); err != nil {
 		t.Fatal(err)
 	}
-	var r ingestRun
+	r := ingestRun{imagesPath: filepath.Join(out, OutImages)}
 	r.log = log.String()
 	for _, f := range []struct {
 		name string
@@ -112,6 +114,16 @@ func TestIncrementalIngest(t *testing.T) {
 	first := ingestWith(t, dir, state, nil)
 	if first.decoded != 28 {
 		t.Fatalf("first ingest decoded %d images, want all 28", first.decoded)
+	}
+	// Caching the pixels wrote nothing: the cache's pixel file is the
+	// images.npy the ingest wrote.
+	pixels, _ := filepath.Glob(filepath.Join(state, "cache", "folder-28-bilinear.*.pixels"))
+	st1, err1 := os.Stat(first.imagesPath)
+	if len(pixels) != 1 || err1 != nil {
+		t.Fatalf("pixel files %v, images.npy %v", pixels, err1)
+	}
+	if st2, err := os.Stat(pixels[0]); err != nil || !os.SameFile(st1, st2) {
+		t.Errorf("the cache's pixel file is not a link to images.npy: %v", err)
 	}
 	steps := []struct {
 		name    string
@@ -197,6 +209,15 @@ func TestIncrementalIngest(t *testing.T) {
 			os.Remove(pixels[0])
 		},
 		"not a cache": func(p string) { os.WriteFile(p, []byte("hello"), 0o644) },
+		"an index of more images than its pixels": func(p string) {
+			data, _ := os.ReadFile(p)
+			var c folderCache
+			gob.NewDecoder(bytes.NewReader(data)).Decode(&c)
+			c.Hashes = append(c.Hashes, make([]byte, 16)...)
+			var b bytes.Buffer
+			gob.NewEncoder(&b).Encode(&c)
+			os.WriteFile(p, b.Bytes(), 0o644)
+		},
 	}
 	for name, hurt := range damage {
 		t.Run("damaged cache: "+name, func(t *testing.T) {
