@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -80,12 +81,13 @@ func packLists(dir string, r *Record) (*Record, []string, error) {
 	return &c, names, nil
 }
 
-// writeList writes a list file unless it is there already (its name is
-// its content's hash). It is not synced to disk: a list torn by a crash
-// does not hash to its name, so its record counts as damaged and the
-// stage reruns, which is all a lost record costs.
+// writeList writes a list file unless it is there already, byte for byte
+// (a list torn or changed under the same name is written anew). It is not
+// synced to disk: a list torn by a crash does not hash to its name, so
+// its record counts as damaged and the stage reruns, which writes it
+// again; that is all a lost list costs.
 func writeList(path string, data []byte) error {
-	if st, err := os.Stat(path); err == nil && st.Size() == int64(len(data)) {
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
 		return nil
 	}
 	return atomicfile.Replace(path, data)

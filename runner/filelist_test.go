@@ -2,7 +2,9 @@ package runner
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -131,9 +133,16 @@ func TestLargeDirectoryRecord(t *testing.T) {
 			if r := f.reasons()["gen"]; r != "never run" {
 				t.Errorf("with its list file %s, gen's reason is %q", name, r)
 			}
-			if got, err := f.run(Options{}); err != nil || !strings.Contains(got, "gen=ran") {
-				t.Fatalf("after the damage: %s, %v", got, err)
+			var log bytes.Buffer
+			r := f.runner()
+			r.Log = slog.New(slog.NewTextHandler(&log, nil))
+			if rep, err := r.Run(context.Background(), Options{}); err != nil || rep.Results[0].Outcome != Ran {
+				t.Fatalf("after the damage: %+v, %v", rep, err)
 			}
+			if !strings.Contains(log.String(), "stage record is damaged") {
+				t.Errorf("no warning of the damaged record:\n%s", log.String())
+			}
+			forgetRecords() // as the next process reads it
 			if r := f.reasons()["gen"]; r != "" {
 				t.Errorf("after the rerun, gen would run again: %q", r)
 			}

@@ -27,11 +27,13 @@ type memoized struct {
 	rec  *Record
 }
 
-// damagedRecord is the error of a record file that cannot be parsed.
+// damagedRecord is the error of a record file that cannot be used: it
+// cannot be parsed, or a list it names is missing, unreadable or not the
+// one it names. It does not unwrap to its cause: a missing list is a
+// damaged record, not a missing one.
 type damagedRecord struct{ err error }
 
 func (e *damagedRecord) Error() string { return "damaged record: " + e.err.Error() }
-func (e *damagedRecord) Unwrap() error { return e.err }
 
 // loadRecord returns the record in file name: a copy the caller may
 // change. The error is a *damagedRecord if it cannot be parsed.

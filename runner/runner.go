@@ -174,6 +174,7 @@ func (r *Runner) Run(ctx context.Context, opt Options) (*Report, error) {
 	default:
 		err = ex.Execute(ctx, ts)
 	}
+	r.described.Clear() // the plan's descriptions are for this run's stages only
 	err = interrupted(ctx, err, results)
 	if opt.Finish != nil {
 		rep.End = time.Now()

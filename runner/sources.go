@@ -29,9 +29,11 @@ type tracked struct {
 // every file under it, recursively, but for hidden names: those beginning
 // with ".", as .DS_Store or .ipynb_checkpoints/) from outside the
 // artifacts root. It
-// describes path now (or takes the description this run's plan made of
-// it a moment before the stage started), so a stage calls it before it
-// reads it: a change made after the description is seen by the next run.
+// describes path now, or takes the description this run's plan made of
+// it (before any stage ran), so a stage calls it before it reads it: a
+// change made after the description is seen by the next run. A stage that
+// reads a file whose bytes are not those described (ingest does) should
+// fail rather than record the description with outputs of other bytes.
 // Track may be called from several goroutines.
 func (e *Env) Track(path string) error {
 	abs, err := filepath.Abs(path)

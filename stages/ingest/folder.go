@@ -121,6 +121,11 @@ func (r folderReader) read(ctx context.Context) (*dataParts, error) {
 				if fresh {
 					decoded.Add(1)
 				}
+				if f := files[i]; f.hashed && hashes[i] != f.hash && pixels[i] != nil {
+					// The run's record will say what the plan saw; the
+					// images must hold the same bytes.
+					return fmt.Errorf("%s changed while this run read the folder: run again", path)
+				}
 			}
 			if bad[i] != nil && !r.skipBad {
 				return fmt.Errorf("%w (on_bad_image: %s leaves such files out)", bad[i], BadImageSkip)
@@ -325,18 +330,26 @@ func describedFiles(dir string, classes []string, files []runner.File) []imageFi
 func (r folderReader) classFiles(c int, root string) ([]imageFile, error) {
 	type entry struct{ dir, name string }
 	var found []entry
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	walk := root
+	if real, err := filepath.EvalSymlinks(root); err == nil {
+		walk = real // a link to a folder is a class too; its files are named through the link
+	}
+	err := filepath.WalkDir(walk, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if p != root && hidden(d.Name()) {
+		if p != walk && hidden(d.Name()) {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
 			return nil
 		}
 		if !d.IsDir() {
-			found = append(found, entry{filepath.Dir(p), d.Name()})
+			rel, err := filepath.Rel(walk, p)
+			if err != nil {
+				return err
+			}
+			found = append(found, entry{filepath.Dir(filepath.Join(root, rel)), d.Name()})
 		}
 		return nil
 	})

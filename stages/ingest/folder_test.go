@@ -267,6 +267,12 @@ func TestDescribedListIsTheWalks(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "empty"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// A class folder that is a link to a folder elsewhere.
+	elsewhere := t.TempDir()
+	writeTree(t, elsewhere, map[string][]byte{"x.png": {7}, "sub/y.png": {8}, ".hid.png": {9}})
+	if err := os.Symlink(elsewhere, filepath.Join(dir, "linked")); err != nil {
+		t.Fatal(err)
+	}
 	env := runner.NewEnv("ingest", nil, nil, nil, t.TempDir(), nil)
 	if err := env.Track(dir); err != nil {
 		t.Fatal(err)
@@ -285,8 +291,8 @@ func TestDescribedListIsTheWalks(t *testing.T) {
 	if !slices.Equal(wc, dc) {
 		t.Fatalf("classes: walked %v, described %v", wc, dc)
 	}
-	if len(wf) != len(df) || len(wf) != 12 {
-		t.Fatalf("walked %d files, described %d; want 12", len(wf), len(df))
+	if len(wf) != len(df) || len(wf) != 14 {
+		t.Fatalf("walked %d files, described %d; want 14", len(wf), len(df))
 	}
 	for i := range wf {
 		if wf[i].path() != df[i].path() || wf[i].class != df[i].class || wf[i].hashed {
@@ -296,5 +302,26 @@ func TestDescribedListIsTheWalks(t *testing.T) {
 		if !df[i].hashed || df[i].hash != xxh3.Hash128(data) {
 			t.Errorf("%s: described hash %v (%v), want that of its bytes", df[i].path(), df[i].hash, df[i].hashed)
 		}
+	}
+}
+
+// TestChangedWhileRead changes a file after the runner described the
+// folder and before ingest reads it: the ingest fails (its record would
+// name bytes its images do not hold), and names the file.
+func TestChangedWhileRead(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string][]byte{"a/1.png": grayPNG(t, 5, 5, 1), "b/2.png": grayPNG(t, 5, 5, 2)})
+	env := runner.NewEnv("ingest", nil, nil, nil, t.TempDir(), nil)
+	if err := env.Track(dir); err != nil {
+		t.Fatal(err)
+	}
+	writeTree(t, dir, map[string][]byte{"a/1.png": grayPNG(t, 5, 5, 9)})
+	r := folderReader{dir: dir, size: 8, filter: "nearest", log: slog.New(slog.DiscardHandler), tracked: env.Source}
+	if _, err := r.read(context.Background()); err == nil || !strings.Contains(err.Error(), "1.png changed while") {
+		t.Errorf("a file changed after the description: %v", err)
+	}
+	r.tracked = nil // no description: nothing to disagree with
+	if _, err := r.read(context.Background()); err != nil {
+		t.Errorf("without a description: %v", err)
 	}
 }

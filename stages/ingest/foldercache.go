@@ -31,7 +31,7 @@ import (
 
 // cacheVersion changes whenever decoding would give other pixels for the
 // same file, size and filter (imageio's code), or the format changes.
-const cacheVersion = 3
+const cacheVersion = 4
 
 // folderCache is the cache: an index file (gob) of the images' content
 // hashes and, beside it, their pixels one after the other in the same
@@ -49,6 +49,7 @@ type folderCache struct {
 	pieces  [][]byte // or, to save, the pixels of each image
 	Off     int      // where the pixels start in the pixel file
 	Sum     uint64   // xxh3 of pixels, against a damaged or stray pixel file
+	HashSum uint64   // xxh3 of Hashes, against an index torn but decodable
 }
 
 // cacheFile is the path of the cache of images decoded at side×side with
@@ -74,6 +75,9 @@ func loadCache(path string, side int, filter string) (*folderCache, error) {
 	}
 	if c.Version != cacheVersion || c.Side != side || c.Filter != filter {
 		return nil, fmt.Errorf("%s: version %d, %d pixels a side, filter %q: not this run's", path, c.Version, c.Side, c.Filter)
+	}
+	if xxh3.Hash(c.Hashes) != c.HashSum {
+		return nil, fmt.Errorf("%s: the hashes do not match their checksum", path)
 	}
 	if c.pixels, err = os.ReadFile(pixelFile(path, c.Sum)); err != nil {
 		return nil, err
@@ -151,7 +155,7 @@ func saveCache(path string, c *folderCache, images string) error {
 		h.Write(p)
 		n += len(p)
 	}
-	c.Version, c.Sum = cacheVersion, h.Sum64()
+	c.Version, c.Sum, c.HashSum = cacheVersion, h.Sum64(), xxh3.Hash(c.Hashes)
 	pixels := pixelFile(path, c.Sum)
 	if err := linkPixels(c, n, images, pixels); err != nil {
 		c.Off = 0
@@ -167,7 +171,8 @@ func saveCache(path string, c *folderCache, images string) error {
 		return err
 	}
 	stale, _ := filepath.Glob(strings.TrimSuffix(path, ".gob") + ".*.pixels")
-	for _, f := range stale {
+	torn, _ := filepath.Glob(strings.TrimSuffix(path, ".gob") + ".*.pixels.tmp") // left by a killed run
+	for _, f := range append(stale, torn...) {
 		if f != pixels {
 			os.Remove(f)
 		}

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zeebo/xxh3"
+
 	"github.com/siamese-pipeline/siamese/runner"
 	"github.com/siamese-pipeline/siamese/stages/internal/stagetest"
 )
@@ -210,13 +212,13 @@ func TestIncrementalIngest(t *testing.T) {
 		},
 		"not a cache": func(p string) { os.WriteFile(p, []byte("hello"), 0o644) },
 		"an index of more images than its pixels": func(p string) {
-			data, _ := os.ReadFile(p)
-			var c folderCache
-			gob.NewDecoder(bytes.NewReader(data)).Decode(&c)
-			c.Hashes = append(c.Hashes, make([]byte, 16)...)
-			var b bytes.Buffer
-			gob.NewEncoder(&b).Encode(&c)
-			os.WriteFile(p, b.Bytes(), 0o644)
+			rewriteIndex(p, func(c *folderCache) {
+				c.Hashes = append(c.Hashes, make([]byte, 16)...)
+				c.HashSum = xxh3.Hash(c.Hashes)
+			})
+		},
+		"an index whose hashes are not its checksum's": func(p string) {
+			rewriteIndex(p, func(c *folderCache) { c.Hashes[3] ^= 1 })
 		},
 	}
 	for name, hurt := range damage {
@@ -275,4 +277,15 @@ func TestKillDuringIncrementalIngest(t *testing.T) {
 		}
 		t.Logf("round %d: killed after %v; the next ingest decoded %d", round, delay, got.decoded)
 	}
+}
+
+// rewriteIndex decodes the cache index at p, changes it and writes it back.
+func rewriteIndex(p string, change func(c *folderCache)) {
+	data, _ := os.ReadFile(p)
+	var c folderCache
+	gob.NewDecoder(bytes.NewReader(data)).Decode(&c)
+	change(&c)
+	var b bytes.Buffer
+	gob.NewEncoder(&b).Encode(&c)
+	os.WriteFile(p, b.Bytes(), 0o644)
 }
