@@ -107,6 +107,21 @@ func (op *convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 	return G.Nodes{dx, dW, db}, nil
 }
 
+// pooledGrad returns the one input of b, a backward op of the block: the
+// gradient of the block's pooled outputs, checked to be as long as them;
+// and the outputs.
+func (op *convOp) pooledGrad(b *opBase, in []G.Value) (g, out []float32, err error) {
+	v, err := b.floats(in, 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, out = v[0], op.out.Float32s()
+	if len(g) != len(out) {
+		return nil, nil, fmt.Errorf("model: %s: size %d, want %d", b.name, len(g), len(out))
+	}
+	return g, out, nil
+}
+
 // convDZOp scatters the pooled outputs' gradient g to the maxima they
 // came from, where the ReLU let it through.
 type convDZOp struct {
@@ -121,14 +136,9 @@ func (op *convDZOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.f.rows * op.f.l.pixels(), op.f.l.Out}, nil
 }
 func (op *convDZOp) Do(in ...G.Value) (G.Value, error) {
-	v, err := op.floats(in, 1)
+	g, _, err := op.f.pooledGrad(&op.opBase, in)
 	if err != nil {
 		return nil, err
-	}
-	g := v[0]
-	out := op.f.out.Float32s()
-	if len(g) != len(out) {
-		return nil, fmt.Errorf("model: convDZ: size %d, want %d", len(g), len(out))
 	}
 	dz, per, dzPer := op.dz.Float32s(), op.f.l.OutDim(), op.f.l.pixels()*op.f.l.Out
 	par.Chunks(op.f.rows, op.f.helpers, func(n int) {
@@ -155,14 +165,9 @@ func (op *convDBOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 // goroutines, and every channel's sum keeps the order of the outputs, so the
 // split changes no bit of it.
 func (op *convDBOp) Do(in ...G.Value) (G.Value, error) {
-	v, err := op.floats(in, 1)
+	g, out, err := op.f.pooledGrad(&op.opBase, in)
 	if err != nil {
 		return nil, err
-	}
-	g := v[0]
-	out := op.f.out.Float32s()
-	if len(g) != len(out) {
-		return nil, fmt.Errorf("model: convDB: size %d, want %d", len(g), len(out))
 	}
 	db, c := op.db.Float32s(), op.f.l.Out
 	parts := min(c, op.f.helpers+1)
