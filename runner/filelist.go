@@ -147,8 +147,9 @@ func appendList(b []byte, files []File) []byte {
 		b = append(b, f.Path...)
 		b = binary.AppendVarint(b, f.Size)
 		b = binary.AppendVarint(b, f.MTime)
-		if raw, ok := xxh3Bytes(f.Hash); ok {
-			b = append(append(b, 1), raw...)
+		if h, ok := f.XXH3(); ok {
+			raw := h.Bytes()
+			b = append(append(b, 1), raw[:]...)
 		} else {
 			b = binary.AppendUvarint(append(b, 0), uint64(len(f.Hash)))
 			b = append(b, f.Hash...)
@@ -162,7 +163,7 @@ var errShort = errors.New("truncated")
 // readList reads a list file's bytes. Its strings are cut from one
 // allocation: a list of a hundred thousand files is read in milliseconds.
 func readList(b []byte) ([]File, error) {
-	b, ok := bytesCutPrefix(b, listMagic)
+	b, ok := bytes.CutPrefix(b, []byte(listMagic))
 	if !ok {
 		return nil, errors.New("not a list file")
 	}
@@ -237,25 +238,4 @@ func readList(b []byte) ([]File, error) {
 		at = spans[2*i+1]
 	}
 	return files, nil
-}
-
-func bytesCutPrefix(b []byte, prefix string) ([]byte, bool) {
-	if len(b) < len(prefix) || string(b[:len(prefix)]) != prefix {
-		return b, false
-	}
-	return b[len(prefix):], true
-}
-
-// xxh3Bytes returns the 16 bytes of an xxh3-128 hash string, if h is one
-// (in lower case, as hashFile writes it: it must come back alike).
-func xxh3Bytes(h string) ([]byte, bool) {
-	hexed, ok := strings.CutPrefix(h, hashPrefix)
-	if !ok || len(hexed) != 32 {
-		return nil, false
-	}
-	raw, err := hex.DecodeString(hexed)
-	if err != nil || hex.EncodeToString(raw) != hexed {
-		return nil, false
-	}
-	return raw, true
 }

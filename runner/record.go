@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -62,6 +63,25 @@ type File struct {
 }
 
 const hashPrefix = "xxh3-128:"
+
+// XXH3 returns f's content hash as the xxh3.Uint128 that xxh3.Hash128 of
+// the same bytes returns, if Hash is one as hashFile writes it
+// ("xxh3-128:" and 32 lower-case hex digits).
+func (f *File) XXH3() (xxh3.Uint128, bool) {
+	hexed, ok := strings.CutPrefix(f.Hash, hashPrefix)
+	if !ok || len(hexed) != 32 {
+		return xxh3.Uint128{}, false
+	}
+	var raw [16]byte
+	var again [32]byte
+	if _, err := hex.Decode(raw[:], []byte(hexed)); err != nil {
+		return xxh3.Uint128{}, false
+	}
+	if hex.Encode(again[:], raw[:]); string(again[:]) != hexed { // upper case would not come back alike
+		return xxh3.Uint128{}, false
+	}
+	return xxh3.Uint128{Hi: binary.BigEndian.Uint64(raw[:8]), Lo: binary.BigEndian.Uint64(raw[8:])}, true
+}
 
 // hashBufs are hashFile's read buffers: a folder of ten thousand small
 // images must not allocate a fresh megabyte per file.

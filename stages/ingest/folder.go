@@ -318,7 +318,7 @@ func describedFiles(dir string, classes []string, files []runner.File) []imageFi
 		for _, e := range es {
 			im := imageFile{dir: dir, rel: e.rel, class: c}
 			if !e.f.Dir {
-				im.hash, im.hashed = parseHash(e.f.Hash)
+				im.hash, im.hashed = e.f.XXH3()
 			}
 			out = append(out, im)
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/gob"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -120,20 +119,6 @@ func (l lookup) same(h xxh3.Uint128) []byte {
 		return l.c.pixels[i*l.px : (i+1)*l.px]
 	}
 	return nil
-}
-
-// parseHash reads a runner content hash ("xxh3-128:" and 32 hex digits)
-// as the xxh3.Uint128 that xxh3.Hash128 of the same bytes returns.
-func parseHash(h string) (xxh3.Uint128, bool) {
-	hexed, ok := strings.CutPrefix(h, "xxh3-128:")
-	if !ok || len(hexed) != 32 {
-		return xxh3.Uint128{}, false
-	}
-	var b [16]byte
-	if _, err := hex.Decode(b[:], []byte(hexed)); err != nil {
-		return xxh3.Uint128{}, false
-	}
-	return xxh3.Uint128{Hi: binary.BigEndian.Uint64(b[:8]), Lo: binary.BigEndian.Uint64(b[8:])}, true
 }
 
 // pixelFile is the path of the pixels, of hash sum, of the index at path.
