@@ -59,7 +59,7 @@ func (r *Runner) runStage(ctx context.Context, s *pipeline.Stage, reason string)
 		stateDir: filepath.Join(r.Root(), internalDir, "state", s.Name+"-"+fp[len("sha256:"):][:16]),
 		cacheDir: filepath.Join(r.Root(), internalDir, "cache", s.Name)}
 	if f, ok := r.described.LoadAndDelete(s.Name); ok {
-		env.fresh = f.([]File) // described a moment ago: Track takes them as they are
+		env.fresh = f.([]File) // as this run's plan described them: Track takes them as they are
 	} else if last, err := readRecord(r.Root(), s.Name); err == nil && last != nil {
 		env.previous = last.Sources // Track rehashes only what changed since
 	}

@@ -59,13 +59,18 @@ func loadRecord(name string) (*Record, error) {
 	if err := unpackLists(filepath.Dir(name), &r); err != nil {
 		return nil, &damagedRecord{err}
 	}
+	keep(name, info, r.clone())
+	return &r, nil
+}
+
+// keep remembers rec as the record in file name, whose identity is info.
+func keep(name string, info os.FileInfo, rec *Record) {
 	memo.Lock()
+	defer memo.Unlock()
 	if memo.m == nil {
 		memo.m = map[string]memoized{}
 	}
-	memo.m[name] = memoized{info: info, rec: r.clone()}
-	memo.Unlock()
-	return &r, nil
+	memo.m[name] = memoized{info: info, rec: rec}
 }
 
 // clone copies r deeply enough that changing the copy's files (as the
@@ -100,10 +105,5 @@ func remember(name string, data []byte, r *Record) {
 			}
 		}
 	}
-	memo.Lock()
-	defer memo.Unlock()
-	if memo.m == nil {
-		memo.m = map[string]memoized{}
-	}
-	memo.m[name] = memoized{info: info, rec: back.clone()}
+	keep(name, info, back.clone())
 }
